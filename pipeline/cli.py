@@ -1,0 +1,109 @@
+"""``python -m pipeline``: the command line over every stage.
+
+    fetch          CBS OData -> data/raw/<table>/ (cbsodata, retries, atomic swap)
+    inspect ID     a table's TableInfos, measures and dimensions (snapshot or service)
+    demo-snapshot  write the bundled, generated demo snapshot (no internet needed)
+    build          data/raw -> data/processed (indicators for all municipalities, once)
+    run            execute the case notebook with papermill, once per case
+    report         render executed notebooks to HTML and write reports/index.html
+    all            build, run and report
+
+Errors are one line on stderr and a non-zero exit code; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import DEFAULT_CONFIG, load_config
+from .errors import PipelineError
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="study config (default: config/study.yml)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _add_case_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--case", action="append", default=None, metavar="CODE",
+                        help="run only this case (CBS code such as GM0150, or a name); repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fetch = sub.add_parser("fetch", help="download the configured CBS tables into data/raw")
+    _add_common(fetch)
+    fetch.add_argument("--table", action="append", default=None, metavar="ROLE_OR_ID",
+                       help="fetch only this table (config role such as jeugdzorg, or table id); repeatable")
+    fetch.add_argument("--catalog-url", default=None,
+                       help="override the catalog host for every table, e.g. http://127.0.0.1:8000 "
+                            "(env CBS_CATALOG_URL)")
+    fetch.add_argument("--timeout", type=float, default=None, help="seconds per HTTP request (default 60)")
+    fetch.add_argument("--retries", type=int, default=None, help="attempts per request (default 4)")
+
+    inspect = sub.add_parser("inspect", help="show a table's TableInfos, measures and dimensions")
+    _add_common(inspect)
+    inspect.add_argument("table_id")
+    inspect.add_argument("--remote", action="store_true", help="ask the CBS service instead of the snapshot")
+    inspect.add_argument("--catalog-url", default=None)
+
+    demo = sub.add_parser("demo-snapshot", help="write the generated demo snapshot into data/raw")
+    _add_common(demo)
+    demo.add_argument("--shared", type=Path, default=None,
+                      help="folder with the real CBS reference data (default: ../shared/data)")
+
+    build = sub.add_parser("build", help="compute all indicators: data/raw -> data/processed")
+    _add_common(build)
+
+    for name, help_text in (("run", "execute the case notebook per case (papermill)"),
+                            ("report", "render HTML reports and the index page"),
+                            ("all", "build, run and report")):
+        p = sub.add_parser(name, help=help_text)
+        _add_common(p)
+        _add_case_args(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except PipelineError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; files already on disk are unchanged", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    if args.command == "fetch":
+        from .fetch import fetch_command
+        return fetch_command(args)
+    if args.command == "inspect":
+        from .fetch import inspect_command
+        return inspect_command(args)
+    config = load_config(args.config)
+    if args.command == "demo-snapshot":
+        from .demo import write_demo_snapshot
+        write_demo_snapshot(config, shared=args.shared)
+        return 0
+    started = time.perf_counter()
+    if args.command in ("build", "all"):
+        from .build import build_all
+        build_all(config)
+    if args.command in ("run", "all"):
+        from .execute import run_cases
+        run_cases(config, args.case)
+    if args.command in ("report", "all"):
+        from .render import render_reports
+        render_reports(config, args.case)
+    print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
