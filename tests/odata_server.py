@@ -1,0 +1,366 @@
+"""A small local CBS OData v3 feed for tests: the URLs, JSON shapes and paging cbsodata expects.
+
+It serves the fixture tables in ``tests/fixtures/odata/<ID>.json`` (one JSON object per table, one
+key per entity set) the way ``opendata.cbs.nl/ODataFeed/odata/<ID>/`` does:
+
+* ``/ODataFeed/odata/<ID>/``: the entity-set list (``{"name": ..., "url": ...}``), including both
+  ``UntypedDataSet`` and ``TypedDataSet`` because cbsodata removes the one it does not want;
+* ``/ODataFeed/odata/<ID>/<EntitySet>``: ``{"odata.metadata": ..., "value": [...]}``; the data sets
+  are split into pages of ``page_size`` rows, each page but the last carrying an absolute
+  ``odata.nextLink`` with ``$skip`` (as the real feed does), so cbsodata's paging code runs.
+
+Faults are injected per test with :meth:`ODataServer.add_fault` (HTTP 500, a dropped connection,
+a page that is not valid JSON, a body shorter than its Content-Length, a slow answer), and the
+tables are plain dicts a test may edit (see the helpers at the bottom) to mimic a new release.
+
+Run it by hand to try ``python -m pipeline fetch --catalog-url http://127.0.0.1:PORT``::
+
+    python tests/odata_server.py --port 8765 [--fault 500:TypedDataSet:1:always] [--touch 84134NED]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "odata"
+DATA_SETS = ("TypedDataSet", "UntypedDataSet")
+FAULT_KINDS = ("500", "503", "404", "drop", "invalid_json", "short_body", "slow")
+
+
+def load_fixtures(directory: Path = FIXTURES) -> dict[str, dict[str, list]]:
+    """All fixture tables, keyed by table id (as CBS spells it), each a dict of entity sets."""
+    tables = {}
+    for path in sorted(directory.glob("*.json")):
+        tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return tables
+
+
+@dataclass
+class Fault:
+    """One injected failure: which request it hits and how often."""
+
+    kind: str                   # one of FAULT_KINDS
+    entity: str = "TypedDataSet"  # entity set name; "" is the entity-set list
+    page: int | None = None     # 0-based page of that entity set; None: every page
+    times: int | None = 1       # how many matching requests fail; None: all of them
+    table: str | None = None    # table id; None: any table
+    delay: float = 1.0          # seconds, for "slow"
+    hits: int = 0
+
+    def matches(self, table_id: str, entity: str, page: int) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.table is not None and self.table.lower() != table_id.lower():
+            return False
+        if self.entity.lower() != entity.lower():
+            return False
+        return self.page is None or self.page == page
+
+
+class ODataServer:
+    """The feed on 127.0.0.1 in a background thread; use as a context manager."""
+
+    def __init__(self, tables: dict[str, dict[str, list]] | None = None, page_size: int = 10,
+                 port: int = 0):
+        self.tables = copy.deepcopy(tables if tables is not None else load_fixtures())
+        self.page_size = page_size
+        self.faults: list[Fault] = []
+        self.requests: list[str] = []  # path + query of every request, in order
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.feed = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """What to pass as ``--catalog-url``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ODataServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="odata-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "ODataServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def add_fault(self, kind: str, entity: str = "TypedDataSet", page: int | None = None,
+                  times: int | None = 1, table: str | None = None, delay: float = 1.0) -> Fault:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(FAULT_KINDS)}")
+        fault = Fault(kind=kind, entity=entity, page=page, times=times, table=table, delay=delay)
+        self.faults.append(fault)
+        return fault
+
+    def table(self, table_id: str) -> dict[str, list]:
+        """The served table (CBS ids are case-insensitive in URLs)."""
+        for key, value in self.tables.items():
+            if key.lower() == table_id.lower():
+                return value
+        raise KeyError(table_id)
+
+    def requested(self, entity: str) -> int:
+        """How many requests asked for ``entity`` ("" for the entity-set list)."""
+        pattern = re.compile(rf"/ODataFeed/odata/[^/]+/{re.escape(entity)}(\?|$)", re.IGNORECASE)
+        return sum(1 for r in self.requests if pattern.search(r))
+
+    def _take_fault(self, table_id: str, entity: str, page: int) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(table_id, entity, page):
+                    fault.hits += 1
+                    return fault
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.0: one request per connection, so "drop" only ever affects the request it targets.
+    protocol_version = "HTTP/1.0"
+    server_version = "FakeCbsOData/1.0"
+
+    def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
+        pass
+
+    @property
+    def feed(self) -> ODataServer:
+        return self.server.feed
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.feed.requests.append(self.path)
+        parts = urlsplit(self.path)
+        match = re.fullmatch(r"/ODataFeed/odata/([^/]+)/([^/]*)", parts.path, re.IGNORECASE)
+        if not match:
+            return self._send_json(404, {"odata.error": {"message": {"value": "Resource not found"}}})
+        table_id, entity = match.group(1), match.group(2)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        skip = int(query.get("$skip", 0) or 0)
+        fault = self.feed._take_fault(table_id, entity, skip // self.feed.page_size)
+        if fault is not None and self._apply_fault(fault):
+            return
+        try:
+            table = self.feed.table(table_id)
+        except KeyError:
+            return self._send_json(404, {"odata.error": {"message": {"value": f"Table {table_id} not found"}}})
+        base = f"http://{self.headers.get('Host', f'127.0.0.1:{self.feed.port}')}/ODataFeed/odata/{table_id}/"
+        if entity == "":
+            return self._send_json(200, entity_set_list(table, base))
+        if entity in DATA_SETS:
+            try:
+                page = data_page(table, entity, base, query, skip, self.feed.page_size)
+            except ValueError as exc:
+                return self._send_json(400, {"odata.error": {"message": {"value": str(exc)}}})
+            return self._send_json(200, page)
+        if entity not in table:
+            return self._send_json(404, {"odata.error": {"message": {"value": f"No entity set {entity}"}}})
+        return self._send_json(200, {"odata.metadata": f"{base}$metadata#Cbs.OData.WebAPI.{entity}",
+                                     "value": table[entity]})
+
+    def _apply_fault(self, fault: Fault) -> bool:
+        """Act out ``fault``; False when the normal answer should still follow (a slow one)."""
+        if fault.kind in ("500", "503", "404"):
+            self._send_json(int(fault.kind), {"odata.error": {"message": {"value": "Injected failure"}}})
+        elif fault.kind == "drop":
+            # Close the socket without a status line, as the CBS feed did in cbsodata issue #22.
+            self.close_connection = True
+        elif fault.kind == "invalid_json":
+            self._send_raw(200, b'{"odata.metadata": "x", "value": [{"ID": 0, "RegioS": "GM01')
+        elif fault.kind == "short_body":
+            body = b'{"odata.metadata": "x", "value": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(body) + 500))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+        elif fault.kind == "slow":
+            time.sleep(fault.delay)
+            return False
+        return True
+
+    def _send_json(self, status: int, payload) -> None:
+        self._send_raw(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+    def _send_raw(self, status: int, body: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;odata=minimalmetadata;charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test); nothing to answer
+
+
+def entity_set_list(table: dict[str, list], base: str) -> dict:
+    """The service document: every entity set, with the untyped data set next to the typed one."""
+    names = ["TableInfos", "UntypedDataSet", "TypedDataSet"]
+    names += [n for n in table if n not in names]
+    return {"odata.metadata": f"{base}$metadata",
+            "value": [{"name": n, "url": f"{base}{n}"} for n in names]}
+
+
+def data_page(table: dict[str, list], entity: str, base: str, query: dict, skip: int, page_size: int) -> dict:
+    rows = _filtered(table["TypedDataSet"], query.get("$filter"))
+    if entity == "UntypedDataSet":
+        rows = [{k: (v if k == "ID" or v is None else str(v)) for k, v in r.items()} for r in rows]
+    if query.get("$select"):
+        columns = [c.strip() for c in query["$select"].split(",")]
+        rows = [{k: r[k] for k in columns if k in r} for r in rows]
+    page = {"odata.metadata": f"{base}$metadata#Cbs.OData.WebAPI.{entity}", "value": rows[skip:skip + page_size]}
+    if skip + page_size < len(rows):
+        # Like the real feed: an absolute link that repeats $format, $filter and $select.
+        params = {"$format": "json"}
+        for name in ("$filter", "$select"):
+            if query.get(name):
+                params[name] = query[name]
+        params["$skip"] = str(skip + page_size)
+        page["odata.nextLink"] = f"{base}{entity}?" + "&".join(f"{k}={quote(v, safe='$,')}"
+                                                               for k, v in params.items())
+    return page
+
+
+_TERM = re.compile(r"""^(?:(?P<col>\w+)\s+eq\s+'(?P<value>[^']*)'"""
+                   r"""|substringof\('(?P<sub>[^']*)',\s*(?P<subcol>\w+)\)"""
+                   r"""|startswith\((?P<startcol>\w+),\s*'(?P<start>[^']*)'\))$""")
+
+
+def _filtered(rows: list[dict], expression: str | None) -> list[dict]:
+    """A small subset of OData $filter: ``eq``, ``substringof`` and ``startswith`` joined by and/or."""
+    if not expression:
+        return rows
+    groups = [[_unwrap(t) for t in re.split(r"\s+or\s+", _unwrap(g))]
+              for g in re.split(r"\s+and\s+", _unwrap(expression))]
+    return [r for r in rows if all(any(_term_holds(r, t) for t in group) for group in groups)]
+
+
+def _unwrap(text: str) -> str:
+    """Drop enclosing parentheses, but not the closing one of ``substringof(...)``."""
+    text = text.strip()
+    while text.startswith("(") and _closing_paren(text) == len(text) - 1:
+        text = text[1:-1].strip()
+    return text
+
+
+def _closing_paren(text: str) -> int:
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i
+    return -1
+
+
+def _term_holds(row: dict, term: str) -> bool:
+    m = _TERM.match(term.strip())
+    if m is None:
+        raise ValueError(f"filter term not supported by the test server: {term!r}")
+    if m.group("col"):
+        return str(row.get(m.group("col"))) == m.group("value")
+    if m.group("subcol"):
+        return m.group("sub") in str(row.get(m.group("subcol")))
+    return str(row.get(m.group("startcol"))).startswith(m.group("start"))
+
+
+# --- Helpers a test uses to turn a fixture into "the next CBS release" ---------------------------
+
+def set_info(table: dict[str, list], **fields) -> None:
+    """Change TableInfos fields, e.g. ``Modified`` or ``OutputStatus``."""
+    table["TableInfos"][0].update(fields)
+
+
+def renumber_measure(table: dict[str, list], old: str, new: str) -> None:
+    """A new release renumbers a measure key (``..._3`` -> ``..._4``); its title stays."""
+    for prop in table["DataProperties"]:
+        if prop["Key"] == old:
+            prop["Key"] = new
+    for row in table["TypedDataSet"]:
+        row[new] = row.pop(old)
+
+
+def drop_measure(table: dict[str, list], key: str) -> None:
+    table["DataProperties"] = [p for p in table["DataProperties"] if p["Key"] != key]
+    for row in table["TypedDataSet"]:
+        row.pop(key, None)
+
+
+def add_period(table: dict[str, list], key: str, title: str, status: str = "Voorlopig") -> None:
+    """Append a period: one new row per region, copied from the latest period with values +1."""
+    periods = table["Perioden"]
+    latest = periods[-1]["Key"]
+    periods.append({"Key": key, "Title": title, "Description": None, "Status": status})
+    rows = table["TypedDataSet"]
+    new_rows = []
+    for row in rows:
+        if row["Perioden"] == latest:
+            copy_ = {k: (v + 1 if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                     for k, v in row.items()}
+            copy_["Perioden"] = key
+            new_rows.append(copy_)
+    for i, row in enumerate(rows + new_rows):
+        row["ID"] = i
+    table["TypedDataSet"] = rows + new_rows
+
+
+def _parse_fault(text: str) -> dict:
+    """``KIND[:ENTITY[:PAGE[:TIMES]]]`` with PAGE/TIMES a number or ``all``/``always``."""
+    parts = text.split(":")
+    kind = parts[0]
+    entity = parts[1] if len(parts) > 1 else "TypedDataSet"
+    page = parts[2] if len(parts) > 2 else "all"
+    times = parts[3] if len(parts) > 3 else "always"
+    return {"kind": kind, "entity": entity,
+            "page": None if page in ("all", "*") else int(page),
+            "times": None if times in ("always", "all") else int(times)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve tests/fixtures/odata as a local CBS OData v3 feed.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--page-size", type=int, default=10)
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND[:ENTITY[:PAGE[:TIMES]]]",
+                        help=f"inject a failure; KIND is one of {', '.join(FAULT_KINDS)}, "
+                             "e.g. 500:TypedDataSet:1:always")
+    parser.add_argument("--touch", action="append", default=[], metavar="ID",
+                        help="pretend table ID has a new release (Modified = now), so fetch downloads it")
+    args = parser.parse_args(argv)
+    server = ODataServer(page_size=args.page_size, port=args.port)
+    for text in args.fault:
+        server.add_fault(**_parse_fault(text))
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for table_id in args.touch:
+        set_info(server.table(table_id), Modified=now, MetaDataModified=now)
+    print(f"serving {', '.join(server.tables)} at {server.url}/ODataFeed/odata/<ID>/ (Ctrl-C stops)", flush=True)
+    server.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
