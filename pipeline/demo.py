@@ -241,7 +241,10 @@ def values_with_deciles(codes: list[str], fixed: dict[str, float], rng, mean: fl
         slots.extend(rng.permutation(members).tolist())
     base = np.sort(rng.normal(mean, sd, len(codes)))
     values = np.round(base, 1)
-    boundaries = set(np.cumsum(sizes)[:-1].tolist())
+    # slots run from decile 1 up; when the highest value is decile 1 the values are reversed below,
+    # so the strict steps between deciles must sit at the mirrored positions
+    ascending_sizes = sizes if ascending else sizes[::-1]
+    boundaries = set(np.cumsum(ascending_sizes)[:-1].tolist())
     for i in range(1, len(values)):
         floor = values[i - 1] + (0.1 if i in boundaries else 0.0)
         values[i] = round(max(values[i], floor), 1)
@@ -306,11 +309,6 @@ def generate_income(universe: Universe, rng) -> tuple[dict, dict]:
 # Iv3 lasten (rekening 2019, begroting 2017) and jeugdzorg users 2019
 
 
-def pooled_per_inwoner(lasten: pd.Series, per_inwoner: pd.Series) -> float:
-    inhabitants = lasten / per_inwoner
-    return float(lasten.sum() / inhabitants.sum())
-
-
 @dataclass
 class Finance:
     per_inwoner_2019: pd.Series  # whole euros, 6.72 + 6.82
@@ -345,7 +343,7 @@ def generate_finance(universe: Universe, rng) -> Finance:
         t[code] = value
     free_t = set(codes) - set(fixed_t)
 
-    def calibrate(members: list[str], target: float, values: pd.Series, weights: pd.Series, free: set) -> None:
+    def calibrate(members: list[str], target: float, values: pd.Series, free: set) -> None:
         movable = [c for c in members if c in free]
         if not movable:
             raise SnapshotError("nothing left to calibrate an aggregate with")
@@ -364,8 +362,8 @@ def generate_finance(universe: Universe, rng) -> Finance:
                     sorted({k[5:] for k in t_fixed if k.startswith("size:")})}
     values = t.round()
     for label, members in size_classes.items():
-        calibrate(members, t_fixed[f"size:{label}"], values, pop, free_t)
-    calibrate(codes, t_fixed["NL01"], values, pop, free_t)
+        calibrate(members, t_fixed[f"size:{label}"], values, free_t)
+    calibrate(codes, t_fixed["NL01"], values, free_t)
     t = values
 
     # begroting 2017: whole euros such that the index rounds to the published value
@@ -376,8 +374,8 @@ def generate_finance(universe: Universe, rng) -> Finance:
     free_b = set(codes) - set(fixed_b)
     for label, members in size_classes.items():
         target = integer_for_index(int(t_fixed[f"size:{label}"]), int(i_fixed[f"size:{label}"]))
-        calibrate(members, target, b, inh2017, free_b)
-    calibrate(codes, integer_for_index(int(t_fixed["NL01"]), int(i_fixed["NL01"])), b, inh2017, free_b)
+        calibrate(members, target, b, free_b)
+    calibrate(codes, integer_for_index(int(t_fixed["NL01"]), int(i_fixed["NL01"])), b, free_b)
 
     # users 2019 from lasten per gebruiker; the national ratio is calibrated on the free municipalities
     lasten2019 = _lasten_split_total(t, share, pop)

@@ -88,7 +88,8 @@ def municipalities(config: StudyConfig, table: CbsTable | None = None) -> pd.Dat
         raise SnapshotError(f"population table {table.table_id} has no municipalities for {year}; "
                             "set periods.classification_year to a year the snapshot covers")
     names = table.dimension("RegioS").set_index("Key")["Title"]
-    frame = current.assign(naam=current["code"].map(names).str.strip())
+    # CBS disambiguates "Utrecht (gemeente)" from the province; the tables print the plain name
+    frame = current.assign(naam=current["code"].map(names).str.strip().str.replace(r" \(gemeente\)$", "", regex=True))
     frame = frame.merge(provinces(table), on="code", how="left")
     regions = membership(config)[["code", "jeugdregio_code", "jeugdregio_naam"]]
     frame = frame.merge(regions, on="code", how="left")

@@ -481,3 +481,25 @@ def test_inspect_a_new_table_id_shows_which_roles_it_fits(study, server, capsys)
 def test_inspect_without_snapshot_points_to_fetch(study, capsys):
     assert cli.main(["inspect", "--config", str(study), TABLE]) == 2
     assert "no snapshot of 84134NED" in capsys.readouterr().err
+
+
+def test_whole_call_is_retried_when_cbsodata_has_no_session_to_wrap(monkeypatch):
+    # A future cbsodata without a module-level Session: retries fall back to the whole call.
+    monkeypatch.delattr(cbsodata3, "Session")
+    endpoint = resolve_endpoint("opendata.cbs.nl")
+    seen = []
+
+    def flaky(table_id, catalog_url, timeout):
+        seen.append((table_id, catalog_url, timeout, cbsodata.options.use_https))
+        if len(seen) == 1:
+            raise requests.ConnectionError("reset")
+        if len(seen) == 2:  # how cbsodata re-raises a 5xx: the response is on __cause__
+            response = requests.Response()
+            response.status_code = 503
+            raise requests.HTTPError("Downloading table failed") from requests.HTTPError(response=response)
+        return {"ok": True}
+
+    policy = RetryPolicy(attempts=3, timeout=7, backoff=0, sleep=lambda s: None)
+    assert fetch_module.call_cbsodata(endpoint, policy, "u", flaky, TABLE) == {"ok": True}
+    assert seen[-1] == (TABLE, "opendata.cbs.nl", 7, True)
+    assert not hasattr(cbsodata3, "Session")

@@ -1,0 +1,204 @@
+"""Per-case selection and tabulation: chapter 6's two tables for one case, from the processed data.
+
+A notebook calls :func:`load_case` once and then :func:`lasten_table`, :func:`gebruik_table` and
+:func:`tabel1`; nothing here fetches or recomputes an indicator: every number is read from
+``data/processed`` as ``build`` wrote it. Values stay numeric here; :mod:`pipeline.formatting`
+turns them into Dutch text for display.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Case, StudyConfig, load_config
+from .errors import SnapshotError, UnknownMunicipalityError
+
+PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "provenance.json")
+NEDERLAND = "NL01"
+
+
+@dataclass
+class Processed:
+    """The processed tables for all municipalities, as ``build`` wrote them."""
+
+    gemeenten: pd.DataFrame
+    ses: pd.DataFrame
+    lasten: pd.DataFrame
+    jeugdhulp: pd.DataFrame
+    provenance: dict
+
+    @classmethod
+    def read(cls, directory: Path) -> "Processed":
+        missing = [name for name in PROCESSED_FILES if not (directory / name).exists()]
+        if missing:
+            raise SnapshotError(f"processed data missing in {directory} ({', '.join(missing)}); "
+                                "run `python -m pipeline build` first")
+        read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
+        return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
+                   jeugdhulp=read("jeugdhulp.csv"),
+                   provenance=json.loads((directory / "provenance.json").read_text(encoding="utf-8")))
+
+    @property
+    def generated(self) -> bool:
+        return any(entry.get("generated") for entry in self.provenance.values())
+
+
+@dataclass
+class CaseContext:
+    config: StudyConfig
+    case: Case
+    data: Processed
+
+    @property
+    def name(self) -> str:
+        return municipality_name(self.data, self.case.code)
+
+    @property
+    def references(self) -> list[str]:
+        return list(self.case.references)
+
+
+def municipality_name(data: Processed, code: str) -> str:
+    names = data.gemeenten.set_index("code")["naam"]
+    if code not in names.index:
+        raise UnknownMunicipalityError(f"{code} is not a municipality of the snapshot's classification; "
+                                       "see data/processed/gemeenten.csv for valid codes")
+    return names[code]
+
+
+def load_case(code: str, config_path: str | Path | None = None) -> CaseContext:
+    """The configured case ``code`` with the processed data it is read from."""
+    config = load_config(config_path) if config_path else load_config()
+    case = config.case(str(code))
+    if case is None:
+        known = ", ".join(c.code for c in config.cases)
+        raise UnknownMunicipalityError(f"{code!r} is not a case in {config.path} (cases: {known}); "
+                                       "add it under cases: or pass one of these codes")
+    data = Processed.read(config.processed_dir)
+    for ref in (case.code, *case.references):
+        municipality_name(data, ref)
+    return CaseContext(config=config, case=case, data=data)
+
+
+def _column_names(config: StudyConfig) -> dict[str, str]:
+    p = config.periods
+    base, current = p.jeugdhulp_base, p.jeugdhulp_current
+    return {
+        "lasten_per_gebruiker": f"lasten_per_gebruiker_{p.iv3_rekening_year}",
+        "lasten_per_inwoner": f"lasten_per_inwoner_{p.iv3_rekening_year}",
+        "pct_base": f"pct_zonder_verblijf_{base.year}hj{base.half}",
+        "pct_current": f"pct_zonder_verblijf_{current.year}hj{current.half}",
+    }
+
+
+def _deciles(ctx: CaseContext, codes: list[str]) -> pd.DataFrame:
+    ses = ctx.data.ses.set_index("code")
+    return ses.reindex(codes)[["ses_deciel", "armoede_deciel"]]
+
+
+def _row_order(ctx: CaseContext, middle: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """(row code, label, kind): the case first in capitals, then aggregates, then the references."""
+    case = [(ctx.case.code, ctx.name.upper(), "casus")]
+    refs = [(code, municipality_name(ctx.data, code), "referentie") for code in ctx.references]
+    return case + middle + refs
+
+
+def lasten_table(ctx: CaseContext) -> pd.DataFrame:
+    """Tabel 2/4/6/8/10: lasten jeugdzorg and SES for the case, its size class, Nederland and references."""
+    names = _column_names(ctx.config)
+    size = ctx.case.size_class
+    rows = _row_order(ctx, [(f"size:{size}", size, "grootteklasse"), (NEDERLAND, "Nederland", "nederland")])
+    lasten = ctx.data.lasten.set_index("code")
+    codes = [code for code, _, _ in rows]
+    deciles = _deciles(ctx, codes)
+    table = pd.DataFrame({
+        "rij_code": codes,
+        "rij_label": [label for _, label, _ in rows],
+        "soort": [kind for _, _, kind in rows],
+        "ses_deciel": deciles["ses_deciel"].values,
+        "armoede_deciel": deciles["armoede_deciel"].values,
+        names["lasten_per_gebruiker"]: lasten.reindex(codes)["lasten_per_gebruiker"].values,
+        names["lasten_per_inwoner"]: lasten.reindex(codes)["lasten_per_inwoner_rekening"].values,
+        "index_lasten_per_inwoner": lasten.reindex(codes)["index_lasten_per_inwoner"].values,
+    })
+    # the report prints "x" for lasten per gebruiker of a size class: it is left out here too
+    table.loc[table["soort"] == "grootteklasse", names["lasten_per_gebruiker"]] = float("nan")
+    return table
+
+
+def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
+    """Tabel 3/5/7/9/11: % youth with jeugdhulp zonder verblijf, base and current half year, and the index."""
+    names = _column_names(ctx.config)
+    p = ctx.config.periods
+    middle = [(NEDERLAND, "Nederland", "nederland")]
+    if ctx.case.jeugdregio:
+        regions = ctx.data.gemeenten.drop_duplicates("jeugdregio_code").set_index("jeugdregio_code")["jeugdregio_naam"]
+        middle.append((ctx.case.jeugdregio, regions.get(ctx.case.jeugdregio, ctx.case.jeugdregio), "jeugdregio"))
+    rows = _row_order(ctx, middle)
+    codes = [code for code, _, _ in rows]
+    jh = ctx.data.jeugdhulp
+
+    def at(year, half, column):
+        sel = jh[(jh["jaar"] == year) & (jh["halfjaar"] == half)].set_index("code")
+        return sel.reindex(codes)[column].values
+
+    deciles = _deciles(ctx, codes)
+    return pd.DataFrame({
+        "rij_code": codes,
+        "rij_label": [label for _, label, _ in rows],
+        "soort": [kind for _, _, kind in rows],
+        "ses_deciel": deciles["ses_deciel"].values,
+        "armoede_deciel": deciles["armoede_deciel"].values,
+        names["pct_base"]: at(p.jeugdhulp_base.year, p.jeugdhulp_base.half, "pct_zonder_verblijf"),
+        names["pct_current"]: at(p.jeugdhulp_current.year, p.jeugdhulp_current.half, "pct_zonder_verblijf"),
+        "index_pct_zonder_verblijf": at(p.jeugdhulp_current.year, p.jeugdhulp_current.half, "index_zonder_verblijf"),
+    })
+
+
+def index_series(ctx: CaseContext) -> pd.DataFrame:
+    """Figure data: index % jeugdhulp zonder verblijf per half year from the base period on, one column per line."""
+    p = ctx.config.periods
+    jh = ctx.data.jeugdhulp
+    jh = jh[jh["halfjaar"].notna()]
+    jh = jh[(jh["jaar"] * 2 + jh["halfjaar"]) >= (p.jeugdhulp_base.year * 2 + p.jeugdhulp_base.half)]
+    lines = [ctx.case.code, NEDERLAND] + ([ctx.case.jeugdregio] if ctx.case.jeugdregio else []) + ctx.references
+    sel = jh[jh["code"].isin(lines)].copy()
+    sel["periode_label"] = sel["jaar"].astype(int).astype(str) + "HJ" + sel["halfjaar"].astype(int).astype(str) \
+        + sel["voorlopig"].map({True: "*", False: ""})
+    wide = sel.pivot_table(index=["jaar", "halfjaar", "periode_label"], columns="code", values="index_zonder_verblijf")
+    wide = wide.reset_index().sort_values(["jaar", "halfjaar"]).set_index("periode_label")
+    return wide[[c for c in lines if c in wide.columns]]
+
+
+def line_labels(ctx: CaseContext) -> dict[str, str]:
+    labels = {ctx.case.code: ctx.name, NEDERLAND: "Nederland"}
+    if ctx.case.jeugdregio:
+        regions = ctx.data.gemeenten.drop_duplicates("jeugdregio_code").set_index("jeugdregio_code")["jeugdregio_naam"]
+        labels[ctx.case.jeugdregio] = f"{regions.get(ctx.case.jeugdregio)} (jeugdregio)"
+    for code in ctx.references:
+        labels[code] = municipality_name(ctx.data, code)
+    return labels
+
+
+def tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
+    """Tabel 1: the cases with their size class and reference municipalities, one column per case."""
+    columns = {}
+    for case in config.cases:
+        name = municipality_name(data, case.code).upper()
+        bounds = config.size_classes[case.size_class]
+        columns[name] = [f"{bounds.min:,}-{bounds.max:,}".replace(",", ".")] + \
+            [municipality_name(data, code) for code in case.references]
+    depth = max(len(v) for v in columns.values())
+    frame = pd.DataFrame({k: v + [""] * (depth - len(v)) for k, v in columns.items()})
+    frame.index = ["grootteklasse"] + [""] * (depth - 1)
+    return frame
+
+
+def has_provisional(ctx: CaseContext) -> bool:
+    p = ctx.config.periods.jeugdhulp_current
+    jh = ctx.data.jeugdhulp
+    return bool(jh[(jh["jaar"] == p.year) & (jh["halfjaar"] == p.half)]["voorlopig"].any())
