@@ -213,6 +213,20 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
             _fail(f"size_classes.{label}", f"bounds {lo!r}..{hi!r} are not increasing integers",
                   "use {min: 20000, max: 50000}")
         size_classes[label] = SizeClass(label, lo, hi)
+    paths = raw.get("paths") or {}
+    if not isinstance(paths, dict) or set(paths) - {"raw", "processed", "reports"}:
+        _fail("paths", f"{paths!r} is not a mapping of raw/processed/reports", "use {raw: data/raw, reports: reports}")
     return StudyConfig(path=path, report=raw.get("report", {}), tables=_parse_tables(_require(raw, "tables", "")),
                        periods=periods, size_classes=size_classes,
-                       cases=_parse_cases(_require(raw, "cases", ""), size_classes))
+                       cases=_parse_cases(_require(raw, "cases", ""), size_classes),
+                       raw_dir=_directory(paths.get("raw"), ROOT / "data" / "raw"),
+                       processed_dir=_directory(paths.get("processed"), ROOT / "data" / "processed"),
+                       reports_dir=_directory(paths.get("reports"), ROOT / "reports"))
+
+
+def _directory(value, default: Path) -> Path:
+    """A configured directory; relative paths are relative to the repository root, not the working directory."""
+    if value is None:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else ROOT / path

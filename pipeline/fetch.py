@@ -152,6 +152,8 @@ def transient_reason(exc: BaseException, timeout: float | None = None) -> str | 
         return str(exc)
     if isinstance(exc, requests.Timeout):
         return f"no answer within {timeout:g} s" if timeout else "timeout"
+    if isinstance(exc, requests.exceptions.SSLError):  # a ConnectionError, but retrying will not fix it
+        return None
     if isinstance(exc, requests.ConnectionError):
         return "connection dropped or refused"
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
@@ -177,8 +179,17 @@ def _retrying_session_class(policy: RetryPolicy) -> type[requests.Session]:
     """A ``requests.Session`` whose ``send`` retries per ``policy`` and checks that 2xx bodies are JSON."""
 
     class RetryingSession(requests.Session):
+        _retrying = False
+
         def send(self, request, **kwargs):
-            return policy.call(lambda: self._send_checked(request, **kwargs), request.url)
+            if self._retrying:
+                # A redirect hop sent by super().send(): the outer call retries the whole chain.
+                return self._send_checked(request, **kwargs)
+            self._retrying = True
+            try:
+                return policy.call(lambda: self._send_checked(request, **kwargs), request.url)
+            finally:
+                self._retrying = False
 
         def _send_checked(self, request, **kwargs):
             response = super().send(request, **kwargs)
@@ -354,19 +365,11 @@ def download_snapshot(spec: TableSpec, target: Path, endpoint: Endpoint, policy:
         manifest = build_manifest(staged, **provenance(spec, endpoint))
         write_manifest(staged, manifest)
         resolved = validate_snapshot(spec, staged, target)
-        _make_readable(staged)
         replace_directory(staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     return manifest, resolved
-
-
-def _make_readable(directory: Path) -> None:
-    # mkdtemp creates the staging directory as 0700; the snapshot should get the usual umask mode.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(directory, 0o777 & ~umask)
 
 
 def provenance(spec: TableSpec, endpoint: Endpoint) -> dict:

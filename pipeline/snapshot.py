@@ -110,7 +110,9 @@ def replace_directory(staged: Path, target: Path) -> None:
 def staging_directory(target: Path) -> Path:
     """A fresh temporary directory next to ``target`` (same file system, so the final rename is atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    staged.chmod(0o755)  # mkdtemp makes 0700; a swapped-in snapshot must be readable like any checkout
+    return staged
 
 
 def write_snapshot(target: Path, entity_sets: dict[str, list], **provenance) -> dict:

@@ -503,3 +503,8 @@ def test_whole_call_is_retried_when_cbsodata_has_no_session_to_wrap(monkeypatch)
     assert fetch_module.call_cbsodata(endpoint, policy, "u", flaky, TABLE) == {"ok": True}
     assert seen[-1] == (TABLE, "opendata.cbs.nl", 7, True)
     assert not hasattr(cbsodata3, "Session")
+
+
+def test_certificate_errors_are_not_retried():
+    assert transient_reason(requests.exceptions.SSLError("certificate verify failed")) is None
+    assert transient_reason(requests.ConnectTimeout("slow"), 5) == "no answer within 5 s"

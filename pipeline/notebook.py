@@ -1,0 +1,155 @@
+"""What the case notebook calls: every cell is one call here, so the notebook holds no logic.
+
+Each function returns HTML for ``IPython.display.HTML`` and, where the report has a table or figure,
+also writes it under ``reports/cases/<code>/`` (CSV, PNG, SVG).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import indicators as ind
+from .build import write_csv
+from .case import CaseContext, gebruik_table, has_provisional, lasten_table, load_case, tabel1
+from .figures import figure_data, index_figure, save_figure
+from .formatting import footnotes, table_html
+from .provenance import code_version, package_versions, provenance_rows
+
+BANNER = "Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."
+
+
+@dataclass
+class Session:
+    ctx: CaseContext
+    output_dir: Path
+
+
+def open_case(case: str, config_path: str | None = None, output_dir: str | None = None) -> Session:
+    # papermill may hand over a code that YAML or JSON turned into a number; CBS codes are strings
+    ctx = load_case(str(case), config_path)
+    out = Path(output_dir) if output_dir else ctx.config.reports_dir / "cases" / ctx.case.code
+    return Session(ctx=ctx, output_dir=out)
+
+
+def banner_html(session: Session) -> str:
+    if not session.ctx.data.generated:
+        return ""
+    return f'<div class="banner" role="alert"><strong>{html.escape(BANNER)}</strong></div>'
+
+
+def header_html(session: Session) -> str:
+    ctx = session.ctx
+    refs = ", ".join(html.escape(ctx.data.gemeenten.set_index("code").loc[c, "naam"]) for c in ctx.references)
+    bounds = ctx.config.size_classes[ctx.case.size_class]
+    snapshot = ", ".join(f"{r['table_id']} ({'gegenereerd' if r['generated'] else 'CBS'})"
+                         for r in provenance_rows(ctx.data.provenance))
+    return (banner_html(session)
+            + f"<h1>Casus {html.escape(ctx.name)} <small>({ctx.case.code})</small></h1>"
+            + '<dl class="summary">'
+            + f"<dt>Referentiegroep</dt><dd>{refs}</dd>"
+            + f"<dt>Grootteklasse</dt><dd>{html.escape(ctx.case.size_class)} "
+              f"({bounds.min:,} tot {bounds.max:,} inwoners)</dd>".replace(",", ".")
+            + f"<dt>Gegevens</dt><dd>{html.escape(snapshot)}</dd>"
+            + f"<dt>Bron methode</dt><dd>{html.escape(ctx.config.report.get('publisher', ''))}, "
+              f"<em>{html.escape(ctx.config.report.get('title', ''))}</em> "
+              f"({ctx.config.report.get('year', '')}), {html.escape(ctx.config.report.get('chapter', ''))}</dd>"
+            + "</dl>")
+
+
+def tabel1_html(session: Session) -> str:
+    frame = tabel1(session.ctx.config, session.ctx.data)
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
+    rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
+                   + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
+                   for idx, row in frame.iterrows())
+    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
+            f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+
+
+def _write_table(session: Session, table, number: int | None, kind: str) -> Path:
+    name = f"tabel{number}.csv" if number else f"tabel_{kind}.csv"
+    path = session.output_dir / name
+    write_csv(table.drop(columns=["soort"]), path)
+    return path
+
+
+def lasten_html(session: Session) -> str:
+    ctx = session.ctx
+    table = lasten_table(ctx)
+    number = ctx.case.table_lasten
+    _write_table(session, table, number, "lasten")
+    caption = (f"Tabel {number} " if number else "") + \
+        f"Bevindingen {ctx.name} en referentiegroep: lasten jeugdzorg en sociaal-economische status"
+    return table_html(table, ctx.config, caption) + f'<p class="note">{html.escape(footnotes(ctx.config))}</p>'
+
+
+def gebruik_html(session: Session) -> str:
+    ctx = session.ctx
+    table = gebruik_table(ctx)
+    number = ctx.case.table_gebruik
+    _write_table(session, table, number, "gebruik")
+    caption = (f"Tabel {number} " if number else "") + \
+        f"Ontwikkeling gebruik jeugdzorg en sociaal economische status in {ctx.name} en bij referentiegroep"
+    note = footnotes(ctx.config)
+    if has_provisional(ctx):
+        current = ctx.config.periods.jeugdhulp_current
+        note += f" Cijfers over {current.half}e halfjaar {current.year} zijn voorlopig (CBS)."
+    return table_html(table, ctx.config, caption) + f'<p class="note">{html.escape(note)}</p>'
+
+
+def figure_html(session: Session) -> str:
+    """Save Figuur N as PNG and SVG (and its data as CSV); return it as an inline image with caption and alt text."""
+    ctx = session.ctx
+    number = ctx.case.figure
+    stem = session.output_dir / (f"figuur{number}" if number else "figuur")
+    fig = index_figure(ctx, number)
+    png, _ = save_figure(fig, stem)
+    data = figure_data(ctx)
+    write_csv(data.round(6).reset_index(), stem.with_suffix(".csv"))
+    base = ctx.config.periods.jeugdhulp_base
+    caption = (f"Figuur {number} " if number else "") + \
+        f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a."
+    last = data.iloc[-1]
+    alt = (f"Lijndiagram van de index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar, "
+           f"{base.year} {base.half}e halfjaar = 100, voor {', '.join(data.columns)}. "
+           f"In {data.index[-1]}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
+    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+    return (f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
+            f"<figcaption>{html.escape(caption)} (ook als <a href=\"cases/{ctx.case.code}/{stem.name}.svg\">SVG</a> "
+            f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>)</figcaption></figure>")
+
+
+METHOD_FUNCTIONS = [ind.ses_deciel, ind.armoede_deciel, ind.lasten_per_gebruiker, ind.lasten_per_inwoner,
+                    ind.lasten_per_inwoner_groep, ind.index_lasten_per_inwoner, ind.pct_jeugdhulp_zonder_verblijf,
+                    ind.index_pct_zonder_verblijf, ind.backcast_weighted_pct]
+
+
+def methods_html(session: Session) -> str:
+    """'Hoe is dit berekend': the definition of every indicator, read from the code that computes it."""
+    items = []
+    for fn in METHOD_FUNCTIONS:
+        doc = inspect.getdoc(fn) or ""
+        items.append(f"<dt><code>pipeline.indicators.{fn.__name__}</code></dt>"
+                     f"<dd><pre class='doc'>{html.escape(doc)}</pre></dd>")
+    return ("<h2>Hoe is dit berekend</h2><p>Definities volgens bijlage 3 van het rapport; "
+            "de tekst hieronder is de documentatie van de functie die het getal berekent.</p>"
+            f'<dl class="methods">{"".join(items)}</dl>')
+
+
+def provenance_html(session: Session) -> str:
+    rows = provenance_rows(session.ctx.data.provenance)
+    body = "".join(
+        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
+        f"<td>{html.escape(r['title'] or '')}</td><td>{html.escape(r['modified'] or '')}</td>"
+        f"<td>{html.escape(r['fetched_at'] or '')}</td>"
+        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
+        f"<td><code>{r['snapshot_sha256'][:12]}</code></td></tr>" for r in rows)
+    packages = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    return ('<footer class="provenance"><h2>Herkomst</h2>'
+            '<table class="h6-table"><thead><tr><th>rol</th><th>tabel</th><th>titel</th><th>versie (Modified)</th>'
+            f'<th>opgehaald</th><th>soort</th><th>snapshot</th></tr></thead><tbody>{body}</tbody></table>'
+            f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p></footer>")

@@ -1,0 +1,125 @@
+"""Render executed notebooks to HTML with nbconvert and write ``reports/index.html``.
+
+One ``HTMLExporter`` (template ``basic``: the notebook body without page chrome) is reused for every
+report, with input cells and prompts hidden by option, not by editing notebooks. Each body is wrapped
+in a small page that links one shared stylesheet (``reports/style.css``), so reports open offline:
+no script, font or style comes from a CDN.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from .build import write_text
+from .case import Processed, municipality_name
+from .config import ROOT, StudyConfig
+from .errors import SnapshotError
+from .execute import output_path, select_cases
+from .notebook import BANNER
+from .provenance import code_version, package_versions, provenance_rows
+
+STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
+
+
+def make_exporter() -> HTMLExporter:
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+def page(title: str, body: str, generated: bool, stamp: str) -> str:
+    banner = (f'<div class="banner" role="alert"><strong>{html.escape(BANNER)}</strong></div>'
+              if generated else "")
+    return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n</head>\n"
+            f"<body>\n<nav><a href=\"index.html\">← Overzicht hoofdstuk 6</a></nav>\n{banner}\n<main>\n{body}\n</main>\n"
+            f"<p class=\"stamp\">Gegenereerd {html.escape(stamp)}</p>\n</body>\n</html>\n")
+
+
+def render_case(exporter: HTMLExporter, notebook: Path, title: str, generated: bool, stamp: str) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    return page(title, body, generated, stamp)
+
+
+def notebook_failed(notebook: Path) -> str | None:
+    """The error papermill recorded in an executed notebook, if any."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"{output.get('ename')}: {output.get('evalue')}"
+    return None
+
+
+def index_html(config: StudyConfig, data: Processed, entries: list[dict], stamp: str) -> str:
+    rows = []
+    for e in entries:
+        status = "mislukt: " + html.escape(e["error"]) if e["error"] else "ok"
+        link = f'<a href="{e["href"]}">{html.escape(e["name"])}</a>'
+        rows.append(f"<tr><td>{link}</td><td>{e['code']}</td><td>{html.escape(e['tables'])}</td>"
+                    f"<td>{html.escape(e['figure'])}</td><td class=\"{'ok' if not e['error'] else 'failed'}\">"
+                    f"{status}</td></tr>")
+    sources = "".join(
+        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
+        f"<td>{html.escape(r.get('title') or '')}</td><td>{html.escape(r.get('modified') or '')}</td>"
+        f"<td>{html.escape(r.get('fetched_at') or '')}</td>"
+        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
+        f"<td><code>{r['snapshot_sha256'][:16]}</code></td></tr>" for r in provenance_rows(data.provenance))
+    packages = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    report = config.report
+    body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>"
+            f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
+            f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
+            "<h2>Casussen</h2><table class=\"h6-table\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
+            f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<h2>Gegevens</h2><table class=\"h6-table\"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>"
+            "<th>versie (Modified)</th><th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead>"
+            f"<tbody>{sources}</tbody></table>"
+            f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p>")
+    return page("Hoofdstuk 6 — overzicht", body.replace('href="index.html"', ""), data.generated, stamp)
+
+
+def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
+    data = Processed.read(config.processed_dir)
+    codes = select_cases(config, wanted)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    exporter = make_exporter()
+    written = []
+    reports = config.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    write_text(reports / "style.css", STYLESHEET.read_text(encoding="utf-8"))
+    entries = []
+    for case in config.cases:
+        notebook = output_path(config, case.code)
+        name = municipality_name(data, case.code)
+        entry = {"code": case.code, "name": name, "href": f"{case.code}.html", "error": None,
+                 "tables": ", ".join(f"Tabel {n}" for n in (case.table_lasten, case.table_gebruik) if n),
+                 "figure": f"Figuur {case.figure}" if case.figure else ""}
+        if not notebook.exists():
+            entry["error"] = "nog niet uitgevoerd (python -m pipeline run)"
+            entry["href"] = "#"
+            entries.append(entry)
+            continue
+        entry["error"] = notebook_failed(notebook)
+        if case.code in codes:
+            target = reports / f"{case.code}.html"
+            write_text(target, render_case(exporter, notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
+            written.append(target)
+        entries.append(entry)
+    write_text(reports / "index.html", index_html(config, data, entries, stamp))
+    written.append(reports / "index.html")
+    print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
+    if not written:
+        raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
+    return written

@@ -1,0 +1,42 @@
+"""Shared fixtures: a study config pointing at temporary folders, and the bundled snapshot built once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.build import build_all
+from pipeline.config import DEFAULT_CONFIG, ROOT, load_config
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def write_config(tmp: Path, raw: Path | None = None, **changes) -> Path:
+    """A copy of config/study.yml with data and reports in ``tmp`` (raw defaults to the bundled snapshot)."""
+    raw_config = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    raw_config["paths"] = {"raw": str(raw or ROOT / "data" / "raw"), "processed": str(tmp / "processed"),
+                           "reports": str(tmp / "reports")}
+    raw_config.update(changes)
+    path = tmp / "study.yml"
+    path.write_text(yaml.safe_dump(raw_config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The bundled snapshot built into a temporary processed folder, once per test session."""
+    tmp = tmp_path_factory.mktemp("built")
+    config = load_config(write_config(tmp))
+    build_all(config)
+    return config
+
+
+@pytest.fixture
+def raw_copy(tmp_path):
+    """A writable copy of the bundled raw snapshot."""
+    target = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw", target)
+    return target

@@ -1,0 +1,92 @@
+"""The real papermill + nbconvert path on the bundled snapshot, as `make report` runs it."""
+
+import hashlib
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from pipeline.config import ROOT, load_config
+from pipeline.execute import NOTEBOOK, run_cases
+from pipeline.render import render_reports
+
+from conftest import write_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def deventer(built, tmp_path_factory):
+    run_cases(built, ["GM0150"])
+    render_reports(built, ["GM0150"])
+    return built
+
+
+def test_committed_notebook_has_no_outputs_and_a_parameters_cell():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "parameters" in code[0].metadata.get("tags", [])
+
+
+def test_case_report_shows_the_tables_values_in_dutch_format(deventer):
+    page = (deventer.reports_dir / "GM0150.html").read_text(encoding="utf-8")
+    # Tabel 2 and 3 of the report, as printed
+    for printed in ("Tabel 2", "Tabel 3", "Figuur 1", "DEVENTER", "€ 10.143", "€ 240", ">108<", "8,1%", "6,7%", ">83<",
+                    "€ 11.409", "IJsselland", "Zwolle", "€ 13.009"):
+        assert printed in page, printed
+    assert "Demo snapshot" in page                      # generated data is labelled
+    assert 'data:image/png;base64,' in page              # the figure is inline
+    assert not re.search(r'(src|href)="(https?:)?//', page), "report must open offline"
+    assert 'def ' not in page                            # input cells are hidden
+
+
+def test_case_outputs_are_written_next_to_the_report(deventer):
+    folder = deventer.reports_dir / "cases" / "GM0150"
+    assert {p.name for p in folder.iterdir()} >= {"tabel2.csv", "tabel3.csv", "figuur1.png", "figuur1.svg",
+                                                  "figuur1.csv"}
+    assert "GM0150,DEVENTER" in (folder / "tabel2.csv").read_text()
+
+
+def test_executed_notebook_carries_papermill_parameters_as_strings(deventer):
+    nb = nbformat.read(deventer.reports_dir / "notebooks" / "GM0150.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["case"] == "GM0150"
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'case = "GM0150"' in injected[0].source
+
+
+def test_index_page_links_cases_and_states_the_snapshot(deventer):
+    index = (deventer.reports_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="GM0150.html"' in index
+    assert "84134NED" in index and "03759ned" in index
+    assert "gegenereerd (demo)" in index and "Demo snapshot" in index
+    assert "commit" in index or "geen git" in index
+
+
+def test_figures_and_tables_are_byte_identical_on_rerun(deventer):
+    folder = deventer.reports_dir / "cases" / "GM0150"
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    run_cases(deventer, ["GM0150"])
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    assert before == after
+
+
+def test_cli_unknown_case_is_a_one_line_error(built):
+    result = subprocess.run([sys.executable, "-m", "pipeline", "run", "--config", str(built.path), "--case", "GM9999"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "GM9999" in result.stderr and "not a configured case" in result.stderr
+
+
+def test_cli_accepts_a_case_by_name(built, tmp_path):
+    config = load_config(write_config(tmp_path))
+    from pipeline.build import build_all
+    build_all(config)
+    result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--config", str(config.path),
+                             "--case", "peel en maas"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert (config.reports_dir / "GM1894.html").exists()
+    assert "[1/1] GM1894" in result.stderr

@@ -1,0 +1,74 @@
+"""Snapshot format: checksums verified on read, padding stripped, writes atomic."""
+
+import json
+
+import pytest
+
+from pipeline.errors import MissingColumnError, SnapshotError
+from pipeline.snapshot import load_table, read_manifest, verify_snapshot, write_snapshot
+
+
+def tiny_table(tmp_path, **overrides):
+    entity_sets = {
+        "TableInfos": [{"Identifier": "T1", "Title": "Test", "ShortTitle": "t", "Modified": "2021-01-01"}],
+        "DataProperties": [
+            {"Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's"},
+            {"Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden"},
+            {"Type": "Topic", "Key": "JongerenMetJeugdhulp_4", "Title": "Jongeren met jeugdhulp", "Unit": "aantal"},
+        ],
+        "RegioS": [{"Key": "GM0150    ", "Title": "Deventer"}, {"Key": "NL01      ", "Title": "Nederland"}],
+        "Perioden": [{"Key": "2017HJ01", "Title": "2017 1e halfjaar", "Status": "Definitief"}],
+        "TypedDataSet": [{"ID": 0, "RegioS": "GM0150    ", "Perioden": "2017HJ01", "JongerenMetJeugdhulp_4": 5}],
+    }
+    entity_sets.update(overrides)
+    target = tmp_path / "T1"
+    write_snapshot(target, entity_sets, table_id="T1", catalog="opendata.cbs.nl", generated=False)
+    return target
+
+
+def test_keys_are_stripped_of_cbs_padding_in_dimensions_and_data(tmp_path):
+    table = load_table(tiny_table(tmp_path))
+    assert table.dimension("RegioS")["Key"].tolist() == ["GM0150", "NL01"]
+    assert table.data["RegioS"].tolist() == ["GM0150"]
+
+
+def test_manifest_records_provenance_and_a_checksum_per_file(tmp_path):
+    manifest = read_manifest(tiny_table(tmp_path))
+    assert manifest["table_id"] == "T1" and manifest["modified"] == "2021-01-01" and manifest["rows"] == 1
+    assert set(manifest["files"]) == {"TableInfos.json", "DataProperties.json", "RegioS.json", "Perioden.json",
+                                      "TypedDataSet.json"}
+    assert all(len(meta["sha256"]) == 64 for meta in manifest["files"].values())
+
+
+def test_an_edited_file_fails_the_checksum_with_a_fix(tmp_path):
+    target = tiny_table(tmp_path)
+    data = json.loads((target / "TypedDataSet.json").read_text())
+    data[0]["JongerenMetJeugdhulp_4"] = 6
+    (target / "TypedDataSet.json").write_text(json.dumps(data, indent=2))
+    with pytest.raises(SnapshotError, match=r"checksum mismatch in .*TypedDataSet.json.*re-fetch"):
+        verify_snapshot(target)
+
+
+def test_a_missing_snapshot_says_how_to_make_one(tmp_path):
+    with pytest.raises(SnapshotError, match="manifest.json missing.*pipeline fetch"):
+        load_table(tmp_path / "nothing")
+
+
+def test_a_renumbered_measure_resolves_by_title_and_an_unknown_one_lists_candidates(tmp_path):
+    table = load_table(tiny_table(tmp_path))
+    assert table.resolve_measure("JongerenMetJeugdhulp_3", "Jongeren met jeugdhulp") == "JongerenMetJeugdhulp_4"
+    with pytest.raises(MissingColumnError, match="candidates: JongerenMetJeugdhulp_4"):
+        table.resolve_measure("JongerenMetJeugdhulp_3", "Iets anders")
+
+
+def test_a_failed_write_keeps_the_previous_snapshot_byte_identical(tmp_path):
+    target = tiny_table(tmp_path)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    class Unserialisable:
+        pass
+
+    with pytest.raises(TypeError):
+        write_snapshot(target, {"TableInfos": [{"x": Unserialisable()}]}, table_id="T1", catalog="c")
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["T1"]   # no staging directory left behind
