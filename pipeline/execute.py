@@ -81,7 +81,9 @@ def run_case(config: StudyConfig, code: str, kernel: str) -> RunResult:
     try:
         pm.execute_notebook(str(NOTEBOOK), str(output), kernel_name=kernel, progress_bar=False, cwd=str(ROOT),
                             parameters={"case": code, "config_path": str(config.path),
-                                        "output_dir": str(config.reports_dir / "cases" / code)})
+                                        "output_dir": str(config.reports_dir / "cases" / code)},
+                            # the kernel's own start-up warnings (TCP transport on loopback) are noise here
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
         return RunResult(code, output, time.perf_counter() - started)
     except pm.PapermillExecutionError as exc:
         return RunResult(code, output, time.perf_counter() - started,
