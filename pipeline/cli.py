@@ -60,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="compute all indicators: data/raw -> data/processed")
     _add_common(build)
 
+    validate = sub.add_parser("validate", help="compare every computed chapter-6 cell with the published report")
+    _add_common(validate)
+
     for name, help_text in (("run", "execute the case notebook per case (papermill)"),
-                            ("report", "render HTML reports and the index page"),
-                            ("all", "build, run and report")):
+                            ("report", "render HTML reports, the validation page and the index page"),
+                            ("all", "build, run, validate and report")):
         p = sub.add_parser(name, help=help_text)
         _add_common(p)
         _add_case_args(p)
@@ -99,11 +102,22 @@ def _dispatch(args) -> int:
     if args.command in ("build", "all"):
         from .build import build_all
         build_all(config)
+    if args.command == "validate":
+        from .validate import validate_command
+        return validate_command(config)
     if args.command in ("run", "all"):
         from .execute import run_cases
         run_cases(config, args.case)
+    validation = None
+    if args.command == "all":
+        from .validate import validate
+        validation = validate(config)
+        print(f"validation: {validation.summary()}", file=sys.stderr)
     if args.command in ("report", "all"):
         from .render import render_reports
         render_reports(config, args.case)
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if validation is not None and len(validation.unexplained):
+        from .validate import validate_command
+        return validate_command(config)  # raises ValidationError naming the first unexplained cell
     return 0

@@ -100,6 +100,7 @@ class StudyConfig:
     raw_dir: Path = field(default=ROOT / "data" / "raw")
     processed_dir: Path = field(default=ROOT / "data" / "processed")
     reports_dir: Path = field(default=ROOT / "reports")
+    published_dir: Path = field(default=ROOT / "data" / "raw" / "published")
 
     def case(self, code: str) -> Case | None:
         return next((c for c in self.cases if c.code == code), None)
@@ -214,14 +215,16 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
                   "use {min: 20000, max: 50000}")
         size_classes[label] = SizeClass(label, lo, hi)
     paths = raw.get("paths") or {}
-    if not isinstance(paths, dict) or set(paths) - {"raw", "processed", "reports"}:
-        _fail("paths", f"{paths!r} is not a mapping of raw/processed/reports", "use {raw: data/raw, reports: reports}")
+    if not isinstance(paths, dict) or set(paths) - {"raw", "processed", "reports", "published"}:
+        _fail("paths", f"{paths!r} is not a mapping of raw/processed/reports/published",
+              "use {raw: data/raw, reports: reports}")
     return StudyConfig(path=path, report=raw.get("report", {}), tables=_parse_tables(_require(raw, "tables", "")),
                        periods=periods, size_classes=size_classes,
                        cases=_parse_cases(_require(raw, "cases", ""), size_classes),
                        raw_dir=_directory(paths.get("raw"), ROOT / "data" / "raw"),
                        processed_dir=_directory(paths.get("processed"), ROOT / "data" / "processed"),
-                       reports_dir=_directory(paths.get("reports"), ROOT / "reports"))
+                       reports_dir=_directory(paths.get("reports"), ROOT / "reports"),
+                       published_dir=_directory(paths.get("published"), ROOT / "data" / "raw" / "published"))
 
 
 def _directory(value, default: Path) -> Path:

@@ -86,8 +86,19 @@ def index_html(config: StudyConfig, data: Processed, entries: list[dict], stamp:
             "<h2>Gegevens</h2><table class=\"h6-table\"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>"
             "<th>versie (Modified)</th><th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead>"
             f"<tbody>{sources}</tbody></table>"
+            f"{_validation_section(config)}"
             f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p>")
     return page("Hoofdstuk 6 — overzicht", body.replace('href="index.html"', ""), data.generated, stamp)
+
+
+def _validation_section(config: StudyConfig) -> str:
+    from .validation_report import index_summary
+
+    line = index_summary(config)
+    if line is None:
+        return "<h2>Validatie</h2><p>Nog niet uitgevoerd: <code>python -m pipeline validate</code>.</p>"
+    return (f'<h2>Validatie</h2><p><a href="validation.html">Berekend naast gepubliceerd</a>: '
+            f"{html.escape(line)}.</p>")
 
 
 def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
@@ -117,6 +128,9 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list
             write_text(target, render_case(exporter, notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
             written.append(target)
         entries.append(entry)
+    if (config.processed_dir / "validation.csv").exists():
+        from .validation_report import render_validation
+        written.append(render_validation(config, stamp))
     write_text(reports / "index.html", index_html(config, data, entries, stamp))
     written.append(reports / "index.html")
     print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
