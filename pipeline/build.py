@@ -6,6 +6,8 @@ Writes to ``data/processed/``:
 * ``ses.csv``         SES and armoede deciles (annex 3, notes 1-2)
 * ``lasten.csv``      lasten per gebruiker, per inwoner and its index (notes 3-5), per gemeente and aggregate
 * ``jeugdhulp.csv``   % jeugdhulp zonder verblijf per half year and its index (note 6), per gemeente and aggregate
+* ``kerncijfers.csv`` what chapter 6's text cites beside the tables: jeugdhulp met verblijf, via wijkteams,
+                      the COVID-19 dip, the 2019 H2 decile, lasten per gebruiker 2017-2019
 * ``provenance.json`` the CBS tables behind them: id, title, version (Modified), fetch date, snapshot hash
 
 Aggregates (Nederland, jeugdregio, size class) come from CBS's own row where the table has one and
@@ -51,6 +53,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write atomically; a file that already holds exactly ``text`` is left alone (its mtime stays)."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -198,10 +207,21 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
     regions = gemeenten.dropna(subset=["jeugdregio_code"]).groupby(["jeugdregio_code", "jeugdregio_naam"])["code"]
     for (code, name), members in sorted(regions, key=lambda item: item[0][0]):
         units.append(("jeugdregio", code, name, members.tolist()))
-    for label in config.size_classes:
-        members = gemeenten.loc[gemeenten["grootteklasse"] == label, "code"].tolist()
-        units.append(("grootteklasse", f"size:{label}", label, members))
+    for size_class in all_size_classes(config):
+        members = gemeenten.loc[gemeenten["inwoners"].map(size_class.contains), "code"].tolist()
+        if members:
+            units.append(("grootteklasse", f"size:{size_class.label}", size_class.label, members))
     return units
+
+
+def all_size_classes(config: StudyConfig) -> list:
+    """The report's size classes (config) and CBS's gemeentegrootteklassen, each label once."""
+    from .selection import CBS_SIZE_CLASSES
+
+    classes = dict(config.size_classes)
+    for size_class in CBS_SIZE_CLASSES:
+        classes.setdefault(size_class.label, size_class)
+    return list(classes.values())
 
 
 def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, jeugdzorg: CbsTable,
@@ -358,6 +378,59 @@ def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, je
     return data[order]
 
 
+def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
+                            crosswalk: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Lasten per gebruiker of one year's jaarrekening (annex 3 note 3), per gemeente and aggregate."""
+    codes = gemeenten["code"].tolist()
+    rekening = finance_in_classification(config, iv3_by_municipality(config, iv3, year, "Jaarrekening"),
+                                         codes, year, crosswalk, iv3.table_id)
+    cols = measure_columns(jeugdzorg, config, "jeugdzorg")
+    period = find_year(parse_periods(jeugdzorg), year, jeugdzorg.table_id)
+    rows = jeugdzorg.data[jeugdzorg.data["Perioden"] == period.key].set_index("RegioS")
+    users_all = rows[[cols["totaal_jeugdzorg"]]].set_axis(["gebruikers"], axis=1).astype(float)
+    users = to_classification(users_all[users_all.index.str.startswith("GM")], codes, period, crosswalk,
+                              jeugdzorg.table_id, classification_date(config))["gebruikers"]
+    out = {code: (float(rekening.loc[code, "lasten"]), float(users[code])) for code in codes}
+    for _, code, _, members in aggregate_units(config, gemeenten):
+        total = float(users_all.loc[code, "gebruikers"]) if code in users_all.index else float(users[members].sum())
+        out[code] = (float(rekening.loc[members, "lasten"].astype(float).sum()), total)
+    frame = pd.DataFrame(out, index=["lasten", "gebruikers"]).T
+    return ind.lasten_per_gebruiker(frame["lasten"], frame["gebruikers"])
+
+
+def build_kerncijfers(config: StudyConfig, gemeenten: pd.DataFrame, jeugdhulp: pd.DataFrame, lasten: pd.DataFrame,
+                      iv3: CbsTable, jeugdzorg: CbsTable, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """The indicators chapter 6's text cites beside its tables, per gemeente and aggregate."""
+    p = config.periods
+
+    def at(period, column):
+        sel = jeugdhulp[(jeugdhulp["jaar"] == period.year) & (jeugdhulp["halfjaar"] == period.half)]
+        return sel.set_index("code")[column]
+
+    base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
+    units = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]]
+    frame = units.copy()
+    frame["pct_met_verblijf_basis"] = at(base, "pct_met_verblijf")
+    frame["pct_met_verblijf_actueel"] = at(current, "pct_met_verblijf")
+    frame["index_aantal_met_verblijf"] = ind.index_aantal(at(current, "met_verblijf"), at(base, "met_verblijf"))
+    frame["pct_via_wijkteam_actueel"] = at(current, "pct_via_wijkteam")
+    frame["pct_zonder_verblijf_voor_covid"] = at(before, "pct_zonder_verblijf")
+    frame["verandering_covid_procentpunt"] = ind.verandering_procentpunt(at(current, "pct_zonder_verblijf"),
+                                                                         at(before, "pct_zonder_verblijf"))
+    is_gm = frame["unit_type"] == "gemeente"
+    frame["deciel_zonder_verblijf_voor_covid"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid"] = ind.deciel_zonder_verblijf(
+        frame.loc[is_gm, "pct_zonder_verblijf_voor_covid"])
+    first = lasten_per_gebruiker_in(config, gemeenten, iv3, jeugdzorg, crosswalk, p.cost_trend_base_year)
+    last = lasten.set_index("code")["lasten_per_gebruiker"]
+    frame["lasten_per_gebruiker_basis"] = first.reindex(frame.index)
+    frame["lasten_per_gebruiker_actueel"] = last.reindex(frame.index)
+    frame["index_lasten_per_gebruiker"] = ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
+                                                                         frame["lasten_per_gebruiker_basis"])
+    frame.insert(0, "code", frame.index)
+    return frame.reset_index(drop=True)
+
+
 def provenance(config: StudyConfig, tables: dict[str, CbsTable]) -> dict:
     out = {}
     for role, table in tables.items():
@@ -381,6 +454,8 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
         "lasten.csv": build_lasten(config, gemeenten, tables["iv3"], tables["jeugdzorg"], crosswalk),
         "jeugdhulp.csv": build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk),
     }
+    outputs["kerncijfers.csv"] = build_kerncijfers(config, gemeenten, outputs["jeugdhulp.csv"], outputs["lasten.csv"],
+                                                   tables["iv3"], tables["jeugdzorg"], crosswalk)
     paths = {}
     for name, frame in outputs.items():
         paths[name] = config.processed_dir / name

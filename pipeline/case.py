@@ -17,7 +17,7 @@ import pandas as pd
 from .config import Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
 
-PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "provenance.json")
+PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "provenance.json")
 NEDERLAND = "NL01"
 
 
@@ -29,6 +29,7 @@ class Processed:
     ses: pd.DataFrame
     lasten: pd.DataFrame
     jeugdhulp: pd.DataFrame
+    kerncijfers: pd.DataFrame
     provenance: dict
 
     @classmethod
@@ -39,7 +40,7 @@ class Processed:
                                 "run `python -m pipeline build` first")
         read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
         return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
-                   jeugdhulp=read("jeugdhulp.csv"),
+                   jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"),
                    provenance=json.loads((directory / "provenance.json").read_text(encoding="utf-8")))
 
     @property
@@ -71,14 +72,16 @@ def municipality_name(data: Processed, code: str) -> str:
 
 
 def load_case(code: str, config_path: str | Path | None = None) -> CaseContext:
-    """The configured case ``code`` with the processed data it is read from."""
+    """Case ``code`` (a code or a name) with the processed data it is read from.
+
+    A configured case keeps its Tabel 1 reference group; any other municipality of the snapshot
+    gets an automatic one (:mod:`pipeline.selection`).
+    """
+    from .selection import case_for, resolve_municipality
+
     config = load_config(config_path) if config_path else load_config()
-    case = config.case(str(code))
-    if case is None:
-        known = ", ".join(c.code for c in config.cases)
-        raise UnknownMunicipalityError(f"{code!r} is not a case in {config.path} (cases: {known}); "
-                                       "add it under cases: or pass one of these codes")
     data = Processed.read(config.processed_dir)
+    case = case_for(resolve_municipality(str(code), data.gemeenten), config, data.gemeenten)
     for ref in (case.code, *case.references):
         municipality_name(data, ref)
     return CaseContext(config=config, case=case, data=data)
@@ -184,12 +187,29 @@ def line_labels(ctx: CaseContext) -> dict[str, str]:
     return labels
 
 
+def size_class_bounds(config: StudyConfig, label: str):
+    """Bounds of a size class label: the report's own classes first, then CBS's."""
+    from .selection import CBS_SIZE_CLASSES
+
+    if label in config.size_classes:
+        return config.size_classes[label]
+    return next(c for c in CBS_SIZE_CLASSES if c.label == label)
+
+
+def kerncijfers(ctx: CaseContext) -> pd.DataFrame:
+    """The indicators the chapter's text cites, for the case, Nederland, its region and its references."""
+    codes = [ctx.case.code, NEDERLAND] + ([ctx.case.jeugdregio] if ctx.case.jeugdregio else []) + ctx.references
+    frame = ctx.data.kerncijfers.set_index("code").reindex(codes)
+    frame.insert(0, "rij_label", [ctx.name.upper()] + list(frame["naam"].iloc[1:]))
+    return frame.reset_index()
+
+
 def tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
     """Tabel 1: the cases with their size class and reference municipalities, one column per case."""
     columns = {}
     for case in config.cases:
         name = municipality_name(data, case.code).upper()
-        bounds = config.size_classes[case.size_class]
+        bounds = size_class_bounds(config, case.size_class)
         columns[name] = [f"{bounds.min:,}-{bounds.max:,}".replace(",", ".")] + \
             [municipality_name(data, code) for code in case.references]
     depth = max(len(v) for v in columns.values())

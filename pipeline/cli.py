@@ -7,6 +7,7 @@
     run            execute the case notebook with papermill, once per case
     report         render executed notebooks to HTML and write reports/index.html
     all            build, run and report
+    pdf            print the rendered reports to reports/pdf/ (headless Chromium)
 
 Errors are one line on stderr and a non-zero exit code; ``--debug`` shows the traceback.
 """
@@ -29,7 +30,19 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_case_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--case", action="append", default=None, metavar="CODE",
-                        help="run only this case (CBS code such as GM0150, or a name); repeatable")
+                        help="run only this case: any municipality, by CBS code (GM0150) or name; repeatable. "
+                             "A municipality outside Tabel 1 gets an automatic reference group")
+    parser.add_argument("--all-municipalities", action="store_true",
+                        help="every municipality of the snapshot's classification as a case")
+
+
+def _add_execution_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                        help="worker processes executing notebooks in parallel (default: number of cores)")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="a new kernel per notebook (plain papermill) instead of warm, reused kernels")
+    parser.add_argument("--force", action="store_true",
+                        help="rerun every step, also those whose inputs are unchanged (content-hash cache)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="compute all indicators: data/raw -> data/processed")
     _add_common(build)
+    build.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
 
     validate = sub.add_parser("validate", help="compare every computed chapter-6 cell with the published report")
     _add_common(validate)
@@ -69,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         _add_common(p)
         _add_case_args(p)
+        _add_execution_args(p)
+    pdf = sub.add_parser("pdf", help="print every rendered report and the whole chapter to PDF (headless Chromium)")
+    _add_common(pdf)
+    _add_case_args(pdf)
     return parser
 
 
@@ -99,25 +117,74 @@ def _dispatch(args) -> int:
         write_demo_snapshot(config, shared=args.shared)
         return 0
     started = time.perf_counter()
+    if args.command == "pdf":
+        from .exports import write_pdfs
+        write_pdfs(config, args.case)
+        print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return 0
     if args.command in ("build", "all"):
-        from .build import build_all
-        build_all(config)
+        _build(config, force=args.force)
     if args.command == "validate":
         from .validate import validate_command
         return validate_command(config)
+    failure = runner = None
+    if args.command in ("run", "report", "all"):
+        from .execute import Runner, timestamp
+        runner, stamp = Runner(args.jobs, args.fresh_kernels), timestamp()
     if args.command in ("run", "all"):
+        from .errors import ExecutionError
         from .execute import run_cases
-        run_cases(config, args.case)
+        try:
+            run_cases(config, args.case, args.all_municipalities, force=args.force, runner=runner, stamp=stamp)
+        except ExecutionError as exc:
+            failure = exc  # the index still gets written, marking the failed cases
     validation = None
     if args.command == "all":
         from .validate import validate
         validation = validate(config)
         print(f"validation: {validation.summary()}", file=sys.stderr)
-    if args.command in ("report", "all"):
-        from .render import render_reports
-        render_reports(config, args.case)
+    try:
+        if args.command in ("report", "all"):
+            _report(config, args, runner, stamp)
+    finally:
+        if runner is not None:
+            runner.close()
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if failure is not None:
+        raise failure
     if validation is not None and len(validation.unexplained):
         from .validate import validate_command
         return validate_command(config)  # raises ValidationError naming the first unexplained cell
     return 0
+
+
+def _build(config, force: bool = False) -> None:
+    """raw -> processed, skipped when the snapshot, config, code and packages are unchanged."""
+    from .cache import build_lock, build_outputs
+
+    lock = build_lock(config)
+    lock.outputs = build_outputs(config)
+    if not force and lock.stale_reason() is None:
+        print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
+        return
+    from .build import build_all
+    build_all(config)
+    lock.outputs = build_outputs(config)
+    lock.record()
+
+
+def _report(config, args, runner, stamp: str) -> None:
+    """Index page (and any case report not rendered yet), skipped when nothing it shows changed."""
+    from .cache import index_lock
+    from .execute import html_path, output_path, select_cases
+
+    codes = [c.code for c in config.cases]
+    if args.case or args.all_municipalities:
+        codes = list(dict.fromkeys(codes + select_cases(config, args.case, args.all_municipalities)))
+    lock = index_lock(config, codes)
+    missing = [c for c in codes if output_path(config, c).exists() and not html_path(config, c).exists()]
+    if not args.force and not missing and lock.stale_reason() is None:
+        print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
+        return
+    runner.call("render_index", str(config.path), stamp, args.case, args.all_municipalities, not args.force)
+    index_lock(config, codes).record()

@@ -66,6 +66,8 @@ class Periods:
     income_year: int
     classification_year: int
     taakvelden: tuple[str, ...]
+    jeugdhulp_before_covid: HalfYear = HalfYear(2019, 2)   # the text's reference point for the COVID-19 dip
+    cost_trend_base_year: int = 2017                         # lasten per gebruiker development 2017-2019
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Case:
     table_lasten: int | None = None
     table_gebruik: int | None = None
     figure: int | None = None
+    automatic: bool = False  # reference group chosen by pipeline.selection, not configured
 
 
 @dataclass
@@ -206,6 +209,9 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
         income_year=int(_require(raw_periods, "income_year", "periods")),
         classification_year=int(_require(raw_periods, "classification_year", "periods")),
         taakvelden=tuple(str(t) for t in _require(raw_periods, "taakvelden", "periods")),
+        jeugdhulp_before_covid=_half_year(raw_periods.get("jeugdhulp_before_covid", {"year": 2019, "half": 2}),
+                                          "periods.jeugdhulp_before_covid"),
+        cost_trend_base_year=int(raw_periods.get("cost_trend_base_year", 2017)),
     )
     size_classes = {}
     for label, bounds in (_require(raw, "size_classes", "") or {}).items():

@@ -206,10 +206,16 @@ class Universe:
     pop2019: pd.Series          # real inhabitants on 1 January 2019
     crosswalk: pd.DataFrame
     classification_year: int
+    published_dir: Path         # chapter 6's printed values, the calibration targets
+    config_size_classes: dict   # the report's size classes (label -> SizeClass)
 
     @property
     def codes(self) -> list[str]:
         return self.ref["code"].tolist()
+
+    def members_between(self, size_class) -> list[str]:
+        """Municipalities in a size class, by inhabitants in the classification year (as the build does)."""
+        return self.ref.loc[self.ref["inwoners"].map(size_class.contains), "code"].tolist()
 
     def members(self, column: str, value) -> list[str]:
         return self.ref.loc[self.ref[column] == value, "code"].tolist()
@@ -284,7 +290,7 @@ def _table_info(table_id: str, title: str, short_title: str, catalog: str = "CBS
 
 
 def generate_income(universe: Universe, rng) -> tuple[dict, dict]:
-    lasten, gebruik = published_lasten(), published_gebruik()
+    lasten, gebruik = published_lasten(universe.published_dir), published_gebruik(universe.published_dir)
     both = pd.concat([lasten, gebruik])
     ses = {k: v for k, v in targets_by_code(both, "ses_deciel").items() if k.startswith("GM")}
     poor = {k: v for k, v in targets_by_code(both, "armoede_deciel").items() if k.startswith("GM")}
@@ -325,7 +331,7 @@ def _lasten(per_inwoner: pd.Series, inhabitants: pd.Series) -> pd.Series:
 
 
 def generate_finance(universe: Universe, rng) -> Finance:
-    lasten_pub = published_lasten()
+    lasten_pub = published_lasten(universe.published_dir)
     t_fixed = targets_by_code(lasten_pub, "lasten_per_inwoner_2019")
     i_fixed = targets_by_code(lasten_pub, "index_lasten_per_inwoner")
     g_fixed = targets_by_code(lasten_pub, "lasten_per_gebruiker_2019")
@@ -358,7 +364,7 @@ def generate_finance(universe: Universe, rng) -> Finance:
         values[movable] = (start * s).round()
         free.difference_update(movable)
 
-    size_classes = {label: universe.members("grootteklasse", label) for label in
+    size_classes = {label: universe.members_between(universe.config_size_classes[label]) for label in
                     sorted({k[5:] for k in t_fixed if k.startswith("size:")})}
     values = t.round()
     for label, members in size_classes.items():
@@ -464,7 +470,7 @@ def count_for_pct(target: float, youth: int) -> int:
 
 
 def generate_youth(universe: Universe, finance: Finance, rng) -> Youth:
-    gebruik = published_gebruik()
+    gebruik = published_gebruik(universe.published_dir)
     p17_fixed = targets_by_code(gebruik, "pct_zonder_verblijf_2017hj1")
     p20_fixed = targets_by_code(gebruik, "pct_zonder_verblijf_2020hj1")
     codes = universe.codes
@@ -755,7 +761,8 @@ def write_demo_snapshot(config: StudyConfig, shared: Path | None = None) -> None
     pop = population(config, bevolking)
     pop2019 = pop[pop["year"] == 2019].set_index("code")["inwoners"]
     universe = Universe(ref=ref, pop2019=pop2019, crosswalk=crosswalk(config, bevolking),
-                        classification_year=config.periods.classification_year)
+                        classification_year=config.periods.classification_year,
+                        published_dir=config.published_dir, config_size_classes=config.size_classes)
     names = region_names(universe, bevolking.dimension("RegioS"))
     rng = np.random.default_rng(SEED)
     income, poverty = generate_income(universe, rng)

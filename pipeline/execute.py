@@ -1,25 +1,38 @@
-"""Execute the case notebook once per case with papermill.
+"""Execute the case notebook once per case with papermill, and render each report right after.
 
 Executed notebooks land in ``reports/notebooks/<code>.ipynb`` (papermill writes its parameters
-cell and metadata there). A case that fails does not stop the others; the failed notebook is kept,
-with papermill's error cell, and a summary names each failure. The kernel runs this environment's
+cell and metadata there), reports in ``reports/<code>.html``. The kernel runs this environment's
 Python, registered once as its own kernelspec so no other Jupyter installation can be picked up.
+
+* **Warm kernels.** By default papermill runs each notebook with the ``warm`` engine
+  (:mod:`pipeline.engine`): one kernel per worker, pandas and matplotlib already imported, reset
+  between notebooks. ``fresh=True`` (``--fresh-kernels``) uses papermill's plain engine: a new
+  kernel per notebook.
+* **Parallel.** ``jobs`` worker processes (default: the number of cores), started with ``spawn``;
+  each starts its kernel first and imports papermill and nbconvert while the kernel starts, then
+  executes and renders the notebooks it is handed with one reused nbconvert exporter.
+* **Incremental.** A case runs only when its content-hash key changed (:mod:`pipeline.cache`);
+  ``force=True`` (``--force``) reruns all.
+* **Failure isolation.** A case that fails does not stop the others; the failed notebook is kept,
+  with papermill's error cell, and rendered; a summary names each failure with its cell and error.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-import papermill as pm
-
-from .config import ROOT, StudyConfig
-from .errors import ExecutionError, UnknownMunicipalityError
+from .config import ROOT, StudyConfig, load_config
+from .errors import ExecutionError
 
 NOTEBOOK = ROOT / "notebooks" / "hoofdstuk6_casus.ipynb"
 KERNEL_NAME = "jeugdzorg-h6"
+# the kernel's own start-up warnings (TCP transport on loopback) are noise here
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 @dataclass
@@ -28,10 +41,33 @@ class RunResult:
     output: Path
     seconds: float
     error: str | None = None
+    cell: str | None = None        # the failing cell: "cell 5: display(HTML(nb.lasten_html(session)))"
+    html: Path | None = None
+    skipped: bool = False          # up to date, not executed
+    worker: int | None = None      # pid of the worker process that ran it
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass
+class Task:
+    """One notebook execution (and rendering): everything a worker process needs, picklable."""
+
+    code: str
+    config_path: str
+    notebook: str                  # executed notebook to write
+    output_dir: str                # the case's tables and figures
+    html: str | None = None        # report to render right after execution (None: do not render)
+    stamp: str = ""
+    fresh: bool = False
+    source: str = str(NOTEBOOK)
+    title: str | None = None
+
+    @property
+    def parameters(self) -> dict:
+        return {"case": self.code, "config_path": self.config_path, "output_dir": self.output_dir}
 
 
 def ensure_kernel() -> str:
@@ -50,57 +86,279 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
-def select_cases(config: StudyConfig, wanted: list[str] | None) -> list[str]:
-    """Configured case codes, optionally narrowed to ``wanted`` (codes or names, case-insensitive)."""
+def select_cases(config: StudyConfig, wanted: list[str] | None, all_municipalities: bool = False) -> list[str]:
+    """The configured case codes, or ``wanted`` (codes or names), or every municipality."""
     codes = [c.code for c in config.cases]
-    if not wanted:
+    if not wanted and not all_municipalities:
         return codes
-    from .reference import municipalities
+    if not all_municipalities and all(str(w).strip() in codes for w in wanted):
+        return list(dict.fromkeys(str(w).strip() for w in wanted))  # plain codes: no need to read the snapshot
+    from .selection import select_case_codes
 
-    names = municipalities(config).set_index("code")["naam"]
-    chosen = []
-    for item in wanted:
-        item = str(item).strip()
-        match = [c for c in codes if c.lower() == item.lower() or names.get(c, "").lower() == item.lower()]
-        if not match:
-            listing = ", ".join(f"{c} {names.get(c, '')}" for c in codes)
-            raise UnknownMunicipalityError(f"{item!r} is not a configured case (cases: {listing}); "
-                                           "add it under cases: in config/study.yml")
-        chosen.extend(m for m in match if m not in chosen)
-    return chosen
+    return select_case_codes(config, wanted, all_municipalities)
 
 
 def output_path(config: StudyConfig, code: str) -> Path:
     return config.reports_dir / "notebooks" / f"{code}.ipynb"
 
 
-def run_case(config: StudyConfig, code: str, kernel: str) -> RunResult:
-    output = output_path(config, code)
+def html_path(config: StudyConfig, code: str) -> Path:
+    return config.reports_dir / f"{code}.html"
+
+
+def case_dir(config: StudyConfig, code: str) -> Path:
+    return config.reports_dir / "cases" / code
+
+
+def make_task(config: StudyConfig, code: str, stamp: str = "", fresh: bool = False, render: bool = True) -> Task:
+    return Task(code=code, config_path=str(config.path), notebook=str(output_path(config, code)),
+                output_dir=str(case_dir(config, code)), html=str(html_path(config, code)) if render else None,
+                stamp=stamp, fresh=fresh, source=str(NOTEBOOK))
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def timestamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ---------------------------------------------------------------------------------------------
+# In the worker
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(kernel_name: str, warm: bool) -> None:
+    """Start the kernel first (it imports pandas and matplotlib meanwhile), then import the rest."""
+    if warm:
+        from .engine import pool
+
+        pool().launch(kernel_name, KERNEL_ARGUMENTS, str(ROOT))
+    import papermill  # noqa: F401 - imported here, while the kernel starts
+    from .render import make_exporter
+
+    _WORKER["exporter"] = make_exporter()
+
+
+def _exporter():
+    if "exporter" not in _WORKER:
+        from .render import make_exporter
+
+        _WORKER["exporter"] = make_exporter()
+    return _WORKER["exporter"]
+
+
+def _title_and_generated(task: Task) -> tuple[str, bool]:
+    """Report title (the municipality's name) and whether the snapshot is generated, per config."""
+    from .case import Processed, municipality_name
+
+    config = load_config(task.config_path)
+    key = str(config.processed_dir)
+    if _WORKER.get("processed_key") != key:
+        _WORKER["processed"] = Processed.read(config.processed_dir)
+        _WORKER["processed_key"] = key
+    data = _WORKER["processed"]
+    title = task.title or f"Casus {municipality_name(data, task.code)} — hoofdstuk 6"
+    return title, data.generated
+
+
+def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
+    """Execute one notebook through papermill (warm or fresh engine), then render it."""
+    import papermill as pm
+
+    if not task.fresh:
+        from .engine import register
+
+        register()  # also without the entry point (an environment installed before it existed)
+
+    output = Path(task.notebook)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    result = RunResult(task.code, output, 0.0, worker=os.getpid())
     try:
-        pm.execute_notebook(str(NOTEBOOK), str(output), kernel_name=kernel, progress_bar=False, cwd=str(ROOT),
-                            parameters={"case": code, "config_path": str(config.path),
-                                        "output_dir": str(config.reports_dir / "cases" / code)},
-                            # the kernel's own start-up warnings (TCP transport on loopback) are noise here
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
-        return RunResult(code, output, time.perf_counter() - started)
+        pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False, cwd=str(ROOT),
+                            parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),
+                            engine_name=None if task.fresh else "warm",
+                            # one write at the end (and on error) instead of one per cell
+                            request_save_on_cell_execute=task.fresh)
     except pm.PapermillExecutionError as exc:
-        return RunResult(code, output, time.perf_counter() - started,
-                         error=f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+        result.error = f"{exc.ename}: {exc.evalue}"
+        result.cell = f"cell {exc.exec_count}: {first_line.strip()}"
+    except Exception as exc:  # noqa: BLE001 - a kernel that died, a missing file: this case fails, not the run
+        result.error = f"{type(exc).__name__}: {exc}"
+    if task.html and output.exists():
+        try:
+            from .build import write_text
+            from .render import render_case
+
+            title, generated = _title_and_generated(task)
+            write_text(Path(task.html), render_case(_exporter(), output, title, generated, task.stamp))
+            result.html = Path(task.html)
+        except Exception as exc:  # noqa: BLE001
+            result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
+    result.seconds = time.perf_counter() - started
+    return result
 
 
-def run_cases(config: StudyConfig, wanted: list[str] | None = None) -> list[RunResult]:
-    codes = select_cases(config, wanted)
-    kernel = ensure_kernel()
-    results = []
-    for i, code in enumerate(codes, start=1):
-        print(f"[{i}/{len(codes)}] {code} ...", end=" ", file=sys.stderr, flush=True)
-        result = run_case(config, code, kernel)
-        print(f"{'ok' if result.ok else 'FAILED'} ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
-        results.append(result)
-    failed = [r for r in results if not r.ok]
+def _call_in_worker(fn_name: str, *args):
+    """Run a function of this module in a worker (e.g. the index page, where nbconvert is imported)."""
+    return globals()[fn_name](*args)
+
+
+# ---------------------------------------------------------------------------------------------
+# In the main process
+
+
+class Runner:
+    """Runs tasks in ``jobs`` worker processes (or in this process when ``jobs`` is 1)."""
+
+    def __init__(self, jobs: int | None = None, fresh: bool = False, kernel: str | None = None):
+        self.jobs = jobs or default_jobs()
+        self.fresh = fresh
+        self._kernel = kernel
+        self.executor = None
+        self.workers = 1
+
+    @property
+    def kernel(self) -> str:
+        if self._kernel is None:
+            self._kernel = ensure_kernel()
+        return self._kernel
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self, n_tasks: int) -> None:
+        workers = min(self.jobs, n_tasks)
+        if workers > 1 and self.executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_worker_init, initargs=(self.kernel, not self.fresh))
+            self.workers = workers
+
+    def map(self, tasks: list[Task], progress=None) -> list[RunResult]:
+        """Run ``tasks``; results in the order of ``tasks``. ``progress(result)`` as each finishes."""
+        for task in tasks:
+            task.fresh = self.fresh
+        self.start(len(tasks))
+        if self.executor is None:
+            results = []
+            for task in tasks:
+                results.append(run_task(task, self.kernel))
+                if progress:
+                    progress(results[-1])
+            return results
+        from concurrent.futures import as_completed
+
+        futures = {self.executor.submit(run_task, task, self.kernel): i for i, task in enumerate(tasks)}
+        results: list[RunResult | None] = [None] * len(tasks)
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died takes one case with it, not the run
+                results[i] = RunResult(tasks[i].code, Path(tasks[i].notebook), 0.0,
+                                       error=f"worker failed: {type(exc).__name__}: {exc}")
+            if progress:
+                progress(results[i])
+        return results  # type: ignore[return-value]
+
+    def call(self, fn_name: str, *args):
+        """Run a module-level function of this module in a worker if there is one, else here."""
+        if self.executor is None:
+            return globals()[fn_name](*args)
+        return self.executor.submit(_call_in_worker, fn_name, *args).result()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+
+def _case_lock(config: StudyConfig, task: Task):
+    from .cache import case_lock, case_outputs
+
+    outputs = [Path(task.notebook), *case_outputs(Path(task.output_dir))]
+    if task.html:
+        outputs.append(Path(task.html))
+    return case_lock(config, task.code, Path(task.source), task.parameters, outputs)
+
+
+def render_index(config_path: str, stamp: str, wanted: list[str] | None = None, all_municipalities: bool = False,
+                 only_missing: bool = True) -> int:
+    """The index page and the case reports ``report`` writes (only missing ones unless told otherwise)."""
+    from .render import render_reports
+
+    return len(render_reports(load_config(config_path), wanted, all_municipalities, only_missing=only_missing,
+                              stamp=stamp))
+
+
+def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
+              jobs: int | None = None, fresh: bool = False, force: bool = False, runner: Runner | None = None,
+              stamp: str | None = None) -> list[RunResult]:
+    """Execute (and render) every selected case whose inputs changed; raise ExecutionError if any failed."""
+    codes = select_cases(config, wanted, all_municipalities)
+    stamp = stamp or timestamp()
+    tasks = [make_task(config, code, stamp) for code in codes]
+    results: dict[str, RunResult] = {}
+    todo = []
+    for task in tasks:
+        reason = None if force else _case_lock(config, task).stale_reason()
+        if force or reason:
+            todo.append(task)
+        else:
+            results[task.code] = RunResult(task.code, Path(task.notebook), 0.0, html=Path(task.html), skipped=True)
+    up_to_date = len(tasks) - len(todo)
+    if todo:
+        done = [0]
+
+        def progress(result: RunResult) -> None:
+            done[0] += 1
+            state = "ok" if result.ok else "FAILED"
+            print(f"[{done[0]}/{len(todo)}] {result.code} {state} ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+
+        own = runner is None
+        runner = runner or Runner(jobs, fresh)
+        try:
+            for task, result in zip(todo, runner.map(todo, progress)):
+                results[task.code] = result
+                lock = _case_lock(config, task)
+                if result.ok:
+                    lock.record({"seconds": round(result.seconds, 3)})
+                else:
+                    lock.forget()
+        finally:
+            if own:
+                runner.close()
+    ordered = [results[code] for code in codes]
+    executed = len(todo)
+    print(f"{up_to_date} up to date, {executed} executed" if executed else f"{up_to_date} up to date",
+          file=sys.stderr, flush=True)
+    failed = [r for r in ordered if not r.ok]
     if failed:
-        details = "; ".join(f"{r.code} ({r.error}, notebook kept at {r.output})" for r in failed)
-        raise ExecutionError(f"{len(failed)} of {len(results)} cases failed: {details}")
-    return results
+        lines = "\n".join(f"  {r.code}: {r.cell + ': ' if r.cell else ''}{r.error} (notebook kept at {r.output})"
+                          for r in failed)
+        print(f"{len(failed)} of {len(ordered)} cases failed:\n{lines}", file=sys.stderr, flush=True)
+        details = "; ".join(f"{r.code} ({r.cell + ', ' if r.cell else ''}{r.error})" for r in failed)
+        error = ExecutionError(f"{len(failed)} of {len(ordered)} cases failed: {details}")
+        error.results = ordered
+        raise error
+    return ordered
+
+
+def run_case(config: StudyConfig, code: str, kernel: str) -> RunResult:
+    """One case in this process with a fresh kernel (the plain papermill path), without rendering."""
+    task = make_task(config, code, fresh=True, render=False)
+    return run_task(task, kernel)

@@ -156,3 +156,45 @@ def backcast_weighted_pct(pct: pd.Series, weights: pd.Series) -> float:
     their numbers of youth as weights (which equals the pooled share), rounded to one decimal.
     """
     return round_half_up(float((pct * weights).sum() / weights.sum()), 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators chapter 6's text relies on but its tables omit (computed for every case)
+
+
+def verandering_procentpunt(pct_later: pd.Series, pct_eerder: pd.Series) -> pd.Series:
+    """Change in percentage points between two half years, from one-decimal percentages.
+
+    Chapter 6 (Utrecht): "die daling in Utrecht [is] maar 0,2%-punt ten opzichte van het tweede
+    halfjaar 2019, terwijl [...] landelijk 0,6%-punt". Used for the COVID-19 dip 2019 H2 -> 2020 H1.
+    """
+    return round_half_up(pct_later, 1) - round_half_up(pct_eerder, 1)
+
+
+def deciel_zonder_verblijf(pct_zonder_verblijf: pd.Series) -> pd.Series:
+    """Decile of a municipality's % jeugdhulp zonder verblijf among all municipalities; 10 = highest share.
+
+    Chapter 6 (Zaltbommel): "de gemeente [behoort] in het tweede halfjaar van 2019 (2019H2) tot het
+    deciel gemeenten met het hoogste percentage jongeren dat een beroep op jeugdhulp zonder verblijf
+    doet" (footnote 2: this half year is chosen to filter out effects of corona).
+    """
+    return decile(pct_zonder_verblijf, highest_first=False)
+
+
+def index_aantal(aantal: pd.Series, aantal_basis: pd.Series) -> pd.Series:
+    """Index of a count against a base period (= 100), e.g. youth with jeugdhulp met verblijf.
+
+    Chapter 6 (Utrecht): "Alhoewel dat percentage [...] stabiel blijft is er in absolute aantallen
+    sprake van een daling van ongeveer 10%" — the text reads trends in counts next to percentages.
+    """
+    return aantal / aantal_basis * 100.0
+
+
+def index_lasten_per_gebruiker(lasten_per_gebruiker_later: pd.Series, lasten_per_gebruiker_basis: pd.Series) -> pd.Series:
+    """Development of lasten per gebruiker (basis year = 100), from whole euros.
+
+    Chapter 6 (Zaltbommel): "de kostenontwikkeling per gebruiker tussen 2017 en 2019 [is] voor
+    Zaltbommel ongeveer 25%, [...] circa 10% boven de landelijke kostenontwikkeling". Lasten per
+    gebruiker as in annex 3 note 3, for each year's jaarrekening and that year's users.
+    """
+    return round_half_up(lasten_per_gebruiker_later, 0) / round_half_up(lasten_per_gebruiker_basis, 0) * 100.0

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from . import indicators as ind
 from .build import write_csv
-from .case import CaseContext, gebruik_table, has_provisional, lasten_table, load_case, tabel1
+from .case import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
+                   size_class_bounds, tabel1)
 from .figures import figure_data, index_figure, save_figure
-from .formatting import footnotes, table_html
+from .formatting import euro, footnotes, percent, table_html, whole
+from .selection import RULE_TEXT
 from .provenance import code_version, package_versions, provenance_rows
 
 BANNER = "Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."
@@ -44,15 +46,17 @@ def banner_html(session: Session) -> str:
 def header_html(session: Session) -> str:
     ctx = session.ctx
     refs = ", ".join(html.escape(ctx.data.gemeenten.set_index("code").loc[c, "naam"]) for c in ctx.references)
-    bounds = ctx.config.size_classes[ctx.case.size_class]
+    bounds = size_class_bounds(ctx.config, ctx.case.size_class)
+    rule = (f"<dt>Keuze referentiegroep</dt><dd>{html.escape(RULE_TEXT)}</dd>" if ctx.case.automatic else
+            "<dt>Keuze referentiegroep</dt><dd>Zoals in Tabel 1 van het rapport (configuratie).</dd>")
     snapshot = ", ".join(f"{r['table_id']} ({'gegenereerd' if r['generated'] else 'CBS'})"
                          for r in provenance_rows(ctx.data.provenance))
     return (banner_html(session)
             + f"<h1>Casus {html.escape(ctx.name)} <small>({ctx.case.code})</small></h1>"
             + '<dl class="summary">'
             + f"<dt>Referentiegroep</dt><dd>{refs}</dd>"
-            + f"<dt>Grootteklasse</dt><dd>{html.escape(ctx.case.size_class)} "
-              f"({bounds.min:,} tot {bounds.max:,} inwoners)</dd>".replace(",", ".")
+            + f"<dt>Grootteklasse</dt><dd>{html.escape(ctx.case.size_class)} ({size_class_text(bounds)})</dd>"
+            + rule
             + f"<dt>Gegevens</dt><dd>{html.escape(snapshot)}</dd>"
             + f"<dt>Bron methode</dt><dd>{html.escape(ctx.config.report.get('publisher', ''))}, "
               f"<em>{html.escape(ctx.config.report.get('title', ''))}</em> "
@@ -60,7 +64,30 @@ def header_html(session: Session) -> str:
             + "</dl>")
 
 
+def reference_group_html(session: Session) -> str:
+    """The case's own reference group with what it was chosen on (for a municipality outside Tabel 1)."""
+    ctx = session.ctx
+    g = ctx.data.gemeenten.set_index("code")
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(g.loc[c, 'naam'])}</th><td>{c}</td><td>{html.escape(str(g.loc[c, 'grootteklasse']))}</td>"
+        f"<td>{html.escape(str(g.loc[c, 'jeugdregio_naam']))}</td><td>{html.escape(str(g.loc[c, 'provincie']))}</td>"
+        f"<td class='num'>{whole(g.loc[c, 'inwoners'])}</td></tr>" for c in [ctx.case.code, *ctx.references])
+    return ('<table class="h6-table text"><caption>Referentiegroep ' + html.escape(ctx.name) + "</caption>"
+            "<thead><tr><th>gemeente</th><th>code</th><th>grootteklasse (CBS)</th><th>jeugdregio</th><th>provincie</th>"
+            f"<th>inwoners</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def size_class_text(bounds) -> str:
+    """'20.000 tot 50.000 inwoners', or '250.000 inwoners of meer' for the open top class."""
+    low = f"{bounds.min:,}".replace(",", ".")
+    if bounds.max >= 10**8:
+        return f"{low} inwoners of meer"
+    return f"{low} tot {bounds.max:,} inwoners".replace(",", ".")
+
+
 def tabel1_html(session: Session) -> str:
+    if session.ctx.case.automatic:
+        return reference_group_html(session)
     frame = tabel1(session.ctx.config, session.ctx.data)
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
     rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
@@ -123,9 +150,47 @@ def figure_html(session: Session) -> str:
             f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>)</figcaption></figure>")
 
 
+KERNCIJFERS_COLUMNS = [  # (column, Dutch header, formatter)
+    ("pct_met_verblijf_basis", "% met verblijf {base}", "percent"),
+    ("pct_met_verblijf_actueel", "% met verblijf {current}", "percent"),
+    ("index_aantal_met_verblijf", "Index aantal met verblijf ({base}=100)", "whole"),
+    ("pct_via_wijkteam_actueel", "% jeugdhulp via wijkteam {current}", "percent"),
+    ("verandering_covid_procentpunt", "Verandering % zonder verblijf {before} → {current} (%-punt)", "points"),
+    ("deciel_zonder_verblijf_voor_covid", "Deciel % zonder verblijf {before} (10 = hoogste)", "whole"),
+    ("lasten_per_gebruiker_basis", "Lasten per gebruiker {first}", "euro"),
+    ("index_lasten_per_gebruiker", "Index lasten per gebruiker {last} ({first}=100)", "whole"),
+]
+
+
+def kerncijfers_html(session: Session) -> str:
+    """The figures chapter 6's text cites beside its tables, with their definitions."""
+    ctx = session.ctx
+    p = ctx.config.periods
+    labels = {"base": p.jeugdhulp_base.label, "current": p.jeugdhulp_current.label,
+              "before": p.jeugdhulp_before_covid.label, "first": p.cost_trend_base_year, "last": p.iv3_rekening_year}
+    formatters = {"percent": percent, "whole": whole, "euro": euro,
+                  "points": lambda v: "x" if v != v else f"{v:+.1f}".replace(".", ",")}
+    frame = kerncijfers(ctx)
+    head = "".join(f'<th scope="col">{html.escape(h.format(**labels))}</th>' for _, h, _ in KERNCIJFERS_COLUMNS)
+    body = "".join(
+        f"<tr><th scope='row'>{html.escape(str(row['rij_label']))}</th>"
+        + "".join(f"<td class='num'>{formatters[kind](row[col])}</td>" for col, _, kind in KERNCIJFERS_COLUMNS)
+        + "</tr>" for _, row in frame.iterrows())
+    write_csv(frame, session.output_dir / "kerncijfers.csv")
+    sources = (f"Bron: jeugdzorgtabel {ctx.data.provenance['jeugdzorg']['table_id']} (met verblijf, via wijkteam, "
+               f"zonder verblijf per halfjaar) en Iv3-tabel {ctx.data.provenance['iv3']['table_id']} "
+               f"(jaarrekeningen {p.cost_trend_base_year} en {p.iv3_rekening_year}); definities: "
+               "pipeline.indicators.verandering_procentpunt, deciel_zonder_verblijf, index_aantal, "
+               "index_lasten_per_gebruiker.")
+    return (f'<table class="h6-table"><caption>Kerncijfers uit de tekst van hoofdstuk 6</caption>'
+            f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f'<p class="note">{html.escape(sources)}</p>')
+
+
 METHOD_FUNCTIONS = [ind.ses_deciel, ind.armoede_deciel, ind.lasten_per_gebruiker, ind.lasten_per_inwoner,
                     ind.lasten_per_inwoner_groep, ind.index_lasten_per_inwoner, ind.pct_jeugdhulp_zonder_verblijf,
-                    ind.index_pct_zonder_verblijf, ind.backcast_weighted_pct]
+                    ind.index_pct_zonder_verblijf, ind.backcast_weighted_pct, ind.verandering_procentpunt,
+                    ind.deciel_zonder_verblijf, ind.index_aantal, ind.index_lasten_per_gebruiker]
 
 
 def methods_html(session: Session) -> str:

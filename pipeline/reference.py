@@ -14,6 +14,7 @@ import pandas as pd
 from .config import StudyConfig
 from .errors import SnapshotError
 from .mergers import build_crosswalk
+from .selection import cbs_size_class
 from .snapshot import CbsTable, load_table, verify_snapshot
 
 REGIONS_DIR = "regions"
@@ -71,13 +72,6 @@ def verify_snapshot_files(directory: Path) -> None:
             raise SnapshotError(f"checksum mismatch in {directory / name}; restore data/raw from git")
 
 
-def size_class_of(inhabitants: float, config: StudyConfig) -> str | None:
-    for label, bounds in config.size_classes.items():
-        if bounds.contains(inhabitants):
-            return label
-    return None
-
-
 def municipalities(config: StudyConfig, table: CbsTable | None = None) -> pd.DataFrame:
     """Every municipality of the classification year, with name, province, jeugdregio and size class."""
     table = table or load_table(config.table_dir("bevolking"))
@@ -93,7 +87,7 @@ def municipalities(config: StudyConfig, table: CbsTable | None = None) -> pd.Dat
     frame = frame.merge(provinces(table), on="code", how="left")
     regions = membership(config)[["code", "jeugdregio_code", "jeugdregio_naam"]]
     frame = frame.merge(regions, on="code", how="left")
-    frame["grootteklasse"] = frame["inwoners"].map(lambda n: size_class_of(n, config))
+    frame["grootteklasse"] = frame["inwoners"].map(cbs_size_class)  # CBS's gemeentegrootteklasse
     columns = ["code", "naam", "provincie", "jeugdregio_code", "jeugdregio_naam", "inwoners", "grootteklasse"]
     return frame[columns].sort_values("code").reset_index(drop=True)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
 
 from .build import write_text
 from .case import Processed, municipality_name
@@ -28,26 +29,38 @@ from .provenance import code_version, package_versions, provenance_rows
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
 
+REMOVE_TAG = "remove_cell"  # notebook cells for developers only (e.g. the intro), dropped from the HTML
+
+
 def make_exporter() -> HTMLExporter:
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.anchor_link_text = ""
+    remover = TagRemovePreprocessor(remove_cell_tags={REMOVE_TAG}, enabled=True)
+    exporter.register_preprocessor(remover, enabled=True)
     return exporter
 
 
-def page(title: str, body: str, generated: bool, stamp: str) -> str:
+def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -> str:
+    # a case notebook shows the banner itself (so the .ipynb carries it too); never show it twice
     banner = (f'<div class="banner" role="alert"><strong>{html.escape(BANNER)}</strong></div>'
-              if generated else "")
+              if generated and 'class="banner"' not in body else "")
+    navigation = '<nav><a href="index.html">← Overzicht hoofdstuk 6</a></nav>\n' if nav else ""
     return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n</head>\n"
-            f"<body>\n<nav><a href=\"index.html\">← Overzicht hoofdstuk 6</a></nav>\n{banner}\n<main>\n{body}\n</main>\n"
+            f"<body>\n{navigation}{banner}\n<main>\n{body}\n</main>\n"
             f"<p class=\"stamp\">Gegenereerd {html.escape(stamp)}</p>\n</body>\n</html>\n")
 
 
 def render_case(exporter: HTMLExporter, notebook: Path, title: str, generated: bool, stamp: str) -> str:
     nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        # papermill gives its injected cell a random id, which nbconvert writes into the HTML
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
     body, _ = exporter.from_notebook_node(nb)
     return page(title, body, generated, stamp)
 
@@ -81,14 +94,16 @@ def index_html(config: StudyConfig, data: Processed, entries: list[dict], stamp:
     body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>"
             f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
-            "<h2>Casussen</h2><table class=\"h6-table\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
+            "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
             f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<h2>Gegevens</h2><table class=\"h6-table\"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>"
+            "<h2>Gegevens</h2><table class=\"h6-table text\"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>"
             "<th>versie (Modified)</th><th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead>"
             f"<tbody>{sources}</tbody></table>"
             f"{_validation_section(config)}"
+            f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
+            f"{len(entries)} doorgerekende gemeenten, sorteerbaar, met een spreidingsdiagram.</p>"
             f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p>")
-    return page("Hoofdstuk 6 — overzicht", body.replace('href="index.html"', ""), data.generated, stamp)
+    return page("Hoofdstuk 6 — overzicht", body, data.generated, stamp, nav=False)
 
 
 def _validation_section(config: StudyConfig) -> str:
@@ -101,17 +116,30 @@ def _validation_section(config: StudyConfig) -> str:
             f"{html.escape(line)}.</p>")
 
 
-def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
+def executed_codes(config: StudyConfig) -> list[str]:
+    """Every municipality with an executed case notebook: the configured cases first, then by code."""
+    configured = [c.code for c in config.cases]
+    found = sorted(p.stem for p in (config.reports_dir / "notebooks").glob("GM*.ipynb"))
+    return configured + [code for code in found if code not in configured]
+
+
+def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
+                   only_missing: bool = False, stamp: str | None = None) -> list[Path]:
+    """Case reports and the index page. ``only_missing``: a case report is rendered only when it is
+    missing or older than its notebook (the execution workers render each report right after running)."""
     data = Processed.read(config.processed_dir)
-    codes = select_cases(config, wanted)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    codes = select_cases(config, wanted, all_municipalities)
+    stamp = stamp or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     exporter = make_exporter()
     written = []
     reports = config.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     write_text(reports / "style.css", STYLESHEET.read_text(encoding="utf-8"))
     entries = []
-    for case in config.cases:
+    from .selection import case_for
+
+    for code in executed_codes(config):
+        case = case_for(code, config, data.gemeenten)
         notebook = output_path(config, case.code)
         name = municipality_name(data, case.code)
         entry = {"code": case.code, "name": name, "href": f"{case.code}.html", "error": None,
@@ -123,11 +151,16 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list
             entries.append(entry)
             continue
         entry["error"] = notebook_failed(notebook)
-        if case.code in codes:
-            target = reports / f"{case.code}.html"
+        target = reports / f"{case.code}.html"
+        current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
+        if case.code in codes and not current:
             write_text(target, render_case(exporter, notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
             written.append(target)
         entries.append(entry)
+    from .overview import write_overview
+
+    written.append(write_overview(config, data, [e["code"] for e in entries if e["href"] != "#"],
+                                  {e["code"]: e["error"] for e in entries if e["error"]}, stamp))
     if (config.processed_dir / "validation.csv").exists():
         from .validation_report import render_validation
         written.append(render_validation(config, stamp))
@@ -136,4 +169,6 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None) -> list
     print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
     if not written:
         raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
+    from .exports import write_workbook  # reports/hoofdstuk6.xlsx: the tables for analysts
+    write_workbook(config, data)
     return written

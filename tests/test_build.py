@@ -72,3 +72,27 @@ def test_a_corrupted_raw_file_stops_the_build_with_the_file_named(raw_copy, tmp_
     config = load_config(write_config(tmp_path, raw=raw_copy))
     with pytest.raises(SnapshotError, match="checksum mismatch in .*84866NED/TypedDataSet.json"):
         build_all(config)
+
+
+def test_a_new_half_year_flows_into_the_processed_data_and_the_figure(raw_copy, tmp_path):
+    """A new CBS release with 2020 H2: no code change, the period appears with its own title."""
+    from pipeline.case import index_series, load_case
+
+    table = raw_copy / "84134NED"
+    periods = json.loads((table / "Perioden.json").read_text())
+    for period in periods:   # the new release makes 2020 H1 definitive
+        if period["Key"] == "2020HJ01":
+            period.update(Title="2020 1e halfjaar", Status="Definitief")
+    periods.append({"Key": "2020HJ02", "Title": "2020 2e halfjaar*", "Description": None, "Status": "Voorlopig"})
+    (table / "Perioden.json").write_text(json.dumps(periods, indent=2))
+    rows = json.loads((table / "TypedDataSet.json").read_text())
+    added = [dict(r, Perioden="2020HJ02", ID=len(rows) + i) for i, r in enumerate(x for x in rows if x["Perioden"] == "2020HJ01")]
+    (table / "TypedDataSet.json").write_text(json.dumps(rows + added, indent=2))
+    manifest = json.loads((table / "manifest.json").read_text())
+    write_manifest(table, build_manifest(table, table_id=manifest["table_id"], catalog=manifest["catalog"]))
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    build_all(config)
+    jh = pd.read_csv(config.processed_dir / "jeugdhulp.csv")
+    assert "2020 2e halfjaar*" in set(jh["periode_titel"])
+    series = index_series(load_case("GM0150", config.path))
+    assert list(series.index[-2:]) == ["2020HJ1", "2020HJ2*"]   # the older half year is no longer the newest

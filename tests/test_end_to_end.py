@@ -104,7 +104,7 @@ def test_cli_unknown_case_is_a_one_line_error(built):
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "GM9999" in result.stderr and "not a configured case" in result.stderr
+    assert "GM9999" in result.stderr and "not a municipality of the snapshot's classification" in result.stderr
 
 
 def test_cli_accepts_a_case_by_name(built, tmp_path):
@@ -116,3 +116,23 @@ def test_cli_accepts_a_case_by_name(built, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (config.reports_dir / "GM1894.html").exists()
     assert "[1/1] GM1894" in result.stderr
+
+
+def test_ten_municipalities_outside_tabel_1_run_with_automatic_groups(built, tmp_path):
+    from pipeline.build import build_all
+
+    config = load_config(write_config(tmp_path))
+    build_all(config)
+    wanted = ["GM0363", "GM0014", "GM0034", "GM0088", "GM0268", "GM0362", "GM0439", "GM0772", "GM0855", "GM1883",
+              "Heerlen"]
+    results = run_cases(config, wanted)
+    assert [r.ok for r in results] == [True] * 11
+    render_reports(config, wanted)
+    amsterdam = (config.reports_dir / "GM0363.html").read_text(encoding="utf-8")
+    assert "Automatische referentiegroep" in amsterdam and "Rotterdam" in amsterdam
+    assert "Kerncijfers uit de tekst" in amsterdam
+    overview = (config.reports_dir / "overzicht.html").read_text(encoding="utf-8")
+    assert overview.count("<tr><th scope='row'><a href=") == 11
+    assert 'href="GM0917.html"' in overview          # Heerlen, asked for by name
+    index = (config.reports_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="overzicht.html"' in index

@@ -90,3 +90,23 @@ def test_backcast_weighted_pct_weights_by_number_of_youth():
     youth = pd.Series({"GM0738": 1000.0, "GM0870": 2000.0, "GM0874": 1000.0})
     # (50 + 140 + 80) / 4000 = 6.75 % -> 6.8
     assert ind.backcast_weighted_pct(pct, youth) == pytest.approx(6.8)
+
+
+def test_covid_dip_in_percentage_points_uses_printed_percentages():
+    # Utrecht in the text: 0,2 %-punt lower in 2020 H1 than in 2019 H2
+    assert ind.verandering_procentpunt(pd.Series([10.24]), pd.Series([10.44]))[0] == pytest.approx(-0.2)
+
+
+def test_deciel_zonder_verblijf_puts_the_highest_share_in_decile_ten():
+    pct = pd.Series([5.0, 9.5, 7.0, 6.0, 8.0, 6.5, 7.5, 8.5, 9.0, 5.5], index=list("abcdefghij"))
+    deciles = ind.deciel_zonder_verblijf(pct)
+    assert deciles["b"] == 10 and deciles["a"] == 1 and deciles["c"] == 5
+
+
+def test_index_lasten_per_gebruiker_from_whole_euros():
+    # Zaltbommel in the text: about 25% more per user in 2019 than in 2017
+    assert ind.index_lasten_per_gebruiker(pd.Series([6748.4]), pd.Series([5398.6]))[0] == pytest.approx(6748 / 5399 * 100)
+
+
+def test_index_aantal():
+    assert ind.index_aantal(pd.Series([90.0]), pd.Series([100.0]))[0] == pytest.approx(90.0)

@@ -50,3 +50,12 @@ def test_mergers_after_the_classification_year_are_ignored(crosswalk):
     later = predecessors_at("GM0855", "2019-01-01", crosswalk, "2021-01-01")
     assert ("GM0788", pytest.approx(later[[p for p, _ in later].index("GM0788")][1])) in later
     assert 0 < dict(later)["GM0788"] < 1   # only part of Haaren went to Tilburg
+
+
+def test_committed_crosswalk_equals_the_one_parsed_from_the_snapshot(crosswalk):
+    from pipeline.config import ROOT
+    committed = pd.read_csv(ROOT / "data" / "crosswalk" / "herindelingen.csv", dtype={"inhabitants": "int64"})
+    pd.testing.assert_frame_equal(committed, crosswalk.reset_index(drop=True), check_dtype=False)
+    years = committed["date"].str[:4].astype(int)
+    # every 1 January with herindelingen from 2016 to 2023 (there were none on 1 January 2020)
+    assert {2016, 2017, 2018, 2019, 2021, 2022, 2023} <= set(years) and 2020 not in set(years)

@@ -1,0 +1,175 @@
+"""Content-hash cache: rerun a step only when something it depends on changed.
+
+Like DVC's ``dvc.lock``, each step records a sha256 per dependency and per output in a small JSON
+lock file; a step is up to date when every dependency hashes as recorded and every output still
+exists with the hash it had when written. Timestamps play no part, so a ``git checkout`` or a copy
+of the repository does not trigger reruns, and a changed byte always does.
+
+* case ``<code>``: ``<reports>/.cache/<code>.json``. Depends on the processed tables the notebook
+  reads (``data/processed/*.csv`` read by ``Processed.read`` and ``provenance.json``), the study
+  config, the notebook source, the papermill parameters, the ``pipeline`` package source (every
+  ``.py`` file and asset) and the pinned package versions (``requirements.lock``).
+* build: ``<processed>/.build.json``. Depends on every file of the raw snapshot folder, the study
+  config, the ``pipeline`` package source and ``requirements.lock``.
+* index: ``<reports>/.cache/index.json``. Depends on the case locks, the processed folder and the
+  package source.
+
+Only the standard library is imported here: a no-op run must not pay for pandas or papermill.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import ROOT, StudyConfig
+
+PACKAGE = ROOT / "pipeline"
+LOCKFILE = ROOT / "requirements.lock"
+_memo: dict[tuple, str] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def processed_files() -> tuple[str, ...]:
+    """The files ``pipeline.case.Processed.read`` opens: ``case.PROCESSED_FILES``, read from the source
+    (importing pipeline.case would import pandas, which a no-op run must not wait for)."""
+    import ast
+
+    tree = ast.parse((PACKAGE / "case.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PROCESSED_FILES" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    return ()
+
+
+def file_hash(path: Path) -> str | None:
+    """sha256 of a file, or None when it does not exist (memoised on path, size and mtime)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _memo:
+        _memo[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _memo[key]
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomic write, like build.write_text (which would import pandas)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
+    """One hash over every file below ``root`` (relative path and content), ``__pycache__`` excluded."""
+    digest = hashlib.sha256()
+    if root.exists():
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            if suffixes and path.suffix not in suffixes:
+                continue
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + (file_hash(path) or "").encode() + b"\n")
+    return digest.hexdigest()
+
+
+def package_hash() -> str:
+    """The ``pipeline`` package source: every .py file and every asset."""
+    return tree_hash(PACKAGE, (".py", ".css", ".json", ".yml", ".yaml", ".txt", ".html", ".j2"))
+
+
+@dataclass
+class Lock:
+    """Dependency and output hashes of one step, compared with those recorded in ``path``."""
+
+    path: Path
+    deps: dict[str, str | None]
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return text_hash(json.dumps(self.deps, sort_keys=True))
+
+    def recorded(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def stale_reason(self) -> str | None:
+        """None when up to date, else what changed (the first dependency or output that differs)."""
+        old = self.recorded()
+        if old is None:
+            return "never run"
+        if old.get("key") == self.key:
+            for name, digest in (old.get("outputs") or {}).items():
+                if file_hash(Path(name)) != digest:
+                    return f"output {name} changed or missing"
+            return None
+        for name, digest in self.deps.items():
+            if old.get("deps", {}).get(name) != digest:
+                return f"{name} changed"
+        return "dependencies changed"
+
+    def record(self, extra: dict | None = None) -> None:
+        outputs = {str(p): file_hash(p) for p in self.outputs}
+        data = {"key": self.key, "deps": self.deps, "outputs": outputs, **(extra or {})}
+        write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def cache_dir(config: StudyConfig) -> Path:
+    return config.reports_dir / ".cache"
+
+
+def common_deps(config: StudyConfig) -> dict[str, str | None]:
+    return {"config": file_hash(config.path), "pipeline": package_hash(), "requirements.lock": file_hash(LOCKFILE)}
+
+
+def case_lock(config: StudyConfig, code: str, notebook: Path, parameters: dict, outputs: list[Path]) -> Lock:
+    deps = {f"processed/{name}": file_hash(config.processed_dir / name) for name in processed_files()}
+    deps.update(common_deps(config))
+    deps["notebook"] = file_hash(notebook)
+    deps["parameters"] = text_hash(json.dumps(parameters, sort_keys=True))
+    return Lock(cache_dir(config) / f"{code}.json", deps, outputs)
+
+
+def case_outputs(output_dir: Path) -> list[Path]:
+    """The files a case wrote in its output folder (tables, figures, figure data)."""
+    if not output_dir.exists():
+        return []
+    return sorted(p for p in output_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def build_lock(config: StudyConfig) -> Lock:
+    deps = {"raw": tree_hash(config.raw_dir)}
+    deps.update(common_deps(config))
+    return Lock(config.processed_dir / ".build.json", deps)
+
+
+def build_outputs(config: StudyConfig) -> list[Path]:
+    return sorted(p for p in config.processed_dir.glob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
+    deps = {f"case/{code}": file_hash(cache_dir(config) / f"{code}.json") for code in codes}
+    deps["processed"] = tree_hash(config.processed_dir)
+    deps.update(common_deps(config))
+    return Lock(cache_dir(config) / "index.json", deps, [config.reports_dir / "index.html"])

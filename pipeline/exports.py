@@ -1,0 +1,372 @@
+"""What reviewers and analysts take away: the chapter as an Excel workbook and the reports as PDF.
+
+* :func:`write_workbook` writes ``reports/hoofdstuk6.xlsx`` (openpyxl): one sheet per report table
+  (Tabel 1-11) with the report's Dutch headers and number formats, a ``bronnen`` sheet with the CBS
+  tables behind them and an ``inhoud`` sheet with the captions. Values are the numbers of
+  :mod:`pipeline.case`, unrounded; the number formats show them as the report prints them. The file
+  is byte-identical for identical data (fixed workbook dates, fixed zip timestamps).
+* :func:`write_pdfs` prints every rendered report to ``reports/pdf/`` through headless Chromium
+  (Playwright over the DevTools protocol, the system's Chromium, networking off): one PDF per case
+  and ``hoofdstuk6.pdf`` with Tabel 1 and then, per case in the order of the report, its two tables
+  and its figure. A4, page numbers in the footer.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .build import write_text
+from .case import CaseContext, Processed, gebruik_table, lasten_table, municipality_name, tabel1
+from .config import StudyConfig
+from .errors import PipelineError
+from .formatting import headers
+
+WORKBOOK_NAME = "hoofdstuk6.xlsx"
+PDF_DIR = "pdf"
+COMBINED_PDF = "hoofdstuk6.pdf"
+
+# Number formats as the report prints them (Excel shows them with the reader's decimal separator)
+EURO_FORMAT = '"€ "#,##0'
+PERCENT_FORMAT = '0.0"%"'
+WHOLE_FORMAT = "0"
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# Flags that work as root in a container; the resolver rule makes every host name unresolvable,
+# so nothing can leave the machine even if a page asked for it.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"]
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+class BrowserError(PipelineError):
+    """Headless Chromium is missing or failed."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel
+
+
+def _value_format(column: str) -> str:
+    if column.startswith("lasten_per"):
+        return EURO_FORMAT
+    if column.startswith("pct_"):
+        return PERCENT_FORMAT
+    return WHOLE_FORMAT
+
+
+def case_tables(config: StudyConfig, data: Processed) -> list[tuple[int, str, CaseContext, pd.DataFrame]]:
+    """(table number, kind, case, table) for Tabel 2-11, in the order of the report."""
+    out = []
+    for case in config.cases:
+        ctx = CaseContext(config=config, case=case, data=data)
+        if case.table_lasten:
+            out.append((case.table_lasten, "lasten", ctx, lasten_table(ctx)))
+        if case.table_gebruik:
+            out.append((case.table_gebruik, "gebruik", ctx, gebruik_table(ctx)))
+    return sorted(out, key=lambda item: item[0])
+
+
+def _caption(number: int, kind: str, name: str) -> str:
+    if kind == "lasten":
+        return f"Tabel {number} Bevindingen {name} en referentiegroep: lasten jeugdzorg en sociaal-economische status"
+    return (f"Tabel {number} Ontwikkeling gebruik jeugdzorg en sociaal economische status in {name} "
+            "en bij referentiegroep")
+
+
+def _stamp(data: Processed) -> datetime:
+    """A fixed date for the workbook's properties: the newest fetch of the snapshot."""
+    dates = []
+    for entry in data.provenance.values():
+        try:
+            dates.append(datetime.fromisoformat(str(entry.get("fetched_at")).replace("Z", "+00:00")))
+        except ValueError:
+            continue
+    newest = max(dates) if dates else datetime(2021, 1, 1, tzinfo=timezone.utc)
+    return newest.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _bold_header(sheet, widths: list[int]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "B2"
+
+
+def workbook(config: StudyConfig, data: Processed):
+    """The openpyxl workbook: inhoud, Tabel 1-11, bronnen."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    names = headers(config)
+    wb = Workbook()
+    contents = wb.active
+    contents.title = "inhoud"
+    report = config.report
+    contents.append([f"Hoofdstuk 6 — {report.get('title', '')} ({report.get('publisher', '')}, "
+                     f"{report.get('year', '')}), herberekend uit CBS open data"])
+    contents["A1"].font = Font(bold=True)
+    if data.generated:
+        contents.append(["Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."])
+    contents.append([])
+    contents.append(["blad", "titel"])
+    for cell in contents[contents.max_row]:
+        cell.font = Font(bold=True)
+
+    frame = tabel1(config, data)
+    sheet = wb.create_sheet("Tabel 1")
+    sheet.append([""] + list(frame.columns))
+    for label, row in frame.iterrows():
+        sheet.append([label] + list(row.values))
+    _bold_header(sheet, [14] + [22] * len(frame.columns))
+    contents.append(["Tabel 1", "Tabel 1 In vergelijking betrokken gemeenten"])
+
+    for number, kind, ctx, table in case_tables(config, data):
+        sheet = wb.create_sheet(f"Tabel {number}")
+        values = [c for c in table.columns if c in names]
+        sheet.append(["Gemeente / groep", "CBS-code"] + [names[c] for c in values])
+        for _, row in table.iterrows():
+            cells = [row["rij_label"], row["rij_code"]]
+            cells += [None if pd.isna(row[c]) else float(row[c]) for c in values]
+            sheet.append(cells)
+        for j, column in enumerate(values, start=3):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = _value_format(column)
+        for i, kind_of_row in enumerate(table["soort"], start=2):
+            if kind_of_row == "casus":
+                for cell in sheet[i]:
+                    cell.font = Font(bold=True)
+        _bold_header(sheet, [24, 12] + [18] * len(values))
+        contents.append([f"Tabel {number}", _caption(number, kind, ctx.name)])
+
+    sheet = wb.create_sheet("bronnen")
+    sheet.append(["rol", "CBS-tabel", "titel", "versie (Modified)", "opgehaald", "soort", "snapshot (sha256)"])
+    for role, entry in data.provenance.items():
+        sheet.append([role, entry.get("table_id"), entry.get("title"), entry.get("modified"), entry.get("fetched_at"),
+                      "gegenereerd (demo)" if entry.get("generated") else "CBS", entry.get("snapshot_sha256")])
+    _bold_header(sheet, [12, 14, 60, 26, 26, 20, 66])
+    contents.append(["bronnen", "De CBS-tabellen achter de cijfers: id, titel, versie, ophaaldatum, soort"])
+    contents.column_dimensions["A"].width = 10
+    contents.column_dimensions["B"].width = 110
+
+    stamp = _stamp(data)
+    wb.properties.creator = "pipeline (jeugdzorg-hoofdstuk6)"
+    wb.properties.title = f"Hoofdstuk 6 — {report.get('title', '')}"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.lastModifiedBy = None
+    return wb
+
+
+def _normalised_zip(raw: bytes, stamp: datetime) -> bytes:
+    """The same zip with fixed entry timestamps and a fixed 'modified' date, so identical data gives identical bytes.
+
+    (openpyxl sets the workbook's modified date to the time of saving.)
+    """
+    fixed_date = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + fixed_date + rb"\g<2>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2021, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, content)
+    return out.getvalue()
+
+
+def write_bytes(path: Path, content: bytes) -> None:
+    """Atomic binary write (temporary file and rename), like :func:`pipeline.build.write_text`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_workbook(config: StudyConfig, data: Processed | None = None) -> Path:
+    """Write ``reports/hoofdstuk6.xlsx`` from the processed data."""
+    data = data or Processed.read(config.processed_dir)
+    buffer = io.BytesIO()
+    workbook(config, data).save(buffer)
+    path = config.reports_dir / WORKBOOK_NAME
+    write_bytes(path, _normalised_zip(buffer.getvalue(), _stamp(data)))
+    print(f"wrote {path}", file=sys.stderr)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Headless Chromium
+
+
+def find_chromium() -> str | None:
+    """The Chromium to drive: $H6_CHROMIUM, else Debian's /usr/bin/chromium (or a known alternative)."""
+    override = os.environ.get("H6_CHROMIUM")
+    if override:
+        return override if Path(override).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium")
+    return found
+
+
+@contextmanager
+def offline_browser():
+    """A headless Chromium context with a fresh profile that can only load local files.
+
+    Yields ``(context, blocked)``: ``blocked`` collects every request that tried to leave the
+    machine (each was aborted).
+    """
+    executable = find_chromium()
+    if not executable:
+        raise BrowserError("Chromium not found (looked for /usr/bin/chromium); install it with "
+                           "`apt-get install -y chromium` or set H6_CHROMIUM to its path")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a dependency
+        raise BrowserError(f"playwright is not installed ({exc}); run `make venv`") from exc
+    blocked: list[str] = []
+
+    def guard(route):
+        blocked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    with tempfile.TemporaryDirectory(prefix="h6-chromium-") as profile, sync_playwright() as pw:
+        try:
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS, offline=True,
+                locale="nl-NL", viewport={"width": 1100, "height": 900}, service_workers="block")
+        except PlaywrightError as exc:
+            raise BrowserError(f"could not start {executable}: {str(exc).splitlines()[0]}") from exc
+        try:
+            context.route(re.compile(r"^(https?|wss?|ftp)://"), guard)
+            yield context, blocked
+        finally:
+            context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+FOOTER = ('<div style="font-size:8px;width:100%;margin:0 15mm;color:#555;display:flex;'
+          'justify-content:space-between;font-family:sans-serif">'
+          '<span class="title"></span><span>pagina <span class="pageNumber"></span> van '
+          '<span class="totalPages"></span></span></div>')
+PDF_OPTIONS = {"format": "A4", "print_background": True, "display_header_footer": True,
+               "header_template": "<span></span>", "footer_template": FOOTER,
+               "margin": {"top": "15mm", "bottom": "18mm", "left": "15mm", "right": "15mm"}}
+
+
+def combined_html(config: StudyConfig, data: Processed) -> str:
+    """Chapter 6 as one page, from the rendered reports: Tabel 1, then per case its tables and figure."""
+    from bs4 import BeautifulSoup
+
+    reports = config.reports_dir
+    parts, tabel1_html, provenance = [], None, None
+    ordered = sorted(config.cases, key=lambda c: (c.table_lasten or 99, c.code))
+    for case in ordered:
+        soup = BeautifulSoup((reports / f"{case.code}.html").read_text(encoding="utf-8"), "html.parser")
+        if tabel1_html is None:
+            first = soup.select_one("table.tabel1")
+            tabel1_html = str(first) if first else ""
+            found = soup.select_one("footer.provenance")
+            provenance = str(found) if found else ""
+        blocks = []
+        for element in soup.select("table.h6-table, figure.h6-figure"):
+            if "tabel1" in element.get("class", []) or element.find_parent("footer"):
+                continue
+            caption = element.find(["caption", "figcaption"])
+            if caption is None or not re.match(r"(Tabel|Figuur) \d", caption.get_text().strip()):
+                continue  # the chapter has numbered tables and figures only
+            note = element.find_next_sibling("p", class_="note") if element.name == "table" else None
+            # a table and its footnote stay on one page
+            blocks.append('<div class="keep">' + str(element) + (str(note) if note is not None else "") + "</div>")
+        name = municipality_name(data, case.code)
+        parts.append(f'<section class="case"><h2>Casus {html.escape(name)} <small>({case.code})</small></h2>'
+                     + "".join(blocks) + "</section>")
+    report = config.report
+    banner = ('<div class="banner" role="alert"><strong>Demo snapshot — geen CBS-data; draai `make fetch` met '
+              "internettoegang voor echte cijfers.</strong></div>") if data.generated else ""
+    body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>{banner}"
+            f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
+            f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
+            f"{tabel1_html}{''.join(parts)}{provenance}")
+    # links in the reports are relative to reports/; this page lives in reports/pdf/
+    body = re.sub(r'href="(?!#|[a-z]+:|/)', 'href="../', body)
+    style = (reports / "style.css").read_text(encoding="utf-8")
+    return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>Hoofdstuk 6 — Vergelijkende analyse per gemeente</title>\n"
+            f"<style>\n{style}\n.keep {{ break-inside: avoid; }}\n</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def _print(context, blocked: list[str], source: Path) -> bytes:
+    page = context.new_page()
+    try:
+        page.goto(source.resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        if blocked:
+            raise BrowserError(f"{source.name} asked for {blocked[0]}; reports must open offline")
+        return page.pdf(**PDF_OPTIONS)
+    finally:
+        page.close()
+
+
+def pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
+    """Print each case report and the combined chapter to ``reports/pdf/``."""
+    from .execute import select_cases
+
+    data = Processed.read(config.processed_dir)
+    reports = config.reports_dir
+    codes = select_cases(config, wanted)
+    missing = [f"{code}.html" for code in (c.code for c in config.cases) if not (reports / f"{code}.html").exists()]
+    if missing or not (reports / "style.css").exists():
+        raise PipelineError(f"rendered reports missing in {reports} ({', '.join(missing) or 'style.css'}); "
+                            "run `make report` (python -m pipeline all) first")
+    out = reports / PDF_DIR
+    combined_source = out / "hoofdstuk6.html"
+    write_text(combined_source, combined_html(config, data))
+    written = []
+    with offline_browser() as (context, blocked):
+        for code in codes:
+            target = out / f"{code}.pdf"
+            write_bytes(target, _print(context, blocked, reports / f"{code}.html"))
+            written.append(target)
+        target = out / COMBINED_PDF
+        write_bytes(target, _print(context, blocked, combined_source))
+        written.append(target)
+    for path in written:
+        print(f"{path}: {pdf_pages(path)} pagina's, {path.stat().st_size / 1024:.0f} kB", file=sys.stderr)
+    return written

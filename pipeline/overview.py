@@ -1,0 +1,154 @@
+"""The overview page (``reports/overzicht.html``): every municipality that was run, side by side.
+
+One sortable table (click a column header; a few lines of inline script, nothing from a CDN) with
+the key indicators and deciles of every executed case, and a scatter plot of lasten per inwoner
+against % jeugdhulp zonder verblijf for all municipalities, the five chapter-6 cases highlighted.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .case import NEDERLAND, Processed
+from .config import StudyConfig
+from .figures import STYLE, save_figure
+from .formatting import euro, percent, whole
+
+SORT_SCRIPT = """
+<script>
+// Sort a table by the clicked column; numbers by their data-value, text alphabetically (Dutch collation).
+document.querySelectorAll('table.sortable th').forEach(function (th, column) {
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var ascending = th.getAttribute('aria-sort') !== 'ascending';
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[column], y = b.cells[column];
+      var vx = x.dataset.value, vy = y.dataset.value, result;
+      if (vx !== undefined && vy !== undefined) { result = (parseFloat(vx) || -Infinity) - (parseFloat(vy) || -Infinity); }
+      else { result = x.textContent.localeCompare(y.textContent, 'nl'); }
+      return ascending ? result : -result;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});
+</script>
+"""
+
+COLUMNS = [  # (source column, header, formatter)
+    ("ses_deciel", "SES-deciel", whole),
+    ("armoede_deciel", "Armoede-deciel", whole),
+    ("lasten_per_gebruiker", "Lasten per gebruiker", euro),
+    ("lasten_per_inwoner_rekening", "Lasten per inwoner", euro),
+    ("index_lasten_per_inwoner", "Index lasten/inw.", whole),
+    ("pct_basis", "% zonder verblijf {base}", percent),
+    ("pct_actueel", "% zonder verblijf {current}", percent),
+    ("index_zonder_verblijf", "Index % zonder verblijf ({base}=100)", whole),
+    ("deciel_zonder_verblijf_voor_covid", "Deciel % zonder verblijf {before} (10 = hoogste)", whole),
+    ("pct_met_verblijf_actueel", "% met verblijf {current}", percent),
+]
+
+
+def overview_frame(config: StudyConfig, data: Processed) -> pd.DataFrame:
+    """One row per municipality with the key indicators (all municipalities; the page picks the run ones)."""
+    p = config.periods
+    jh = data.jeugdhulp[data.jeugdhulp["unit_type"] == "gemeente"]
+
+    def at(period, column):
+        sel = jh[(jh["jaar"] == period.year) & (jh["halfjaar"] == period.half)]
+        return sel.set_index("code")[column]
+
+    frame = data.gemeenten.set_index("code")[["naam", "provincie", "jeugdregio_naam", "grootteklasse", "inwoners"]]
+    frame = frame.join(data.ses.set_index("code")[["ses_deciel", "armoede_deciel"]])
+    frame = frame.join(data.lasten.set_index("code")[["lasten_per_gebruiker", "lasten_per_inwoner_rekening",
+                                                      "index_lasten_per_inwoner"]])
+    frame["pct_basis"] = at(p.jeugdhulp_base, "pct_zonder_verblijf")
+    frame["pct_actueel"] = at(p.jeugdhulp_current, "pct_zonder_verblijf")
+    frame["index_zonder_verblijf"] = at(p.jeugdhulp_current, "index_zonder_verblijf")
+    frame = frame.join(data.kerncijfers.set_index("code")[["deciel_zonder_verblijf_voor_covid",
+                                                           "pct_met_verblijf_actueel"]])
+    return frame
+
+
+def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Series):
+    """Lasten per inwoner against % zonder verblijf, every municipality; the five cases labelled."""
+    current = config.periods.jeugdhulp_current
+    cases = [c.code for c in config.cases]
+    from matplotlib import pyplot as plt  # noqa: F401  (rc_context lives there)
+
+    with plt.rc_context(STYLE):
+        fig = Figure(figsize=(8.0, 5.0))
+        ax = fig.subplots()
+        others = frame.drop(index=[c for c in cases if c in frame.index])
+        ax.scatter(others["pct_actueel"], others["lasten_per_inwoner_rekening"], s=12, color="#9aa5b1",
+                   label="overige gemeenten", zorder=2)
+        chosen = frame.loc[[c for c in cases if c in frame.index]]
+        ax.scatter(chosen["pct_actueel"], chosen["lasten_per_inwoner_rekening"], s=40, color="#c0392b",
+                   label="casussen hoofdstuk 6", zorder=3)
+        for code, row in chosen.iterrows():
+            ax.annotate(row["naam"], (row["pct_actueel"], row["lasten_per_inwoner_rekening"]), fontsize=8,
+                        xytext=(4, 4), textcoords="offset points")
+        ax.axvline(nederland["pct"], color="black", linestyle="--", linewidth=1)
+        ax.axhline(nederland["lasten"], color="black", linestyle="--", linewidth=1)
+        ax.set_xlabel(f"% jeugdigen met jeugdhulp zonder verblijf, {current.half}e halfjaar {current.year}")
+        ax.set_ylabel(f"lasten per inwoner, rekening {config.periods.iv3_rekening_year} (euro)")
+        ax.set_title("Lasten per inwoner en gebruik jeugdhulp zonder verblijf (stippellijn: Nederland)",
+                     fontsize=10, loc="left")
+        ax.legend(fontsize=8, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str]) -> str:
+    frame = overview_frame(config, data)
+    nl_lasten = data.lasten.set_index("code").loc[NEDERLAND, "lasten_per_inwoner_rekening"]
+    jh = data.jeugdhulp
+    current = config.periods.jeugdhulp_current
+    nl_pct = jh[(jh["code"] == NEDERLAND) & (jh["jaar"] == current.year) & (jh["halfjaar"] == current.half)][
+        "pct_zonder_verblijf"].iloc[0]
+    fig = scatter_figure(config, frame, pd.Series({"pct": nl_pct, "lasten": nl_lasten}))
+    png, _ = save_figure(fig, config.reports_dir / "overzicht" / "spreiding")
+    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+    p = config.periods
+    labels = {"base": p.jeugdhulp_base.label, "current": p.jeugdhulp_current.label,
+              "before": p.jeugdhulp_before_covid.label}
+    head = ("<th scope='col'>gemeente</th><th scope='col'>code</th><th scope='col'>grootteklasse</th>"
+            "<th scope='col'>jeugdregio</th>"
+            + "".join(f"<th scope='col'>{html.escape(h.format(**labels))}</th>" for _, h, _ in COLUMNS))
+    rows = []
+    for code in codes:
+        if code not in frame.index:
+            continue
+        r = frame.loc[code]
+        link = f'<a href="{code}.html">{html.escape(r["naam"])}</a>' + (" (mislukt)" if code in failed else "")
+        cells = "".join(
+            f"<td class='num' data-value='{'' if pd.isna(r[col]) else float(r[col])}'>{fmt(r[col])}</td>"
+            for col, _, fmt in COLUMNS)
+        rows.append(f"<tr><th scope='row'>{link}</th><td>{code}</td><td>{html.escape(str(r['grootteklasse']))}</td>"
+                    f"<td>{html.escape(str(r['jeugdregio_naam']))}</td>{cells}</tr>")
+    alt = (f"Spreidingsdiagram van {len(frame)} gemeenten: lasten per inwoner tegen het percentage jeugdigen "
+           "met jeugdhulp zonder verblijf; de vijf casussen van hoofdstuk 6 zijn rood gemarkeerd.")
+    return ("<h1>Overzicht van alle doorgerekende gemeenten</h1>"
+            f"<p>{len(rows)} gemeenten. Klik op een kolomkop om te sorteren.</p>"
+            f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
+            "<figcaption>Lasten per inwoner en gebruik jeugdhulp zonder verblijf, alle gemeenten</figcaption></figure>"
+            f'<div class="scroll"><table class="h6-table sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>'
+            + SORT_SCRIPT)
+
+
+def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str) -> Path:
+    from .build import write_text
+    from .render import page
+
+    target = config.reports_dir / "overzicht.html"
+    write_text(target, page("Overzicht gemeenten — hoofdstuk 6", overview_html(config, data, codes, failed),
+                            data.generated, stamp))
+    return target

@@ -1,0 +1,185 @@
+"""Warm-kernel execution, the content-hash cache, failure isolation and determinism (tmp dirs only)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from pipeline import cache
+from pipeline.build import build_all
+from pipeline.config import load_config
+from pipeline.errors import ExecutionError
+from pipeline.execute import NOTEBOOK, Runner, make_task, run_cases
+
+from conftest import write_config
+
+pytestmark = pytest.mark.slow
+
+TWO = ["GM0150", "GM1894"]
+
+
+@pytest.fixture(scope="module")
+def runner():
+    """One in-process runner (jobs=1): its warm kernel is shared by every test of this module."""
+    with Runner(jobs=1) as r:
+        yield r
+
+
+@pytest.fixture
+def config(tmp_path, built):
+    """A config with its own processed copy (the built fixture's data) and reports in tmp."""
+    cfg = load_config(write_config(tmp_path))
+    shutil.copytree(built.processed_dir, cfg.processed_dir)
+    return cfg
+
+
+def _outputs(path):
+    """Cells and outputs of an executed notebook, without timing or path metadata."""
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source if "injected-parameters" not in c.metadata.get("tags", []) else "",
+             c.get("execution_count"), c.get("outputs")) for c in nb.cells]
+
+
+def test_warm_kernel_gives_the_same_outputs_as_a_fresh_kernel(config, runner):
+    warm = runner.map([make_task(config, "GM0150", render=False), make_task(config, "GM1894", render=False)])
+    assert all(r.ok for r in warm)
+    warm_again = runner.map([make_task(config, "GM0150", render=False)])[0]  # after a reset, not a new kernel
+    fresh_task = make_task(config, "GM0150", render=False, fresh=True)
+    fresh_task.notebook = str(config.reports_dir / "fresh" / "GM0150.ipynb")
+    with Runner(jobs=1, fresh=True) as plain:
+        fresh = plain.map([fresh_task])[0]
+    assert fresh.ok
+    assert _outputs(warm[0].output) == _outputs(fresh.output)
+    assert _outputs(warm_again.output) == _outputs(fresh.output)
+    nb = nbformat.read(warm[0].output, as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["case"] == "GM0150"   # papermill still writes its metadata
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"][:2] == [1, 2]
+
+
+def test_cache_skips_unchanged_and_reruns_what_changed(config, runner, capsys, monkeypatch, tmp_path):
+    def executed():
+        results = run_cases(config, TWO, runner=runner)
+        return sorted(r.code for r in results if not r.skipped)
+
+    assert executed() == TWO
+    assert executed() == []
+    assert "2 up to date" in capsys.readouterr().err
+    # processed data
+    (config.processed_dir / "ses.csv").write_text((config.processed_dir / "ses.csv").read_text() + "\n")
+    assert executed() == TWO
+    # a deleted output
+    (config.reports_dir / "cases" / "GM0150" / "figuur1.png").unlink()
+    assert executed() == ["GM0150"]
+    # the notebook source
+    notebook = tmp_path / "casus.ipynb"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells[0].source += "\n"
+    nbformat.write(nb, notebook)
+    monkeypatch.setattr("pipeline.execute.NOTEBOOK", notebook)
+    assert executed() == TWO
+    # a parameter of one case
+    original = cache.case_lock
+    monkeypatch.setattr(cache, "case_lock", lambda cfg, code, nb, params, outs: original(
+        cfg, code, nb, {**params, **({"extra": 1} if code == "GM1894" else {})}, outs))
+    assert executed() == ["GM1894"]
+    monkeypatch.setattr(cache, "case_lock", original)
+    assert executed() == ["GM1894"]
+    # the pipeline package source
+    monkeypatch.setattr(cache, "package_hash", lambda: "changed")
+    assert executed() == TWO
+
+
+def test_lock_file_records_a_hash_per_dependency(config, runner):
+    run_cases(config, ["GM0150"], runner=runner)
+    lock = json.loads((config.reports_dir / ".cache" / "GM0150.json").read_text())
+    assert {"notebook", "parameters", "pipeline", "requirements.lock", "config",
+            "processed/jeugdhulp.csv", "processed/provenance.json"} <= set(lock["deps"])
+    assert any(name.endswith("GM0150.ipynb") for name in lock["outputs"])
+
+
+def test_processed_files_in_the_key_are_those_the_notebook_reads():
+    from pipeline.case import PROCESSED_FILES
+
+    assert cache.processed_files() == PROCESSED_FILES
+
+
+def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "casus.ipynb"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM1894":\n    raise ValueError("kapot voor de test")'))
+    nbformat.write(nb, broken)
+    monkeypatch.setattr("pipeline.execute.NOTEBOOK", broken)
+    with pytest.raises(ExecutionError) as info:
+        run_cases(config, ["GM0150", "GM1894", "GM0344"], runner=runner)
+    message = str(info.value)
+    assert "1 of 3 cases failed" in message and "GM1894" in message and "kapot voor de test" in message
+    assert "cell " in message
+    summary = capsys.readouterr().err
+    assert "GM1894: cell" in summary and "notebook kept at" in summary
+    ok = [r.code for r in info.value.results if r.ok]
+    assert ok == ["GM0150", "GM0344"]
+    kept = config.reports_dir / "notebooks" / "GM1894.ipynb"
+    assert kept.exists() and "kapot voor de test" in kept.read_text()
+    assert not (config.reports_dir / ".cache" / "GM1894.json").exists()   # a failed case reruns next time
+    from pipeline.render import notebook_failed
+    assert "kapot voor de test" in notebook_failed(kept)
+    # the next notebook in the same worker still runs (the kernel was restarted after the error)
+    assert (config.reports_dir / "GM0344.html").exists()
+
+
+def test_cli_failure_marks_the_index_and_exits_2(tmp_path, built, monkeypatch, capsys):
+    """Through the command line with two worker processes: one case raises, the others finish."""
+    from pipeline.cli import main
+
+    cfg = load_config(write_config(tmp_path))
+    shutil.copytree(built.processed_dir, cfg.processed_dir)
+    cache.build_lock(cfg).record()
+    broken = tmp_path / "casus.ipynb"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM0344":\n    raise KeyError("GM0344 ontbreekt")'))
+    nbformat.write(nb, broken)
+    monkeypatch.setattr("pipeline.execute.NOTEBOOK", broken)  # the task carries the path to the workers
+    assert main(["all", "--config", str(cfg.path), "--jobs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 5 cases failed" in err and "GM0344: cell" in err and "ontbreekt" in err
+    index = (cfg.reports_dir / "index.html").read_text()
+    assert "mislukt" in index and "ontbreekt" in index
+    assert (cfg.reports_dir / "GM0150.html").exists() and (cfg.reports_dir / "GM0344.html").exists()
+    assert (cfg.reports_dir / "notebooks" / "GM0344.ipynb").exists()
+
+
+def _digests(folder, pattern):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.glob(pattern)) if p.is_file()}
+
+
+def test_two_runs_are_byte_identical_except_the_stamp(tmp_path, runner):
+    runs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        cfg = load_config(write_config(tmp_path / name))
+        build_all(cfg)
+        run_cases(cfg, runner=runner)
+        runs.append(cfg)
+    a, b = runs
+    assert _digests(a.processed_dir, "*") == _digests(b.processed_dir, "*")
+    assert _digests(a.reports_dir / "cases", "**/*") == _digests(b.reports_dir / "cases", "**/*")
+    for page in sorted(a.reports_dir.glob("GM*.html")):
+        one = page.read_text().replace(str(a.reports_dir.parent), "")
+        two = (b.reports_dir / page.name).read_text().replace(str(b.reports_dir.parent), "")
+        differing = [(x, y) for x, y in zip(one.splitlines(), two.splitlines()) if x != y]
+        assert len(one.splitlines()) == len(two.splitlines())
+        assert all(re.match(r'<p class="stamp">Gegenereerd', x) for x, _ in differing), differing[:1]
+        assert len(page.read_bytes()) < 150_000
+
+
+def test_unchanged_build_leaves_processed_files_untouched(config):
+    before = {p.name: p.stat().st_mtime_ns for p in config.processed_dir.iterdir()}
+    build_all(config)
+    after = {p.name: p.stat().st_mtime_ns for p in config.processed_dir.iterdir()}
+    assert before == after
