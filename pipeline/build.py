@@ -19,9 +19,7 @@ with no crosswalk entry to explain it is an error, never a silent gap.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import pandas as pd
 from . import indicators as ind
 from .config import StudyConfig
 from .errors import SnapshotError
+from .iorw import write_text
 from .mergers import predecessors_at
 from .reference import crosswalk as load_crosswalk
 from .reference import municipalities
@@ -50,26 +49,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a CSV byte-identically for identical input, via a temporary file and a rename."""
     text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6f")
     write_text(path, text)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write atomically; a file that already holds exactly ``text`` is left alone (its mtime stays)."""
-    data = text.encode("utf-8")
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ROOT, StudyConfig
+from .iorw import write_text
 
 PACKAGE = ROOT / "pipeline"
 LOCKFILE = ROOT / "requirements.lock"
@@ -57,20 +56,6 @@ def file_hash(path: Path) -> str | None:
     if key not in _memo:
         _memo[key] = hashlib.sha256(path.read_bytes()).hexdigest()
     return _memo[key]
-
-
-def write_text(path: Path, text: str) -> None:
-    """Atomic write, like build.write_text (which would import pandas)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def text_hash(text: str) -> str:

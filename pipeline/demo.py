@@ -33,7 +33,7 @@ from .indicators import round_half_up
 from .mergers import predecessors_at
 from .published import published_gebruik, published_lasten, targets_by_code
 from .reference import MEMBERSHIP_FILE, REGIONS_DIR, crosswalk, municipalities, population
-from .snapshot import dump_json, file_checksums, replace_directory, staging_directory, write_snapshot
+from .snapshot import dump_json, replace_directory, staging_directory, write_snapshot
 
 SEED = 20210415
 GENERATED_AT = "2026-11-25T00:00:00+00:00"  # fixed, so regenerating gives byte-identical manifests

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import write_text
+from .iorw import write_bytes, write_text
 from .case import CaseContext, Processed, gebruik_table, lasten_table, municipality_name, tabel1
 from .config import StudyConfig
 from .errors import PipelineError
@@ -193,20 +193,6 @@ def _normalised_zip(raw: bytes, stamp: datetime) -> bytes:
             fixed.external_attr = 0o644 << 16
             dst.writestr(fixed, content)
     return out.getvalue()
-
-
-def write_bytes(path: Path, content: bytes) -> None:
-    """Atomic binary write (temporary file and rename), like :func:`pipeline.build.write_text`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_workbook(config: StudyConfig, data: Processed | None = None) -> Path:

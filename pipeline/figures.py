@@ -6,8 +6,6 @@ byte-identical files.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .case import NEDERLAND, CaseContext, index_series, line_labels
+from .iorw import atomic_path
 
 STYLE = {
     "figure.dpi": 100,
@@ -69,11 +68,8 @@ def save_figure(fig, stem: Path) -> list[Path]:
     with plt.rc_context(STYLE):
         for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             target = stem.with_suffix(f".{ext}")
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{ext}", dir=target.parent)
-            os.close(fd)
-            fig.savefig(tmp, format=ext, metadata=metadata)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
+            with atomic_path(target, suffix=f".{ext}") as tmp:
+                fig.savefig(tmp, format=ext, metadata=metadata)
             paths.append(target)
     return paths
 

@@ -15,7 +15,7 @@ from .config import StudyConfig
 from .errors import SnapshotError
 from .mergers import build_crosswalk
 from .selection import cbs_size_class
-from .snapshot import CbsTable, load_table, verify_snapshot
+from .snapshot import CbsTable, load_table
 
 REGIONS_DIR = "regions"
 MEMBERSHIP_FILE = "gemeente_jeugdregio_2020.csv"

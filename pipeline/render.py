@@ -9,7 +9,6 @@ no script, font or style comes from a CDN.
 from __future__ import annotations
 
 import html
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path

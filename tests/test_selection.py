@@ -3,7 +3,6 @@
 import pandas as pd
 import pytest
 
-from pipeline.config import load_config
 from pipeline.errors import UnknownMunicipalityError
 from pipeline.selection import automatic_references, case_for, cbs_size_class, resolve_municipality, select_case_codes
 
