@@ -97,35 +97,29 @@ def tabel1_html(session: Session) -> str:
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 
 
-def _write_table(session: Session, table, number: int | None, kind: str) -> Path:
-    name = f"tabel{number}.csv" if number else f"tabel_{kind}.csv"
-    path = session.output_dir / name
-    write_csv(table.drop(columns=["soort"]), path)
-    return path
+def _table_section(session: Session, table, number: int | None, kind: str, caption: str, note: str) -> str:
+    """Write the table as CSV (tabelN.csv) and return it as HTML with its caption ("Tabel N ...") and note."""
+    write_csv(table.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
+    caption = (f"Tabel {number} " if number else "") + caption
+    return table_html(table, session.ctx.config, caption) + f'<p class="note">{html.escape(note)}</p>'
 
 
 def lasten_html(session: Session) -> str:
     ctx = session.ctx
-    table = lasten_table(ctx)
-    number = ctx.case.table_lasten
-    _write_table(session, table, number, "lasten")
-    caption = (f"Tabel {number} " if number else "") + \
-        f"Bevindingen {ctx.name} en referentiegroep: lasten jeugdzorg en sociaal-economische status"
-    return table_html(table, ctx.config, caption) + f'<p class="note">{html.escape(footnotes(ctx.config))}</p>'
+    return _table_section(session, lasten_table(ctx), ctx.case.table_lasten, "lasten",
+                          f"Bevindingen {ctx.name} en referentiegroep: lasten jeugdzorg en sociaal-economische status",
+                          footnotes(ctx.config))
 
 
 def gebruik_html(session: Session) -> str:
     ctx = session.ctx
-    table = gebruik_table(ctx)
-    number = ctx.case.table_gebruik
-    _write_table(session, table, number, "gebruik")
-    caption = (f"Tabel {number} " if number else "") + \
-        f"Ontwikkeling gebruik jeugdzorg en sociaal economische status in {ctx.name} en bij referentiegroep"
     note = footnotes(ctx.config)
     if has_provisional(ctx):
         current = ctx.config.periods.jeugdhulp_current
         note += f" Cijfers over {current.half}e halfjaar {current.year} zijn voorlopig (CBS)."
-    return table_html(table, ctx.config, caption) + f'<p class="note">{html.escape(note)}</p>'
+    return _table_section(session, gebruik_table(ctx), ctx.case.table_gebruik, "gebruik",
+                          f"Ontwikkeling gebruik jeugdzorg en sociaal economische status in {ctx.name} en bij "
+                          "referentiegroep", note)
 
 
 def figure_html(session: Session) -> str:

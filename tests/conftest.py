@@ -40,3 +40,17 @@ def raw_copy(tmp_path):
     target = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def rendered(built):
+    """All five cases run and rendered into the session's temporary reports folder, once."""
+    from pipeline.execute import run_cases
+    from pipeline.exports import WORKBOOK_NAME
+    from pipeline.render import render_reports
+
+    reports = built.reports_dir
+    if not all((reports / f"{c.code}.html").exists() for c in built.cases) or not (reports / WORKBOOK_NAME).exists():
+        run_cases(built)
+        render_reports(built)
+    return built

@@ -13,10 +13,8 @@ import pytest
 
 from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table
 from pipeline.config import ROOT
-from pipeline.execute import run_cases
-from pipeline.exports import LOCAL_SCHEMES, WORKBOOK_NAME, find_chromium, offline_browser
+from pipeline.exports import LOCAL_SCHEMES, find_chromium, offline_browser
 from pipeline.formatting import display_frame
-from pipeline.render import render_reports
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None,
@@ -41,16 +39,6 @@ PAGE_FACTS = """() => ({
   summary: !!document.querySelector('dl.summary'),
   provenance: !!document.querySelector('footer.provenance'),
 })"""
-
-
-@pytest.fixture(scope="module")
-def rendered(built):
-    """All cases run and rendered into the session's temporary reports folder (reused if already there)."""
-    reports = built.reports_dir
-    if not all((reports / f"{c.code}.html").exists() for c in built.cases) or not (reports / WORKBOOK_NAME).exists():
-        run_cases(built)
-        render_reports(built)
-    return built
 
 
 @pytest.fixture(scope="module")

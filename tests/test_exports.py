@@ -12,25 +12,13 @@ from openpyxl import load_workbook
 
 from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table, tabel1
 from pipeline.config import ROOT, load_config
-from pipeline.execute import run_cases
 from pipeline.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT, WORKBOOK_NAME,
                               find_chromium, pdf_pages, write_pdfs, write_workbook)
 from pipeline.formatting import headers
-from pipeline.render import render_reports
 
 pytestmark = pytest.mark.slow
 
 A4 = (595.3, 841.9)  # points
-
-
-@pytest.fixture(scope="module")
-def rendered(built):
-    """All cases run and rendered into the session's temporary reports folder (reused if already there)."""
-    reports = built.reports_dir
-    if not all((reports / f"{c.code}.html").exists() for c in built.cases) or not (reports / WORKBOOK_NAME).exists():
-        run_cases(built)
-        render_reports(built)
-    return built
 
 
 @pytest.fixture(scope="module")
