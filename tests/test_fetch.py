@@ -32,7 +32,7 @@ from pipeline.snapshot import load_table, write_snapshot  # noqa: E402
 
 TABLE = "84134NED"
 JEUGDZORG_MEASURES = {
-    "jongeren": MeasureSpec("Jongeren0Tot23Jaar_1", "Jongeren (0 tot 23 jaar)"),
+    "jongeren": MeasureSpec("JongerenTot18Jaar_1", "Jongeren tot 18 jaar"),
     "totaal_jeugdzorg": MeasureSpec("TotaalJeugdzorg_2", "Totaal jeugdzorg"),
     "zonder_verblijf": MeasureSpec("JeugdhulpZonderVerblijf_3", "Jeugdhulp zonder verblijf"),
     "zonder_verblijf_pct": MeasureSpec("JeugdhulpZonderVerblijfRelatief_4", "Jeugdhulp zonder verblijf (relatief)"),
@@ -361,7 +361,7 @@ tables:
   jeugdzorg:
     table_id: "84134NED"
     measures:
-      jongeren: {key: "Jongeren0Tot23Jaar_1", title: "Jongeren (0 tot 23 jaar)"}
+      jongeren: {key: "JongerenTot18Jaar_1", title: "Jongeren tot 18 jaar"}
       totaal_jeugdzorg: {key: "TotaalJeugdzorg_2", title: "Totaal jeugdzorg"}
       zonder_verblijf: {key: "JeugdhulpZonderVerblijf_3", title: "Jeugdhulp zonder verblijf"}
       zonder_verblijf_pct: {key: "JeugdhulpZonderVerblijfRelatief_4", title: "Jeugdhulp zonder verblijf (relatief)"}
@@ -508,3 +508,17 @@ def test_whole_call_is_retried_when_cbsodata_has_no_session_to_wrap(monkeypatch)
 def test_certificate_errors_are_not_retried():
     assert transient_reason(requests.exceptions.SSLError("certificate verify failed")) is None
     assert transient_reason(requests.ConnectTimeout("slow"), 5) == "no answer within 5 s"
+
+
+def test_the_repository_config_fetches_every_fixture_table(server, tmp_path, capsys, monkeypatch):
+    """config/study.yml itself (paths moved to tmp) against the local feed: the config and CBS's shapes agree."""
+    from conftest import write_config
+
+    monkeypatch.setattr(fetch_module, "DEFAULT_BACKOFF", 0.001)
+    config = write_config(tmp_path, raw=tmp_path / "raw")
+    assert cli.main(["fetch", "--config", str(config), "--catalog-url", server.url]) == 0
+    captured = capsys.readouterr()
+    assert "5 fetched, 0 unchanged, 0 failed" in captured.out
+    # the fixture release numbers via_wijkteam _6, the config (like the demo snapshot) _7: found by title
+    assert "JeugdhulpViaWijkteam_6" in captured.out + captured.err
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(FIXTURE)
