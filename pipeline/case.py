@@ -222,3 +222,15 @@ def has_provisional(ctx: CaseContext) -> bool:
     p = ctx.config.periods.jeugdhulp_current
     jh = ctx.data.jeugdhulp
     return bool(jh[(jh["jaar"] == p.year) & (jh["halfjaar"] == p.half)]["voorlopig"].any())
+
+
+def case_tables(config: StudyConfig, data: Processed) -> list[tuple[int, str, CaseContext, pd.DataFrame]]:
+    """(table number, kind, case, table) for Tabel 2-11, in the order of the report."""
+    out = []
+    for case in config.cases:
+        ctx = CaseContext(config=config, case=case, data=data)
+        if case.table_lasten:
+            out.append((case.table_lasten, "lasten", ctx, lasten_table(ctx)))
+        if case.table_gebruik:
+            out.append((case.table_gebruik, "gebruik", ctx, gebruik_table(ctx)))
+    return sorted(out, key=lambda item: item[0])

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from .iorw import write_bytes, write_text
-from .case import CaseContext, Processed, gebruik_table, lasten_table, municipality_name, tabel1
+from .case import Processed, case_tables, municipality_name, tabel1
 from .config import StudyConfig
 from .errors import PipelineError
 from .formatting import headers
@@ -65,18 +65,6 @@ def _value_format(column: str) -> str:
     if column.startswith("pct_"):
         return PERCENT_FORMAT
     return WHOLE_FORMAT
-
-
-def case_tables(config: StudyConfig, data: Processed) -> list[tuple[int, str, CaseContext, pd.DataFrame]]:
-    """(table number, kind, case, table) for Tabel 2-11, in the order of the report."""
-    out = []
-    for case in config.cases:
-        ctx = CaseContext(config=config, case=case, data=data)
-        if case.table_lasten:
-            out.append((case.table_lasten, "lasten", ctx, lasten_table(ctx)))
-        if case.table_gebruik:
-            out.append((case.table_gebruik, "gebruik", ctx, gebruik_table(ctx)))
-    return sorted(out, key=lambda item: item[0])
 
 
 def _caption(number: int, kind: str, name: str) -> str:

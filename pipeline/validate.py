@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .build import write_csv
-from .case import gebruik_table, lasten_table, load_case
+from .case import Processed, case_tables
 from .config import StudyConfig
 from .errors import PipelineError
 from .indicators import round_half_up
@@ -69,14 +69,8 @@ def load_expected(directory: Path = PUBLISHED_DIR) -> pd.DataFrame:
 
 def computed_tables(config: StudyConfig) -> dict[int, pd.DataFrame]:
     """The case tables exactly as the case notebooks build them, keyed by table number."""
-    tables = {}
-    for case in config.cases:
-        ctx = load_case(case.code, config.path)
-        if case.table_lasten:
-            tables[case.table_lasten] = lasten_table(ctx)
-        if case.table_gebruik:
-            tables[case.table_gebruik] = gebruik_table(ctx)
-    return tables
+    data = Processed.read(config.processed_dir)
+    return {number: table for number, _, _, table in case_tables(config, data)}
 
 
 def compare(computed: dict[int, pd.DataFrame], published: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
