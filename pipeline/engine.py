@@ -51,6 +51,12 @@ def __h6_prelude():
     import pandas
     import IPython.display
     import pipeline.notebook  # warms the imports pipeline needs; the reset re-imports it from source
+    import io
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(1, 1))  # first text rendering loads fonts and glyph caches: do it now, once
+    figure.subplots().set_title("warm")
+    for fmt in ("png", "svg"):
+        figure.savefig(io.BytesIO(), format=fmt)
     state = types.ModuleType("_h6_warm_state")
     state.rc = copy.deepcopy(dict(matplotlib.rcParams))
     state.filters = list(warnings.filters)

@@ -240,6 +240,12 @@ class Runner:
 
     def start(self, n_tasks: int) -> None:
         workers = min(self.jobs, n_tasks)
+        if workers <= 1 and not self.fresh:
+            # in this process: the kernel starts (importing pandas, matplotlib) while papermill and
+            # nbconvert are imported here, as a worker does in _worker_init
+            from .engine import pool
+
+            pool().launch(self.kernel, KERNEL_ARGUMENTS, str(ROOT))
         if workers > 1 and self.executor is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor

@@ -19,9 +19,8 @@ from .case import (CaseContext, gebruik_table, has_provisional, kerncijfers, las
 from .figures import figure_data, index_figure, save_figure
 from .formatting import euro, footnotes, percent, table_html, whole
 from .selection import RULE_TEXT
-from .provenance import code_version, package_versions, provenance_rows
+from .provenance import code_version, demo_banner_html, package_versions, provenance_rows
 
-BANNER = "Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."
 
 
 @dataclass
@@ -40,7 +39,7 @@ def open_case(case: str, config_path: str | None = None, output_dir: str | None 
 def banner_html(session: Session) -> str:
     if not session.ctx.data.generated:
         return ""
-    return f'<div class="banner" role="alert"><strong>{html.escape(BANNER)}</strong></div>'
+    return demo_banner_html()
 
 
 def header_html(session: Session) -> str:

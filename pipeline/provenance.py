@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 from importlib import metadata
 
@@ -9,6 +10,13 @@ from . import __version__
 from .config import ROOT
 
 PACKAGES = ("cbsodata", "pandas", "matplotlib", "papermill", "nbconvert")
+DEMO_BANNER = "Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."
+
+
+def demo_banner_html() -> str:
+    """The banner every page shows while the snapshot's manifests mark tables as generated."""
+    return f'<div class="banner" role="alert"><strong>{html.escape(DEMO_BANNER)}</strong></div>'
+
 
 
 def code_version() -> str:

@@ -17,13 +17,12 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
-from .build import write_text
+from .iorw import write_text
 from .case import Processed, municipality_name
 from .config import ROOT, StudyConfig
 from .errors import SnapshotError
 from .execute import output_path, select_cases
-from .notebook import BANNER
-from .provenance import code_version, package_versions, provenance_rows
+from .provenance import code_version, demo_banner_html, package_versions, provenance_rows
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
@@ -44,8 +43,7 @@ def make_exporter() -> HTMLExporter:
 
 def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -> str:
     # a case notebook shows the banner itself (so the .ipynb carries it too); never show it twice
-    banner = (f'<div class="banner" role="alert"><strong>{html.escape(BANNER)}</strong></div>'
-              if generated and 'class="banner"' not in body else "")
+    banner = demo_banner_html() if generated and 'class="banner"' not in body else ""
     navigation = '<nav><a href="index.html">← Overzicht hoofdstuk 6</a></nav>\n' if nav else ""
     return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
