@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,15 +187,38 @@ METHOD_FUNCTIONS = [ind.ses_deciel, ind.armoede_deciel, ind.lasten_per_gebruiker
                     ind.deciel_zonder_verblijf, ind.index_aantal, ind.index_lasten_per_gebruiker]
 
 
+# Choices the report leaves open, for readers (the reasoning is in the function's docstring)
+CHOICES_NL = {
+    "lasten_per_inwoner_groep": (
+        "Het rapport zegt niet hoe de rijen Nederland en grootteklasse zijn gemiddeld. Een naar inwoners gewogen "
+        "gemiddelde kan de gedrukte waarden niet opleveren; het ongewogen gemiddelde over gemeenten wel, dus dat "
+        "wordt gebruikt."),
+}
+
+
+def report_quotes(doc: str) -> list[str]:
+    """The report's own words quoted in a docstring (the Dutch text between double quotes)."""
+    flat = " ".join(doc.split())
+    return [q for q in re.findall(r'"([^"]{25,})"', flat)]
+
+
 def methods_html(session: Session) -> str:
-    """'Hoe is dit berekend': the definition of every indicator, read from the code that computes it."""
+    """'Hoe is dit berekend': each indicator's definition, read from the function that computes it.
+
+    Readers get the report's own Dutch definition (quoted in the docstring) up front; the full
+    technical documentation of the function (English, like all code documentation) folds out.
+    """
     items = []
     for fn in METHOD_FUNCTIONS:
         doc = inspect.getdoc(fn) or ""
+        quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in report_quotes(doc))
+        if fn.__name__ in CHOICES_NL:  # where the report is silent, say so and what was chosen
+            quotes += f"<p>{html.escape(CHOICES_NL[fn.__name__])}</p>"
         items.append(f"<dt><code>pipeline.indicators.{fn.__name__}</code></dt>"
-                     f"<dd><pre class='doc'>{html.escape(doc)}</pre></dd>")
-    return ("<h2>Hoe is dit berekend</h2><p>Definities volgens bijlage 3 van het rapport; "
-            "de tekst hieronder is de documentatie van de functie die het getal berekent.</p>"
+                     f"<dd>{quotes}<details><summary>Technische toelichting (Engels)</summary>"
+                     f"<pre class='doc'>{html.escape(doc)}</pre></details></dd>")
+    return ("<h2>Hoe is dit berekend</h2><p>Per kengetal de definitie uit het rapport (bijlage 3 of de tekst "
+            "van hoofdstuk 6) en de functie in <code>pipeline/indicators.py</code> die het getal berekent.</p>"
             f'<dl class="methods">{"".join(items)}</dl>')
 
 
