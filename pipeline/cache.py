@@ -19,31 +19,17 @@ Only the standard library is imported here: a no-op run must not pay for pandas 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ROOT, StudyConfig
+from .config import PROCESSED_FILES, ROOT, StudyConfig
 from .iorw import write_text
 
 PACKAGE = ROOT / "pipeline"
 LOCKFILE = ROOT / "requirements.lock"
 _memo: dict[tuple, str] = {}
-
-
-@functools.lru_cache(maxsize=1)
-def processed_files() -> tuple[str, ...]:
-    """The files ``pipeline.case.Processed.read`` opens: ``case.PROCESSED_FILES``, read from the source
-    (importing pipeline.case would import pandas, which a no-op run must not wait for)."""
-    import ast
-
-    tree = ast.parse((PACKAGE / "case.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PROCESSED_FILES" for t in node.targets):
-            return tuple(ast.literal_eval(node.value))
-    return ()
 
 
 def file_hash(path: Path) -> str | None:
@@ -129,7 +115,7 @@ def common_deps(config: StudyConfig) -> dict[str, str | None]:
 
 
 def case_lock(config: StudyConfig, code: str, notebook: Path, parameters: dict, outputs: list[Path]) -> Lock:
-    deps = {f"processed/{name}": file_hash(config.processed_dir / name) for name in processed_files()}
+    deps = {f"processed/{name}": file_hash(config.processed_dir / name) for name in PROCESSED_FILES}
     deps.update(common_deps(config))
     deps["notebook"] = file_hash(notebook)
     deps["parameters"] = text_hash(json.dumps(parameters, sort_keys=True))

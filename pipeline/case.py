@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Case, StudyConfig, load_config
+from .config import PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
 
-PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "provenance.json")
 NEDERLAND = "NL01"
 
 

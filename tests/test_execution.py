@@ -6,8 +6,10 @@ import hashlib
 import json
 import re
 import shutil
+from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from pipeline import cache
@@ -102,10 +104,23 @@ def test_lock_file_records_a_hash_per_dependency(config, runner):
     assert any(name.endswith("GM0150.ipynb") for name in lock["outputs"])
 
 
-def test_processed_files_in_the_key_are_those_the_notebook_reads():
-    from pipeline.case import PROCESSED_FILES
+def test_processed_files_in_the_key_are_those_the_notebook_reads(config):
+    """Every processed file the case notebook opens is in the cache key, and build writes each of them."""
+    from pipeline.case import Processed
+    from pipeline.config import PROCESSED_FILES
 
-    assert cache.processed_files() == PROCESSED_FILES
+    opened = []
+    real_read_csv = pd.read_csv
+
+    def spy(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return real_read_csv(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pd, "read_csv", spy)
+        Processed.read(config.processed_dir)
+    assert set(opened) | {"provenance.json"} == set(PROCESSED_FILES)
+    assert all((config.processed_dir / name).exists() for name in PROCESSED_FILES)
 
 
 def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monkeypatch, capsys):
