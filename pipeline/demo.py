@@ -33,7 +33,7 @@ from .indicators import round_half_up
 from .mergers import predecessors_at
 from .published import published_gebruik, published_lasten, targets_by_code
 from .reference import MEMBERSHIP_FILE, REGIONS_DIR, crosswalk, municipalities, population
-from .snapshot import dump_json, replace_directory, staging_directory, write_snapshot
+from .snapshot import dump_json, file_checksums, replace_directory, staging_directory, write_snapshot
 
 SEED = 20210415
 GENERATED_AT = "2026-11-25T00:00:00+00:00"  # fixed, so regenerating gives byte-identical manifests
@@ -149,17 +149,12 @@ def write_regions_snapshot(config: StudyConfig, shared: Path) -> None:
                     "source": "real CBS gebiedsindelingen 2020 (via cartomap/nl, CC BY 4.0); membership "
                               "derived by point-in-polygon, see shared/data/regions/README.md",
                     "files": {name: {"sha256": digest, "bytes": (staged / name).stat().st_size}
-                              for name, digest in file_checksums_any(staged).items()}}
+                              for name, digest in file_checksums(staged, pattern="*").items()}}
         dump_json(manifest, staged / "manifest.json")
         replace_directory(staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-
-
-def file_checksums_any(directory: Path) -> dict[str, str]:
-    from .snapshot import sha256_file
-    return {p.name: sha256_file(p) for p in sorted(directory.iterdir()) if p.name != "manifest.json"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,9 +579,9 @@ def explode(values: pd.Series, parts_by_code: dict, crosswalk: pd.DataFrame) -> 
     return out
 
 
-def region_names(universe: Universe, shared_regions: pd.DataFrame) -> dict[str, str]:
-    names = dict(zip(shared_regions["Key"], shared_regions["Title"].str.strip()))
-    return names
+def region_names(regions: pd.DataFrame) -> dict[str, str]:
+    """Region code -> CBS title, from the population table's RegioS dimension."""
+    return dict(zip(regions["Key"], regions["Title"].str.strip()))
 
 
 def jeugdzorg_entity_sets(universe: Universe, youth: Youth, names: dict[str, str]) -> dict[str, list]:
@@ -763,7 +758,7 @@ def write_demo_snapshot(config: StudyConfig, shared: Path | None = None) -> None
     universe = Universe(ref=ref, pop2019=pop2019, crosswalk=crosswalk(config, bevolking),
                         classification_year=config.periods.classification_year,
                         published_dir=config.published_dir, config_size_classes=config.size_classes)
-    names = region_names(universe, bevolking.dimension("RegioS"))
+    names = region_names(bevolking.dimension("RegioS"))
     rng = np.random.default_rng(SEED)
     income, poverty = generate_income(universe, rng)
     _write_generated(config, "inkomen", income)

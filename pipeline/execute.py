@@ -362,9 +362,3 @@ def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipa
         error.results = ordered
         raise error
     return ordered
-
-
-def run_case(config: StudyConfig, code: str, kernel: str) -> RunResult:
-    """One case in this process with a fresh kernel (the plain papermill path), without rendering."""
-    task = make_task(config, code, fresh=True, render=False)
-    return run_task(task, kernel)

@@ -7,7 +7,6 @@ CBS's gebiedsindelingen (``data/raw/regions``). Nothing here is generated.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 
@@ -15,7 +14,7 @@ from .config import StudyConfig
 from .errors import SnapshotError
 from .mergers import build_crosswalk
 from .selection import cbs_size_class
-from .snapshot import CbsTable, load_table
+from .snapshot import CbsTable, load_table, read_manifest, verify_checksums
 
 REGIONS_DIR = "regions"
 MEMBERSHIP_FILE = "gemeente_jeugdregio_2020.csv"
@@ -58,18 +57,9 @@ def provinces(table: CbsTable) -> pd.DataFrame:
 def membership(config: StudyConfig) -> pd.DataFrame:
     """The gemeente -> jeugdregio table of the snapshot (codes and names)."""
     directory = config.raw_dir / REGIONS_DIR
-    verify_snapshot_files(directory)
+    verify_checksums(directory, read_manifest(directory))
     frame = pd.read_csv(directory / MEMBERSHIP_FILE, dtype=str)
     return frame.rename(columns={"gemeente_code": "code", "gemeente_naam": "naam"})
-
-
-def verify_snapshot_files(directory: Path) -> None:
-    """Check a non-OData raw directory (regions) against its manifest checksums."""
-    from .snapshot import read_manifest, sha256_file
-    manifest = read_manifest(directory)
-    for name, meta in manifest["files"].items():
-        if sha256_file(directory / name) != meta["sha256"]:
-            raise SnapshotError(f"checksum mismatch in {directory / name}; restore data/raw from git")
 
 
 def municipalities(config: StudyConfig, table: CbsTable | None = None) -> pd.DataFrame:

@@ -44,11 +44,12 @@ def dump_json(obj, path: Path) -> None:
         json.dump(obj, handle, indent=2)
 
 
-def file_checksums(directory: Path) -> dict[str, str]:
+def file_checksums(directory: Path, pattern: str = "*.json") -> dict[str, str]:
+    """sha256 of every file matching ``pattern`` in a snapshot directory, except the manifest itself."""
     return {
         p.name: sha256_file(p)
-        for p in sorted(directory.glob("*.json"))
-        if p.name != MANIFEST
+        for p in sorted(directory.glob(pattern))
+        if p.name != MANIFEST and p.is_file()
     }
 
 
@@ -155,7 +156,13 @@ def verify_snapshot(directory: Path) -> dict:
     for name in REQUIRED_ENTITY_SETS:
         if f"{name}.json" not in listed:
             raise SnapshotError(f"{directory} lacks entity set {name}; the snapshot is incomplete: re-fetch it")
-    for name, meta in listed.items():
+    verify_checksums(directory, manifest)
+    return manifest
+
+
+def verify_checksums(directory: Path, manifest: dict) -> None:
+    """Every file the manifest lists exists and has the recorded sha256, else a SnapshotError naming it."""
+    for name, meta in manifest.get("files", {}).items():
         path = directory / name
         if not path.exists():
             raise SnapshotError(f"{path} is listed in the manifest but missing; re-fetch the table "
@@ -165,7 +172,6 @@ def verify_snapshot(directory: Path) -> dict:
             raise SnapshotError(f"checksum mismatch in {path} (manifest {meta['sha256'][:12]}, "
                                 f"file {actual[:12]}); the snapshot was edited or corrupted: "
                                 "re-fetch it or restore data/raw from git")
-    return manifest
 
 
 def strip_keys(values: pd.Series) -> pd.Series:

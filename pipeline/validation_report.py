@@ -16,7 +16,7 @@ import papermill as pm
 from .build import write_text
 from .case import Processed
 from .config import ROOT, StudyConfig, load_config
-from .validate import DIFFERS, MATCH, NOT_COMPUTABLE, NOT_PUBLISHED, ValidationResult, validate
+from .validate import DIFFERS, MATCH, NOT_COMPUTABLE, NOT_PUBLISHED, ValidationResult
 
 NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
 STATUS_NL = {MATCH: "gelijk", DIFFERS: "verschilt", NOT_PUBLISHED: "niet gepubliceerd", NOT_COMPUTABLE: "niet berekenbaar"}
@@ -108,7 +108,3 @@ def render_validation(config: StudyConfig, stamp: str) -> Path:
     write_text(target, render_case(make_exporter(), executed, "Validatie hoofdstuk 6", data.generated, stamp))
     print(f"wrote {target}", file=sys.stderr)
     return target
-
-
-def run_validation(config: StudyConfig) -> ValidationResult:
-    return validate(config)
