@@ -20,7 +20,7 @@ from .case import (CaseContext, gebruik_table, has_provisional, kerncijfers, las
 from .figures import figure_data, index_figure, save_figure
 from .formatting import euro, footnotes, percent, table_html, whole
 from .selection import RULE_TEXT
-from .provenance import code_version, demo_banner_html, package_versions, provenance_rows
+from .provenance import demo_banner_html, provenance_rows, sources_table_html, versions_line
 
 
 
@@ -223,15 +223,5 @@ def methods_html(session: Session) -> str:
 
 
 def provenance_html(session: Session) -> str:
-    rows = provenance_rows(session.ctx.data.provenance)
-    body = "".join(
-        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
-        f"<td>{html.escape(r['title'] or '')}</td><td>{html.escape(r['modified'] or '')}</td>"
-        f"<td>{html.escape(r['fetched_at'] or '')}</td>"
-        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
-        f"<td><code>{r['snapshot_sha256'][:12]}</code></td></tr>" for r in rows)
-    packages = ", ".join(f"{k} {v}" for k, v in package_versions().items())
     return ('<footer class="provenance"><h2>Herkomst</h2>'
-            '<table class="h6-table"><thead><tr><th>rol</th><th>tabel</th><th>titel</th><th>versie (Modified)</th>'
-            f'<th>opgehaald</th><th>soort</th><th>snapshot</th></tr></thead><tbody>{body}</tbody></table>'
-            f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p></footer>")
+            f"{sources_table_html(session.ctx.data.provenance)}{versions_line()}</footer>")

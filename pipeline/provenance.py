@@ -43,3 +43,27 @@ def package_versions() -> dict[str, str]:
 
 def provenance_rows(provenance: dict) -> list[dict]:
     return [{"role": role, **entry} for role, entry in provenance.items()]
+
+
+def _date_cell(stamp: str | None) -> str:
+    """The date of an ISO timestamp, with the full timestamp as tooltip."""
+    stamp = stamp or ""
+    return f'<td title="{html.escape(stamp)}">{html.escape(stamp[:10])}</td>'
+
+
+def sources_table_html(provenance: dict) -> str:
+    """The CBS tables behind the numbers: role, id, title, version, fetch date, CBS or generated, snapshot hash."""
+    rows = "".join(
+        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
+        f"<td>{html.escape(r.get('title') or '')}</td>{_date_cell(r.get('modified'))}{_date_cell(r.get('fetched_at'))}"
+        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
+        f"<td><code title=\"{r['snapshot_sha256']}\">{r['snapshot_sha256'][:12]}</code></td></tr>"
+        for r in provenance_rows(provenance))
+    return ('<table class="h6-table text"><thead><tr><th>rol</th><th>tabel</th><th>titel</th><th>versie (Modified)</th>'
+            f"<th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def versions_line() -> str:
+    """'Code: pipeline 0.1.0, commit ... Pakketten: ...' for the foot of every page."""
+    packages = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    return f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p>"

@@ -22,7 +22,7 @@ from .case import Processed, municipality_name
 from .config import ROOT, StudyConfig
 from .errors import SnapshotError
 from .execute import output_path, select_cases
-from .provenance import code_version, demo_banner_html, package_versions, provenance_rows
+from .provenance import demo_banner_html, sources_table_html, versions_line
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
@@ -80,26 +80,17 @@ def index_html(config: StudyConfig, data: Processed, entries: list[dict], stamp:
         rows.append(f"<tr><td>{link}</td><td>{e['code']}</td><td>{html.escape(e['tables'])}</td>"
                     f"<td>{html.escape(e['figure'])}</td><td class=\"{'ok' if not e['error'] else 'failed'}\">"
                     f"{status}</td></tr>")
-    sources = "".join(
-        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
-        f"<td>{html.escape(r.get('title') or '')}</td><td>{html.escape(r.get('modified') or '')}</td>"
-        f"<td>{html.escape(r.get('fetched_at') or '')}</td>"
-        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
-        f"<td><code>{r['snapshot_sha256'][:16]}</code></td></tr>" for r in provenance_rows(data.provenance))
-    packages = ", ".join(f"{k} {v}" for k, v in package_versions().items())
     report = config.report
     body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>"
             f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
             "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
             f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<h2>Gegevens</h2><table class=\"h6-table text\"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>"
-            "<th>versie (Modified)</th><th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead>"
-            f"<tbody>{sources}</tbody></table>"
+            f"<h2>Gegevens</h2>{sources_table_html(data.provenance)}"
             f"{_validation_section(config)}"
             f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
             f"{len(entries)} doorgerekende gemeenten, sorteerbaar, met een spreidingsdiagram.</p>"
-            f"<p>Code: {html.escape(code_version())}. Pakketten: {html.escape(packages)}.</p>")
+            f"{versions_line()}")
     return page("Hoofdstuk 6 — overzicht", body, data.generated, stamp, nav=False)
 
 
