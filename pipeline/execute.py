@@ -155,17 +155,24 @@ def _exporter():
 
 
 def _title_and_generated(task: Task) -> tuple[str, bool]:
-    """Report title (the municipality's name) and whether the snapshot is generated, per config."""
-    from .case import Processed, municipality_name
+    """Report title (the municipality's name) and whether the snapshot is generated, per config.
+
+    Read with the csv and json modules: a worker that only executes and renders notebooks never
+    imports pandas itself (its kernel has it), which keeps worker start-up short.
+    """
+    import csv
+    import json
 
     config = load_config(task.config_path)
     key = str(config.processed_dir)
     if _WORKER.get("processed_key") != key:
-        _WORKER["processed"] = Processed.read(config.processed_dir)
+        with open(config.processed_dir / "gemeenten.csv", encoding="utf-8", newline="") as handle:
+            _WORKER["names"] = {row["code"]: row["naam"] for row in csv.DictReader(handle)}
+        provenance = json.loads((config.processed_dir / "provenance.json").read_text(encoding="utf-8"))
+        _WORKER["generated"] = any(entry.get("generated") for entry in provenance.values())
         _WORKER["processed_key"] = key
-    data = _WORKER["processed"]
-    title = task.title or f"Casus {municipality_name(data, task.code)} — hoofdstuk 6"
-    return title, data.generated
+    name = _WORKER["names"].get(task.code, task.code)
+    return task.title or f"Casus {name} — hoofdstuk 6", _WORKER["generated"]
 
 
 def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:

@@ -18,7 +18,6 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from .iorw import write_text
-from .case import Processed, municipality_name
 from .config import ROOT, StudyConfig
 from .errors import SnapshotError
 from .execute import output_path, select_cases
@@ -72,7 +71,7 @@ def notebook_failed(notebook: Path) -> str | None:
     return None
 
 
-def index_html(config: StudyConfig, data: Processed, entries: list[dict], stamp: str) -> str:
+def index_html(config: StudyConfig, data, entries: list[dict], stamp: str) -> str:
     rows = []
     for e in entries:
         status = "mislukt: " + html.escape(e["error"]) if e["error"] else "ok"
@@ -115,6 +114,8 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
                    only_missing: bool = False, stamp: str | None = None) -> list[Path]:
     """Case reports and the index page. ``only_missing``: a case report is rendered only when it is
     missing or older than its notebook (the execution workers render each report right after running)."""
+    from .case import Processed, municipality_name  # pandas: only here, not for rendering one case
+
     data = Processed.read(config.processed_dir)
     codes = select_cases(config, wanted, all_municipalities)
     stamp = stamp or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
