@@ -313,53 +313,13 @@ def finance_in_classification(config, frame: pd.DataFrame, codes: list[str], yea
     return pd.DataFrame(out, index=["lasten", "lasten_per_inwoner", "herleid"]).T
 
 
-def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
-                 crosswalk: pd.DataFrame) -> pd.DataFrame:
-    codes = gemeenten["code"].tolist()
-    p = config.periods
-    rekening = finance_in_classification(config, iv3_by_municipality(config, iv3, p.iv3_rekening_year, "Jaarrekening"),
-                                         codes, p.iv3_rekening_year, crosswalk, iv3.table_id)
-    begroting = finance_in_classification(config, iv3_by_municipality(config, iv3, p.iv3_begroting_year, "Begroting"),
-                                          codes, p.iv3_begroting_year, crosswalk, iv3.table_id)
-    cols = measure_columns(jeugdzorg, config, "jeugdzorg")
-    users_period = find_year(parse_periods(jeugdzorg), p.jeugdzorg_users_year, jeugdzorg.table_id)
-    rows = jeugdzorg.data[jeugdzorg.data["Perioden"] == users_period.key].set_index("RegioS")
-    users_all = rows[[cols["totaal_jeugdzorg"]]].set_axis(["gebruikers"], axis=1).astype(float)
-    users = to_classification(users_all[users_all.index.str.startswith("GM")], codes, users_period, crosswalk,
-                              jeugdzorg.table_id, classification_date(config))["gebruikers"]
-    names = gemeenten.set_index("code")["naam"]
-    gm = pd.DataFrame({
-        "unit_type": "gemeente", "code": codes, "naam": [names[c] for c in codes],
-        "lasten_rekening": rekening.loc[codes, "lasten"].astype(float).values,
-        "gebruikers": users.reindex(codes).astype(float).values,
-        "lasten_per_inwoner_rekening": rekening.loc[codes, "lasten_per_inwoner"].astype(float).values,
-        "lasten_per_inwoner_begroting": begroting.loc[codes, "lasten_per_inwoner"].astype(float).values,
-        "herleid": begroting.loc[codes, "herleid"].astype(bool).values,
-    })
-    gm["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(gm["lasten_rekening"], gm["gebruikers"])
-    units = [gm]
-    for unit_type, code, name, members in aggregate_units(config, gemeenten):
-        total_users = float(users_all.loc[code, "gebruikers"]) if code in users_all.index else float(users[members].sum())
-        lasten = float(rekening.loc[members, "lasten"].sum())
-        units.append(pd.DataFrame([{
-            "unit_type": unit_type, "code": code, "naam": name, "lasten_rekening": lasten, "gebruikers": total_users,
-            "lasten_per_inwoner_rekening": group_finance(rekening, members, code),
-            "lasten_per_inwoner_begroting": group_finance(begroting, members, code),
-            "herleid": bool(begroting.loc[members, "herleid"].any()),
-            "lasten_per_gebruiker": float(ind.lasten_per_gebruiker(pd.Series([lasten]), pd.Series([total_users]))[0]),
-        }]))
-    data = pd.concat(units, ignore_index=True)
-    data["index_lasten_per_inwoner"] = ind.index_lasten_per_inwoner(data["lasten_per_inwoner_rekening"],
-                                                                     data["lasten_per_inwoner_begroting"])
-    data["gebruikers"] = data["gebruikers"].round().astype("int64")
-    order = ["unit_type", "code", "naam", "herleid", "lasten_rekening", "gebruikers", "lasten_per_gebruiker",
-             "lasten_per_inwoner_rekening", "lasten_per_inwoner_begroting", "index_lasten_per_inwoner"]
-    return data[order]
+def lasten_en_gebruikers(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
+                         crosswalk: pd.DataFrame, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One year's jaarrekening and youth with jeugdzorg: the back-cast rekening per gemeente, and per unit
+    (gemeenten, then aggregates) the lasten of taakvelden 6.72 + 6.82 and the number of users (annex 3 note 3).
 
-
-def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
-                            crosswalk: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Lasten per gebruiker of one year's jaarrekening (annex 3 note 3), per gemeente and aggregate."""
+    An aggregate takes CBS's own user count where the table has a row for it (NL01), else its members' sum.
+    """
     codes = gemeenten["code"].tolist()
     rekening = finance_in_classification(config, iv3_by_municipality(config, iv3, year, "Jaarrekening"),
                                          codes, year, crosswalk, iv3.table_id)
@@ -369,12 +329,53 @@ def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: C
     users_all = rows[[cols["totaal_jeugdzorg"]]].set_axis(["gebruikers"], axis=1).astype(float)
     users = to_classification(users_all[users_all.index.str.startswith("GM")], codes, period, crosswalk,
                               jeugdzorg.table_id, classification_date(config))["gebruikers"]
-    out = {code: (float(rekening.loc[code, "lasten"]), float(users[code])) for code in codes}
+    per_unit = {code: (float(rekening.loc[code, "lasten"]), float(users[code])) for code in codes}
     for _, code, _, members in aggregate_units(config, gemeenten):
         total = float(users_all.loc[code, "gebruikers"]) if code in users_all.index else float(users[members].sum())
-        out[code] = (float(rekening.loc[members, "lasten"].astype(float).sum()), total)
-    frame = pd.DataFrame(out, index=["lasten", "gebruikers"]).T
-    return ind.lasten_per_gebruiker(frame["lasten"], frame["gebruikers"])
+        per_unit[code] = (float(rekening.loc[members, "lasten"].astype(float).sum()), total)
+    return rekening, pd.DataFrame(per_unit, index=["lasten", "gebruikers"]).T
+
+
+def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
+                 crosswalk: pd.DataFrame) -> pd.DataFrame:
+    codes = gemeenten["code"].tolist()
+    p = config.periods
+    rekening, per_unit = lasten_en_gebruikers(config, gemeenten, iv3, jeugdzorg, crosswalk, p.iv3_rekening_year)
+    begroting = finance_in_classification(config, iv3_by_municipality(config, iv3, p.iv3_begroting_year, "Begroting"),
+                                          codes, p.iv3_begroting_year, crosswalk, iv3.table_id)
+    names = gemeenten.set_index("code")["naam"]
+    gm = pd.DataFrame({
+        "unit_type": "gemeente", "code": codes, "naam": [names[c] for c in codes],
+        "lasten_rekening": per_unit.loc[codes, "lasten"].values,
+        "gebruikers": per_unit.loc[codes, "gebruikers"].values,
+        "lasten_per_inwoner_rekening": rekening.loc[codes, "lasten_per_inwoner"].astype(float).values,
+        "lasten_per_inwoner_begroting": begroting.loc[codes, "lasten_per_inwoner"].astype(float).values,
+        "herleid": begroting.loc[codes, "herleid"].astype(bool).values,
+    })
+    units = [gm]
+    for unit_type, code, name, members in aggregate_units(config, gemeenten):
+        units.append(pd.DataFrame([{
+            "unit_type": unit_type, "code": code, "naam": name,
+            "lasten_rekening": per_unit.loc[code, "lasten"], "gebruikers": per_unit.loc[code, "gebruikers"],
+            "lasten_per_inwoner_rekening": group_finance(rekening, members, code),
+            "lasten_per_inwoner_begroting": group_finance(begroting, members, code),
+            "herleid": bool(begroting.loc[members, "herleid"].any()),
+        }]))
+    data = pd.concat(units, ignore_index=True)
+    data["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(data["lasten_rekening"], data["gebruikers"])
+    data["index_lasten_per_inwoner"] = ind.index_lasten_per_inwoner(data["lasten_per_inwoner_rekening"],
+                                                                     data["lasten_per_inwoner_begroting"])
+    data["gebruikers"] = data["gebruikers"].round().astype("int64")
+    order = ["unit_type", "code", "naam", "herleid", "lasten_rekening", "gebruikers", "lasten_per_gebruiker",
+             "lasten_per_inwoner_rekening", "lasten_per_inwoner_begroting", "index_lasten_per_inwoner"]
+    return data[order]
+
+
+def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
+                            crosswalk: pd.DataFrame, year: int) -> pd.Series:
+    """Lasten per gebruiker of one year's jaarrekening (annex 3 note 3), per gemeente and aggregate."""
+    _, per_unit = lasten_en_gebruikers(config, gemeenten, iv3, jeugdzorg, crosswalk, year)
+    return ind.lasten_per_gebruiker(per_unit["lasten"], per_unit["gebruikers"])
 
 
 def build_kerncijfers(config: StudyConfig, gemeenten: pd.DataFrame, jeugdhulp: pd.DataFrame, lasten: pd.DataFrame,

@@ -31,7 +31,7 @@ from .iorw import write_bytes, write_text
 from .case import Processed, case_tables, municipality_name, tabel1
 from .config import StudyConfig
 from .errors import PipelineError
-from .formatting import headers
+from .formatting import column_kind, headers
 
 WORKBOOK_NAME = "hoofdstuk6.xlsx"
 PDF_DIR = "pdf"
@@ -60,11 +60,7 @@ class BrowserError(PipelineError):
 
 
 def _value_format(column: str) -> str:
-    if column.startswith("lasten_per"):
-        return EURO_FORMAT
-    if column.startswith("pct_"):
-        return PERCENT_FORMAT
-    return WHOLE_FORMAT
+    return {"euro": EURO_FORMAT, "percent": PERCENT_FORMAT, "whole": WHOLE_FORMAT}[column_kind(column)]
 
 
 def _caption(number: int, kind: str, name: str) -> str:

@@ -32,13 +32,23 @@ def whole(value) -> str:
     return MISSING if pd.isna(value) else _grouped(value, 0)
 
 
+def column_kind(column: str) -> str:
+    """How the report prints a table column, by its name: "euro", "percent" or "whole" (deciles, indices)."""
+    if column.startswith("lasten_per"):
+        return "euro"
+    if column.startswith("pct_"):
+        return "percent"
+    return "whole"
+
+
+def printed_decimals(column: str) -> int:
+    """Decimals the report prints: one for percentages, none for euros, deciles and indices."""
+    return 1 if column_kind(column) == "percent" else 0
+
+
 def formatter_for(column: str):
     """The printed format of a table column, by its name."""
-    if column.startswith("lasten_per"):
-        return euro
-    if column.startswith("pct_"):
-        return percent
-    return whole
+    return {"euro": euro, "percent": percent, "whole": whole}[column_kind(column)]
 
 
 def headers(config) -> dict[str, str]:

@@ -25,6 +25,7 @@ from .build import write_csv
 from .case import Processed, case_tables
 from .config import StudyConfig
 from .errors import PipelineError
+from .formatting import printed_decimals
 from .indicators import round_half_up
 from .published import PUBLISHED_DIR, VALUE_COLUMNS, published_gebruik, published_lasten
 
@@ -38,11 +39,6 @@ class ValidationError(PipelineError):
     """Computed cells differ from the report without a reviewed explanation."""
 
     exit_code = 3
-
-
-def decimals_of(column: str) -> int:
-    """Printed precision of a column: percentages one decimal, everything else whole numbers."""
-    return 1 if column.startswith("pct_") else 0
 
 
 def compare_cell(printed: float | None, computed: float | None, decimals: int) -> tuple[str, float | None, float | None]:
@@ -88,7 +84,7 @@ def compare(computed: dict[int, pd.DataFrame], published: pd.DataFrame, expected
             for column in columns:
                 printed = pub.loc[code, column]
                 value = mine.loc[code, column] if (code in mine.index and column in mine.columns) else None
-                status, rounded, difference = compare_cell(printed, value, decimals_of(column))
+                status, rounded, difference = compare_cell(printed, value, printed_decimals(column))
                 reason = known.get((number, code, column), "")
                 text = pub.loc[code, f"{column}_gedrukt"]
                 if not reason and status == NOT_PUBLISHED:
