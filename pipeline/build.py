@@ -378,14 +378,19 @@ def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: C
     return ind.lasten_per_gebruiker(per_unit["lasten"], per_unit["gebruikers"])
 
 
+def at_half_year(jeugdhulp: pd.DataFrame, period, column: str) -> pd.Series:
+    """One column of jeugdhulp.csv for one half year (anything with .year and .half), indexed by unit code."""
+    rows = jeugdhulp[(jeugdhulp["jaar"] == period.year) & (jeugdhulp["halfjaar"] == period.half)]
+    return rows.set_index("code")[column]
+
+
 def build_kerncijfers(config: StudyConfig, gemeenten: pd.DataFrame, jeugdhulp: pd.DataFrame, lasten: pd.DataFrame,
                       iv3: CbsTable, jeugdzorg: CbsTable, crosswalk: pd.DataFrame) -> pd.DataFrame:
     """The indicators chapter 6's text cites beside its tables, per gemeente and aggregate."""
     p = config.periods
 
     def at(period, column):
-        sel = jeugdhulp[(jeugdhulp["jaar"] == period.year) & (jeugdhulp["halfjaar"] == period.half)]
-        return sel.set_index("code")[column]
+        return at_half_year(jeugdhulp, period, column)
 
     base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
     units = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]]

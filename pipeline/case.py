@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .build import at_half_year
 from .config import PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
 
@@ -142,11 +143,8 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
         middle.append((ctx.case.jeugdregio, regions.get(ctx.case.jeugdregio, ctx.case.jeugdregio), "jeugdregio"))
     rows = _row_order(ctx, middle)
     codes = [code for code, _, _ in rows]
-    jh = ctx.data.jeugdhulp
-
-    def at(year, half, column):
-        sel = jh[(jh["jaar"] == year) & (jh["halfjaar"] == half)].set_index("code")
-        return sel.reindex(codes)[column].values
+    def at(period, column):
+        return at_half_year(ctx.data.jeugdhulp, period, column).reindex(codes).values
 
     deciles = _deciles(ctx, codes)
     return pd.DataFrame({
@@ -155,9 +153,9 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
         "soort": [kind for _, _, kind in rows],
         "ses_deciel": deciles["ses_deciel"].values,
         "armoede_deciel": deciles["armoede_deciel"].values,
-        names["pct_base"]: at(p.jeugdhulp_base.year, p.jeugdhulp_base.half, "pct_zonder_verblijf"),
-        names["pct_current"]: at(p.jeugdhulp_current.year, p.jeugdhulp_current.half, "pct_zonder_verblijf"),
-        "index_pct_zonder_verblijf": at(p.jeugdhulp_current.year, p.jeugdhulp_current.half, "index_zonder_verblijf"),
+        names["pct_base"]: at(p.jeugdhulp_base, "pct_zonder_verblijf"),
+        names["pct_current"]: at(p.jeugdhulp_current, "pct_zonder_verblijf"),
+        "index_pct_zonder_verblijf": at(p.jeugdhulp_current, "index_zonder_verblijf"),
     })
 
 
@@ -218,9 +216,7 @@ def tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
 
 
 def has_provisional(ctx: CaseContext) -> bool:
-    p = ctx.config.periods.jeugdhulp_current
-    jh = ctx.data.jeugdhulp
-    return bool(jh[(jh["jaar"] == p.year) & (jh["halfjaar"] == p.half)]["voorlopig"].any())
+    return bool(at_half_year(ctx.data.jeugdhulp, ctx.config.periods.jeugdhulp_current, "voorlopig").any())
 
 
 def case_tables(config: StudyConfig, data: Processed) -> list[tuple[int, str, CaseContext, pd.DataFrame]]:

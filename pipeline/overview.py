@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .build import at_half_year
 from .case import NEDERLAND, Processed
 from .config import StudyConfig
 from .figures import STYLE, save_figure
@@ -62,8 +63,7 @@ def overview_frame(config: StudyConfig, data: Processed) -> pd.DataFrame:
     jh = data.jeugdhulp[data.jeugdhulp["unit_type"] == "gemeente"]
 
     def at(period, column):
-        sel = jh[(jh["jaar"] == period.year) & (jh["halfjaar"] == period.half)]
-        return sel.set_index("code")[column]
+        return at_half_year(jh, period, column)
 
     frame = data.gemeenten.set_index("code")[["naam", "provincie", "jeugdregio_naam", "grootteklasse", "inwoners"]]
     frame = frame.join(data.ses.set_index("code")[["ses_deciel", "armoede_deciel"]])
@@ -109,10 +109,7 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
 def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str]) -> str:
     frame = overview_frame(config, data)
     nl_lasten = data.lasten.set_index("code").loc[NEDERLAND, "lasten_per_inwoner_rekening"]
-    jh = data.jeugdhulp
-    current = config.periods.jeugdhulp_current
-    nl_pct = jh[(jh["code"] == NEDERLAND) & (jh["jaar"] == current.year) & (jh["halfjaar"] == current.half)][
-        "pct_zonder_verblijf"].iloc[0]
+    nl_pct = at_half_year(data.jeugdhulp, config.periods.jeugdhulp_current, "pct_zonder_verblijf")[NEDERLAND]
     fig = scatter_figure(config, frame, pd.Series({"pct": nl_pct, "lasten": nl_lasten}))
     png, _ = save_figure(fig, config.reports_dir / "overzicht" / "spreiding")
     encoded = base64.b64encode(png.read_bytes()).decode("ascii")
