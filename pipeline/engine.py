@@ -31,6 +31,7 @@ import atexit
 import logging
 import os
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -97,19 +98,43 @@ class WarmKernelError(RuntimeError):
     """The warm kernel could not be started or reset."""
 
 
-async def _await_reply(kc, msg_id: str, timeout: float) -> None:
-    """Wait for the shell reply to ``msg_id`` (a silent execution) and raise if it failed."""
+async def _await_reply(kc, msg_id: str, timeout: float, km=None) -> None:
+    """Wait for the shell reply to ``msg_id`` (a silent execution) and raise if it failed; with ``km``,
+    also raise as soon as the kernel process has died instead of waiting out the timeout."""
+    from queue import Empty
+
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WarmKernelError(f"kernel did not answer within {timeout:.0f} s")
-        reply = await kc.get_shell_msg(timeout=remaining)
+        try:
+            reply = await kc.get_shell_msg(timeout=min(remaining, 1.0))
+        except Empty:
+            if km is not None and not await km.is_alive():
+                raise WarmKernelError("kernel died while starting") from None
+            continue
         if reply.get("parent_header", {}).get("msg_id") == msg_id:
             break
     content = reply["content"]
     if content.get("status") != "ok":
         raise WarmKernelError(f"{content.get('ename')}: {content.get('evalue')}")
+
+
+async def _await_idle(kc, msg_id: str, timeout: float) -> bool:
+    """Whether IOPub carries the kernel's 'idle' status for ``msg_id`` within ``timeout`` seconds."""
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            msg = await kc.get_iopub_msg(timeout=remaining)
+        except Empty:
+            return False
+        if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg.get("msg_type") == "status"
+                and msg["content"].get("execution_state") == "idle"):
+            return True
+    return False
 
 
 @dataclass
@@ -125,6 +150,7 @@ class WarmKernel:
     starts: int = 0
     pending: str | None = None  # msg_id of a reset sent but not yet confirmed
     clean_cwd: str | None = None
+    connected: bool = False     # IOPub seen working since the last start
 
     @property
     def alive(self) -> bool:
@@ -161,11 +187,12 @@ class WarmKernel:
         self.kc.allow_stdin = False
         self.starts += 1
         self.uses = 0
-        self.pending = None
+        self.connected = False
+        self.begin_reset(self.cwd or os.getcwd())
 
     def ready(self, timeout: float = 60) -> None:
-        _sync(self.kc.wait_for_ready)(timeout=timeout)
-        self.reset(self.cwd or os.getcwd(), timeout)
+        """Wait until the launched kernel is clean and connected (see :meth:`finish_reset`)."""
+        self.finish_reset(timeout)
 
     def reset(self, cwd: str, timeout: float = 60) -> None:
         """Bring the kernel back to a fresh kernel's state, with ``cwd`` as working directory; wait for it."""
@@ -173,14 +200,25 @@ class WarmKernel:
         self.finish_reset(timeout)
 
     def begin_reset(self, cwd: str) -> None:
-        """Send the reset without waiting: the kernel resets while the caller renders the last notebook."""
+        """Send the reset without waiting: the kernel resets while the caller renders the last notebook.
+
+        The first reset is sent right after launch: ZMQ queues it until the kernel listens, and the
+        kernel runs it as soon as its prelude has run."""
         self.pending = self.kc.execute(RESET.format(cwd=cwd), silent=True, store_history=False, stop_on_error=False)
         self.clean_cwd = cwd
 
     def finish_reset(self, timeout: float = 60) -> None:
+        """Wait for the reset's reply. After the first one also for its 'idle' status on IOPub, proof that
+        IOPub is connected: jupyter_client's ``wait_for_ready`` would add a fixed 0.2 s IOPub flush per
+        start, and remains the fallback when the status does not arrive."""
         msg_id, self.pending = self.pending, None
-        if msg_id is not None:
-            _sync(_await_reply)(self.kc, msg_id, timeout)
+        if msg_id is None:
+            return
+        _sync(_await_reply)(self.kc, msg_id, timeout, self.km)
+        if not self.connected:
+            if not _sync(_await_idle)(self.kc, msg_id, 5.0):
+                _sync(self.kc.wait_for_ready)(timeout=timeout)
+            self.connected = True
 
     def shutdown(self) -> None:
         km, kc, self.km, self.kc = self.km, self.kc, None, None
@@ -221,9 +259,7 @@ class KernelPool:
         kernel = self.kernels.get(kernel_name)
         if kernel is not None and kernel.km is not None and kernel.kc is not None:
             try:
-                if kernel.pending is None and kernel.clean_cwd is None:
-                    kernel.ready()                      # launched ahead, first use
-                kernel.finish_reset()
+                kernel.finish_reset()                   # the reset sent at launch or after the last notebook
                 if kernel.clean_cwd != cwd:
                     kernel.reset(cwd)
                 return kernel
@@ -235,7 +271,7 @@ class KernelPool:
         self.kernels[kernel_name] = kernel
         return kernel
 
-    def release(self, kernel: WarmKernel, failed: bool) -> None:
+    def release(self, kernel: WarmKernel, failed: bool, cwd: str) -> None:
         """After a notebook: restart after a failure or ``max_uses`` notebooks, else start the reset."""
         kernel.uses += 1
         if failed or kernel.uses >= self.max_uses or not kernel.alive:
@@ -244,7 +280,7 @@ class KernelPool:
             self.restarts += 1
             return
         try:
-            kernel.begin_reset(os.getcwd())
+            kernel.begin_reset(cwd)
         except Exception as exc:  # noqa: BLE001
             logger.warning("warm kernel reset could not be sent: %s", exc)
             kernel.shutdown()
@@ -256,15 +292,19 @@ class KernelPool:
         self.kernels.clear()
 
 
-_POOL: KernelPool | None = None
+_LOCAL = threading.local()
 
 
 def pool() -> KernelPool:
-    """This process's kernel pool (created on first use)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = KernelPool()
-    return _POOL
+    """This thread's kernel pool (created on first use).
+
+    One pool per thread, because a kernel's client lives on the event loop of the thread that
+    started it: the threads of :class:`pipeline.execute.KernelThreads` each drive their own kernel.
+    """
+    kernels = getattr(_LOCAL, "pool", None)
+    if kernels is None:
+        kernels = _LOCAL.pool = KernelPool()
+    return kernels
 
 
 def _sync(coro_fn):
@@ -318,14 +358,18 @@ def _engine_class():
     class _WarmEngine(Engine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                                     stderr_file=None, start_timeout=60, execution_timeout=None,
+                                     kernel_cwd=None, **kwargs):
+            # kernel_cwd: the kernel's working directory, set by the reset. Passed instead of papermill's
+            # cwd=, which chdirs the whole process: a race when threads run notebooks side by side.
+            cwd = kernel_cwd or os.getcwd()
             extra_arguments = kwargs.pop("extra_arguments", None) or []
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                         kernel_name=kernel_name, log=logger, log_output=log_output,
                                         stdout_file=stdout_file, stderr_file=stderr_file)
             kernels = pool()
-            kernel = kernels.acquire(kernel_name, extra_arguments, os.getcwd())
+            kernel = kernels.acquire(kernel_name, extra_arguments, cwd)
             client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
             client.kc = kernel.kc  # a client that neither starts nor stops the kernel it is given
             failed = True
@@ -333,7 +377,7 @@ def _engine_class():
                 client.execute()
                 failed = _notebook_failed(nb_man.nb)
             finally:
-                kernels.release(kernel, failed)
+                kernels.release(kernel, failed, cwd)
             return nb_man.nb
 
     _ENGINE = _WarmEngine

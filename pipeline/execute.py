@@ -20,8 +20,11 @@ Python, registered once as its own kernelspec so no other Jupyter installation c
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import time
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,7 +134,14 @@ def timestamp() -> str:
 # In the worker
 
 
-_WORKER: dict = {}
+_LOCAL = threading.local()  # per worker thread (or process): the names and flags of the snapshot
+
+
+def _worker_state() -> dict:
+    state = getattr(_LOCAL, "state", None)
+    if state is None:
+        state = _LOCAL.state = {}
+    return state
 
 
 def _worker_init(kernel_name: str, warm: bool) -> None:
@@ -141,17 +151,9 @@ def _worker_init(kernel_name: str, warm: bool) -> None:
 
         pool().launch(kernel_name, KERNEL_ARGUMENTS, str(ROOT))
     import papermill  # noqa: F401 - imported here, while the kernel starts
-    from .render import make_exporter
+    from .render import warm_up
 
-    _WORKER["exporter"] = make_exporter()
-
-
-def _exporter():
-    if "exporter" not in _WORKER:
-        from .render import make_exporter
-
-        _WORKER["exporter"] = make_exporter()
-    return _WORKER["exporter"]
+    warm_up()  # a second thread waits for the first one's template compilation, then is quick
 
 
 def _title_and_generated(task: Task) -> tuple[str, bool]:
@@ -163,16 +165,25 @@ def _title_and_generated(task: Task) -> tuple[str, bool]:
     import csv
     import json
 
-    config = load_config(task.config_path)
-    key = str(config.processed_dir)
-    if _WORKER.get("processed_key") != key:
+    state = _worker_state()
+    if state.get("config_path") != task.config_path:
+        config = load_config(task.config_path)
         with open(config.processed_dir / "gemeenten.csv", encoding="utf-8", newline="") as handle:
-            _WORKER["names"] = {row["code"]: row["naam"] for row in csv.DictReader(handle)}
+            state["names"] = {row["code"]: row["naam"] for row in csv.DictReader(handle)}
         provenance = json.loads((config.processed_dir / "provenance.json").read_text(encoding="utf-8"))
-        _WORKER["generated"] = any(entry.get("generated") for entry in provenance.values())
-        _WORKER["processed_key"] = key
-    name = _WORKER["names"].get(task.code, task.code)
-    return task.title or f"Casus {name} — hoofdstuk 6", _WORKER["generated"]
+        state["generated"] = any(entry.get("generated") for entry in provenance.values())
+        state["config_path"] = task.config_path
+    name = state["names"].get(task.code, task.code)
+    return task.title or f"Casus {name} — hoofdstuk 6", state["generated"]
+
+
+def engine_options(fresh: bool) -> dict:
+    """papermill arguments choosing the engine, and how the kernel gets ROOT as working directory."""
+    if fresh:
+        return {"engine_name": None, "cwd": str(ROOT)}  # plain papermill: it chdirs around the run
+    # the warm engine sets the kernel's directory itself; papermill's cwd= would chdir this whole
+    # process, which threads running notebooks side by side must not do
+    return {"engine_name": "warm", "kernel_cwd": str(ROOT)}
 
 
 def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
@@ -189,11 +200,10 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
     started = time.perf_counter()
     result = RunResult(task.code, output, 0.0, worker=os.getpid())
     try:
-        pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False, cwd=str(ROOT),
+        pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False,
                             parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),
-                            engine_name=None if task.fresh else "warm",
                             # one write at the end (and on error) instead of one per cell
-                            request_save_on_cell_execute=task.fresh)
+                            request_save_on_cell_execute=task.fresh, **engine_options(task.fresh))
     except pm.PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
         result.error = f"{exc.ename}: {exc.evalue}"
@@ -202,11 +212,11 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
         result.error = f"{type(exc).__name__}: {exc}"
     if task.html and output.exists():
         try:
-            from .build import write_text
+            from .iorw import write_text
             from .render import render_case
 
             title, generated = _title_and_generated(task)
-            write_text(Path(task.html), render_case(_exporter(), output, title, generated, task.stamp))
+            write_text(Path(task.html), render_case(output, title, generated, task.stamp))
             result.html = Path(task.html)
         except Exception as exc:  # noqa: BLE001
             result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
@@ -223,12 +233,73 @@ def _call_in_worker(fn_name: str, *args):
 # In the main process
 
 
-class Runner:
-    """Runs tasks in ``jobs`` worker processes (or in this process when ``jobs`` is 1)."""
+class KernelThreads:
+    """``n`` threads of this process, each driving its own warm kernel: the parallel work runs in the
+    kernel processes, and no worker process has to start and import papermill and nbconvert first.
 
-    def __init__(self, jobs: int | None = None, fresh: bool = False, kernel: str | None = None):
+    Each thread starts its kernel before anything else (the kernel imports pandas and matplotlib while
+    this process imports papermill and nbconvert), then takes the next item from one shared queue,
+    so a thread that finishes early takes more. A kernel's client lives on its thread's event loop,
+    so a kernel is only ever used, and finally shut down, by the thread that started it.
+    """
+
+    def __init__(self, n: int, kernel: str):
+        self.items: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._serve, args=(kernel,), name=f"kernel-{i + 1}", daemon=True)
+                        for i in range(n)]
+        for thread in self.threads:
+            thread.start()
+
+    def _serve(self, kernel: str) -> None:
+        from .engine import pool
+
+        try:
+            _worker_init(kernel, warm=True)
+        except Exception as exc:  # noqa: BLE001 - the first task reports it (acquire retries the start)
+            print(f"warning: {threading.current_thread().name}: {exc}", file=sys.stderr)
+        try:
+            while (item := self.items.get()) is not None:
+                fn, args, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller with the future
+                    future.set_exception(exc)
+        finally:
+            pool().shutdown()
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        self.items.put((fn, args, future))
+        return future
+
+    def shutdown(self) -> None:
+        for _ in self.threads:
+            self.items.put(None)
+        for thread in self.threads:
+            thread.join()
+
+
+# Beyond this many kernels, each is driven from its own worker process: the notebook client and the
+# HTML rendering (~0.1 s of Python per notebook) would otherwise queue for this process's GIL.
+MAX_THREADS = 4
+
+
+class Runner:
+    """Runs tasks on ``jobs`` kernels in parallel.
+
+    Warm kernels are driven by threads of this process (:class:`KernelThreads`); with more than
+    ``MAX_THREADS`` jobs, or ``processes=True``, by worker processes started with ``spawn``, each
+    with its own warm kernel. Fresh kernels (plain papermill, which chdirs the process around each
+    notebook) run in worker processes, or here when ``jobs`` is 1.
+    """
+
+    def __init__(self, jobs: int | None = None, fresh: bool = False, kernel: str | None = None,
+                 processes: bool | None = None):
         self.jobs = jobs or default_jobs()
         self.fresh = fresh
+        self.processes = self.jobs > MAX_THREADS if processes is None else processes
         self._kernel = kernel
         self.executor = None
         self.workers = 1
@@ -245,21 +316,28 @@ class Runner:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start(self, n_tasks: int) -> None:
-        workers = min(self.jobs, n_tasks)
-        if workers <= 1 and not self.fresh:
-            # in this process: the kernel starts (importing pandas, matplotlib) while papermill and
-            # nbconvert are imported here, as a worker does in _worker_init
-            from .engine import pool
+    @property
+    def mode(self) -> str:
+        if self.executor is None:
+            return "this process"
+        return "threads" if isinstance(self.executor, KernelThreads) else "processes"
 
-            pool().launch(self.kernel, KERNEL_ARGUMENTS, str(ROOT))
-        if workers > 1 and self.executor is None:
+    def start(self, n_tasks: int) -> None:
+        """Start the workers (and their kernels) for ``n_tasks`` tasks, if not started yet."""
+        if self.executor is not None:
+            return
+        workers = min(self.jobs, max(n_tasks, 1))
+        if not self.fresh and not self.processes:
+            self.executor = KernelThreads(workers, self.kernel)
+        elif workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=_worker_init, initargs=(self.kernel, not self.fresh))
-            self.workers = workers
+        else:
+            return
+        self.workers = workers
 
     def map(self, tasks: list[Task], progress=None) -> list[RunResult]:
         """Run ``tasks``; results in the order of ``tasks``. ``progress(result)`` as each finishes."""
@@ -273,8 +351,6 @@ class Runner:
                 if progress:
                     progress(results[-1])
             return results
-        from concurrent.futures import as_completed
-
         futures = {self.executor.submit(run_task, task, self.kernel): i for i, task in enumerate(tasks)}
         results: list[RunResult | None] = [None] * len(tasks)
         for future in as_completed(futures):
@@ -289,14 +365,17 @@ class Runner:
         return results  # type: ignore[return-value]
 
     def call(self, fn_name: str, *args):
-        """Run a module-level function of this module in a worker if there is one, else here."""
+        """Run a module-level function of this module on a worker (one with a warm kernel) if there is one."""
         if self.executor is None:
             return globals()[fn_name](*args)
         return self.executor.submit(_call_in_worker, fn_name, *args).result()
 
     def close(self) -> None:
         if self.executor is not None:
-            self.executor.shutdown(wait=True)
+            if isinstance(self.executor, KernelThreads):
+                self.executor.shutdown()
+            else:
+                self.executor.shutdown(wait=True)
             self.executor = None
 
 

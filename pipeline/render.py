@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +28,10 @@ STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
 
 REMOVE_TAG = "remove_cell"  # notebook cells for developers only (e.g. the intro), dropped from the HTML
+
+
+_EXPORTER: HTMLExporter | None = None
+_EXPORTER_LOCK = threading.Lock()  # threads of one process share the exporter, one render at a time
 
 
 def make_exporter() -> HTMLExporter:
@@ -51,14 +56,33 @@ def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -
             f"<p class=\"stamp\">Gegenereerd {html.escape(stamp)}</p>\n</body>\n</html>\n")
 
 
-def render_case(exporter: HTMLExporter, notebook: Path, title: str, generated: bool, stamp: str) -> str:
+def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
+    """An executed notebook as a report page, rendered by this process's one reused exporter."""
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         # papermill gives its injected cell a random id, which nbconvert writes into the HTML
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
-    body, _ = exporter.from_notebook_node(nb)
-    return page(title, body, generated, stamp)
+    return page(title, render_body(nb), generated, stamp)
+
+
+def render_body(nb) -> str:
+    global _EXPORTER
+    with _EXPORTER_LOCK:
+        if _EXPORTER is None:
+            _EXPORTER = make_exporter()
+        body, _ = _EXPORTER.from_notebook_node(nb)
+    return body
+
+
+def warm_up() -> None:
+    """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
+    nbformat's schema compilation now, while a kernel starts, instead of on the first report."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# *warm*"), nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", {"text/html": "<p>warm</p>", "text/plain": "warm"})])]
+    nbformat.validate(nb)
+    render_body(nb)
 
 
 def notebook_failed(notebook: Path) -> str | None:
@@ -119,7 +143,6 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     data = Processed.read(config.processed_dir)
     codes = select_cases(config, wanted, all_municipalities)
     stamp = stamp or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    exporter = make_exporter()
     written = []
     reports = config.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
@@ -143,7 +166,7 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
         target = reports / f"{case.code}.html"
         current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
         if case.code in codes and not current:
-            write_text(target, render_case(exporter, notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
+            write_text(target, render_case(notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
             written.append(target)
         entries.append(entry)
     from .overview import write_overview

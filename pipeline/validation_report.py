@@ -93,18 +93,18 @@ def index_summary(config: StudyConfig) -> str | None:
 def render_validation(config: StudyConfig, stamp: str) -> Path:
     """Execute the validation notebook with papermill and render it like the case reports."""
     from .engine import register
-    from .execute import KERNEL_ARGUMENTS, ensure_kernel
-    from .render import make_exporter, render_case
+    from .execute import KERNEL_ARGUMENTS, engine_options, ensure_kernel
+    from .render import render_case
 
     register()
     executed = config.reports_dir / "notebooks" / "validatie.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     # the warm engine: in a worker this reuses the kernel that ran the case notebooks
     pm.execute_notebook(str(NOTEBOOK), str(executed), kernel_name=ensure_kernel(), progress_bar=False,
-                        cwd=str(ROOT), parameters={"config_path": str(config.path)},
-                        extra_arguments=list(KERNEL_ARGUMENTS), engine_name="warm")
+                        parameters={"config_path": str(config.path)}, extra_arguments=list(KERNEL_ARGUMENTS),
+                        **engine_options(fresh=False))
     data = Processed.read(config.processed_dir)
     target = config.reports_dir / "validation.html"
-    write_text(target, render_case(make_exporter(), executed, "Validatie hoofdstuk 6", data.generated, stamp))
+    write_text(target, render_case(executed, "Validatie hoofdstuk 6", data.generated, stamp))
     print(f"wrote {target}", file=sys.stderr)
     return target
