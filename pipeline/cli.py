@@ -3,7 +3,8 @@
     fetch          CBS OData -> data/raw/<table>/ (cbsodata, retries, atomic swap)
     inspect ID     a table's TableInfos, measures and dimensions (snapshot or service)
     demo-snapshot  write the bundled, generated demo snapshot (no internet needed)
-    build          data/raw -> data/processed (indicators for all municipalities, once)
+    build          data/raw -> data/processed (indicators for all municipalities, once; the
+                   comparison with the published report)
     run            execute the case notebook with papermill, once per case
     report         render executed notebooks to HTML and write reports/index.html
     all            build, run and report
@@ -140,9 +141,9 @@ def _dispatch(args) -> int:
             failure = exc  # the index still gets written, marking the failed cases
     validation = None
     if args.command == "all":
-        from .validate import validate
-        validation = validate(config)
-        print(f"validation: {validation.summary()}", file=sys.stderr)
+        from .validation_summary import read_summary
+        validation = read_summary(config)  # written by the build step
+        print(f"validation: {validation['summary']}", file=sys.stderr)
     try:
         if args.command in ("report", "all"):
             _report(config, args, runner, stamp)
@@ -152,23 +153,27 @@ def _dispatch(args) -> int:
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if failure is not None:
         raise failure
-    if validation is not None and len(validation.unexplained):
-        from .validate import validate_command
-        return validate_command(config)  # raises ValidationError naming the first unexplained cell
+    if validation is not None and validation["error"]:
+        from .validate import ValidationError
+        raise ValidationError(validation["error"])
     return 0
 
 
 def _build(config, force: bool = False) -> None:
-    """raw -> processed, skipped when the snapshot, config, code and packages are unchanged."""
+    """raw -> processed, then the comparison with the published report (``validation.csv``, from the
+    processed tables and ``data/raw/published``); skipped when the snapshot, config, code and packages
+    are unchanged."""
     from .cache import build_lock, build_outputs
 
     lock = build_lock(config)
     lock.outputs = build_outputs(config)
-    if not force and lock.stale_reason() is None:
+    if not force and lock.stale_reason() is None and (config.processed_dir / "validation.json").exists():
         print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
         return
     from .build import build_all
+    from .validate import validate
     build_all(config)
+    print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
     lock.outputs = build_outputs(config)
     lock.record()
 

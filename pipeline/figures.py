@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 from .case import NEDERLAND, CaseContext, index_series, line_labels
 from .iorw import atomic_path
@@ -31,7 +32,7 @@ def index_figure(ctx: CaseContext, number: int | None = None):
     """The figure of one case: bold case line, dashed Nederland, dotted region, thin references."""
     data = index_series(ctx)
     labels = line_labels(ctx)
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         # a bare Figure, not pyplot: no global state, no backend, the same bytes in a kernel and a script
         fig = Figure(figsize=(8.0, 4.5))
         ax = fig.subplots()
@@ -57,15 +58,21 @@ def index_figure(ctx: CaseContext, number: int | None = None):
         ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
         if any(str(i).endswith("*") for i in data.index):
             fig.text(0.01, 0.01, "* voorlopige cijfers", fontsize=7, color="#555555")
-        fig.tight_layout()
+        tight_layout(fig)
     return fig
+
+
+def tight_layout(fig) -> None:
+    """``fig.tight_layout()`` without leaving a layout engine on the figure: with one, every savefig
+    draws the figure an extra time (the same bytes, ~25% slower)."""
+    TightLayoutEngine().execute(fig)
 
 
 def save_figure(fig, stem: Path) -> list[Path]:
     """Write ``stem``.png and ``stem``.svg deterministically (no dates, fixed hash salt), atomically."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             target = stem.with_suffix(f".{ext}")
             with atomic_path(target, suffix=f".{ext}") as tmp:

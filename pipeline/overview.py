@@ -11,13 +11,14 @@ import base64
 import html
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .build import at_half_year
 from .case import NEDERLAND, Processed
 from .config import StudyConfig
-from .figures import STYLE, save_figure
+from .figures import STYLE, save_figure, tight_layout
 from .formatting import euro, percent, whole
 
 SORT_SCRIPT = """
@@ -81,9 +82,7 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
     """Lasten per inwoner against % zonder verblijf, every municipality; the five cases labelled."""
     current = config.periods.jeugdhulp_current
     cases = [c.code for c in config.cases]
-    from matplotlib import pyplot as plt  # noqa: F401  (rc_context lives there)
-
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(8.0, 5.0))
         ax = fig.subplots()
         others = frame.drop(index=[c for c in cases if c in frame.index])
@@ -102,7 +101,7 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
         ax.set_title("Lasten per inwoner en gebruik jeugdhulp zonder verblijf (stippellijn: Nederland)",
                      fontsize=10, loc="left")
         ax.legend(fontsize=8, frameon=False)
-        fig.tight_layout()
+        tight_layout(fig)
     return fig
 
 
@@ -142,7 +141,7 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
 
 
 def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str) -> Path:
-    from .build import write_text
+    from .iorw import write_text
     from .render import page
 
     target = config.reports_dir / "overzicht.html"

@@ -15,6 +15,7 @@ percentages with one decimal (half up, as printed).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from .build import write_csv
+from .iorw import write_text
+from .validation_summary import SUMMARY_FILE
 from .case import Processed, case_tables
 from .config import StudyConfig
 from .errors import PipelineError
@@ -163,6 +166,23 @@ class ValidationResult:
                 f"{'erratum' if len(self.errata) == 1 else 'errata'} in the report, "
                 f"{len(self.unexplained)} unexplained")
 
+    def error(self) -> str | None:
+        """The one-line error for unexplained differences (None when there are none)."""
+        if not len(self.unexplained):
+            return None
+        first = self.unexplained.iloc[0]
+        return (f"{len(self.unexplained)} computed cells differ from the report without a reviewed reason, first: "
+                f"Tabel {first['tabel']} {first['rij_label']} {first['kolom']}: printed "
+                f"{first['gepubliceerd_gedrukt']}, computed {first['berekend_afgerond']}; fix the cause or add it "
+                f"with a reason to data/raw/published/{EXPECTED_FILE}")
+
+    def counts(self) -> dict:
+        cells = self.published_cells
+        return {"matched": int((cells["status"] == MATCH).sum()), "published": len(cells),
+                "expected": int(((cells["status"] != MATCH) & cells["verwacht"]).sum()),
+                "errata": len(self.errata), "unexplained": len(self.unexplained),
+                "summary": self.summary(), "error": self.error()}
+
 
 def validate(config: StudyConfig) -> ValidationResult:
     published = pd.concat([published_lasten(config.published_dir), published_gebruik(config.published_dir)],
@@ -174,17 +194,13 @@ def validate(config: StudyConfig) -> ValidationResult:
     result = ValidationResult(cells=cells, errata=errata)
     write_csv(cells, config.processed_dir / "validation.csv")
     write_csv(errata, config.processed_dir / "errata.csv")
+    write_text(config.processed_dir / SUMMARY_FILE, json.dumps(result.counts(), indent=2, ensure_ascii=False) + "\n")
     return result
 
 
 def validate_command(config: StudyConfig) -> int:
     result = validate(config)
     print(f"validation: {result.summary()} (data/processed/validation.csv)")
-    if len(result.unexplained):
-        first = result.unexplained.iloc[0]
-        raise ValidationError(
-            f"{len(result.unexplained)} computed cells differ from the report without a reviewed reason, first: "
-            f"Tabel {first['tabel']} {first['rij_label']} {first['kolom']}: printed {first['gepubliceerd_gedrukt']}, "
-            f"computed {first['berekend_afgerond']}; fix the cause or add it with a reason to "
-            f"data/raw/published/{EXPECTED_FILE}")
+    if result.error():
+        raise ValidationError(result.error())
     return 0

@@ -17,6 +17,7 @@ from .build import write_text
 from .case import Processed
 from .config import ROOT, StudyConfig, load_config
 from .validate import DIFFERS, MATCH, NOT_COMPUTABLE, NOT_PUBLISHED, ValidationResult
+from .validation_summary import read_summary
 
 NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
 STATUS_NL = {MATCH: "gelijk", DIFFERS: "verschilt", NOT_PUBLISHED: "niet gepubliceerd", NOT_COMPUTABLE: "niet berekenbaar"}
@@ -81,13 +82,11 @@ def cells_html(result: ValidationResult) -> str:
 
 def index_summary(config: StudyConfig) -> str | None:
     """One line for the index page, or None when validation has not run."""
-    if not (config.processed_dir / "validation.csv").exists():
+    counts = read_summary(config)
+    if counts is None:
         return None
-    result = load_result(str(config.path))
-    cells = result.published_cells
-    matched = int((cells["status"] == MATCH).sum())
-    return (f"{matched} van {len(cells)} gepubliceerde cellen gelijk, {len(result.errata)} "
-            f"{'erratum' if len(result.errata) == 1 else 'errata'}, {len(result.unexplained)} onverklaarde verschillen")
+    return (f"{counts['matched']} van {counts['published']} gepubliceerde cellen gelijk, {counts['errata']} "
+            f"{'erratum' if counts['errata'] == 1 else 'errata'}, {counts['unexplained']} onverklaarde verschillen")
 
 
 def render_validation(config: StudyConfig, stamp: str) -> Path:
