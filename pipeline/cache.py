@@ -13,6 +13,8 @@ of the repository does not trigger reruns, and a changed byte always does.
   config, the ``pipeline`` package source and ``requirements.lock``.
 * index: ``<reports>/.cache/index.json``. Depends on the case locks, the processed folder and the
   package source.
+* chapter pages: ``<reports>/.cache/chapter.json``, the validation page and the workbook. Depend on
+  the processed folder, the validation notebook and the package source, not on the cases.
 
 Only the standard library is imported here: a no-op run must not pay for pandas or papermill.
 """
@@ -144,3 +146,10 @@ def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
     deps["processed"] = tree_hash(config.processed_dir)
     deps.update(common_deps(config))
     return Lock(cache_dir(config) / "index.json", deps, [config.reports_dir / "index.html"])
+
+
+def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[Path]) -> Lock:
+    """The steps about the chapter as a whole, whichever cases ran: the validation page and the workbook."""
+    deps = {"processed": tree_hash(config.processed_dir), "notebook": file_hash(validation_notebook)}
+    deps.update(common_deps(config))
+    return Lock(cache_dir(config) / "chapter.json", deps, outputs)

@@ -17,6 +17,7 @@ import pandas as pd
 from .build import at_half_year
 from .config import PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
+from .provenance import is_generated
 
 NEDERLAND = "NL01"
 
@@ -45,7 +46,7 @@ class Processed:
 
     @property
     def generated(self) -> bool:
-        return any(entry.get("generated") for entry in self.provenance.values())
+        return is_generated(self.provenance)
 
 
 @dataclass

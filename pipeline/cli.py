@@ -128,28 +128,33 @@ def _dispatch(args) -> int:
     if args.command == "validate":
         from .validate import validate_command
         return validate_command(config)
-    failure = runner = None
-    if args.command in ("run", "report", "all"):
-        from .execute import Runner, timestamp
-        runner, stamp = Runner(args.jobs, args.fresh_kernels), timestamp()
-    if args.command in ("run", "all"):
-        from .errors import ExecutionError
-        from .execute import run_cases
-        try:
-            run_cases(config, args.case, args.all_municipalities, force=args.force, runner=runner, stamp=stamp)
-        except ExecutionError as exc:
-            failure = exc  # the index still gets written, marking the failed cases
-    validation = None
-    if args.command == "all":
-        from .validation_summary import read_summary
-        validation = read_summary(config)  # written by the build step
-        print(f"validation: {validation['summary']}", file=sys.stderr)
+    if args.command == "build":
+        print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return 0
+    from .execute import Runner, timestamp
+    runner, stamp = Runner(args.jobs, args.fresh_kernels), timestamp()
     try:
+        failure = chapter_pages = None
         if args.command in ("report", "all"):
-            _report(config, args, runner, stamp)
+            from .render import submit_chapter_pages
+            # queued first, taken by a kernel only when no case notebook is waiting
+            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force)
+        if args.command in ("run", "all"):
+            from .errors import ExecutionError
+            from .execute import run_cases
+            try:
+                run_cases(config, args.case, args.all_municipalities, force=args.force, runner=runner, stamp=stamp)
+            except ExecutionError as exc:
+                failure = exc  # the index still gets written, marking the failed cases
+        validation = None
+        if args.command == "all":
+            from .validation_summary import read_summary
+            validation = read_summary(config)  # written by the build step
+            print(f"validation: {validation['summary']}", file=sys.stderr)
+        if chapter_pages is not None:
+            _report(config, args, runner, stamp, chapter_pages)
     finally:
-        if runner is not None:
-            runner.close()
+        runner.close()
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if failure is not None:
         raise failure
@@ -178,8 +183,9 @@ def _build(config, force: bool = False) -> None:
     lock.record()
 
 
-def _report(config, args, runner, stamp: str) -> None:
-    """Index page (and any case report not rendered yet), skipped when nothing it shows changed."""
+def _report(config, args, runner, stamp: str, chapter_pages) -> None:
+    """Index page, overview (and any case report not rendered yet), skipped when nothing they show
+    changed; then wait for the chapter pages queued before the cases."""
     from .cache import index_lock
     from .execute import html_path, output_path, select_cases
 
@@ -189,7 +195,10 @@ def _report(config, args, runner, stamp: str) -> None:
     lock = index_lock(config, codes)
     missing = [c for c in codes if output_path(config, c).exists() and not html_path(config, c).exists()]
     if not args.force and not missing and lock.stale_reason() is None:
+        chapter_pages.wait()
         print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
         return
-    runner.call("render_index", str(config.path), stamp, args.case, args.all_municipalities, not args.force)
+    from .render import render_reports
+    render_reports(config, args.case, args.all_municipalities, only_missing=not args.force, stamp=stamp,
+                   runner=runner, chapter_pages=chapter_pages)
     index_lock(config, codes).record()

@@ -20,6 +20,7 @@ DEFAULT_CONFIG = ROOT / "config" / "study.yml"
 GM_CODE = re.compile(r"^GM\d{4}$")
 JZ_CODE = re.compile(r"^JZ\d{2}$")
 # What build writes and every case notebook reads (pipeline.case.Processed); the cache hashes exactly these
+WORKBOOK_NAME = "hoofdstuk6.xlsx"  # reports/<this>: the chapter's tables for analysts (pipeline.exports)
 PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "provenance.json")
 TABLE_ROLES = ("bevolking", "jeugdzorg", "inkomen", "armoede", "iv3")
 REQUIRED_MEASURES = {

@@ -19,6 +19,10 @@ Python, registered once as its own kernelspec so no other Jupyter installation c
 
 from __future__ import annotations
 
+import importlib
+import itertools
+import json
+import math
 import os
 import queue
 import sys
@@ -33,6 +37,7 @@ from .config import ROOT, StudyConfig, load_config
 from .errors import ExecutionError
 
 NOTEBOOK = ROOT / "notebooks" / "hoofdstuk6_casus.ipynb"
+VALIDATION_NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
 KERNEL_NAME = "jeugdzorg-h6"
 # the kernel's own start-up warnings (TCP transport on loopback) are noise here
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
@@ -162,16 +167,13 @@ def _title_and_generated(task: Task) -> tuple[str, bool]:
     Read with the csv and json modules: a worker that only executes and renders notebooks never
     imports pandas itself (its kernel has it), which keeps worker start-up short.
     """
-    import csv
-    import json
+    from .provenance import is_generated, read_names, read_provenance
 
     state = _worker_state()
     if state.get("config_path") != task.config_path:
         config = load_config(task.config_path)
-        with open(config.processed_dir / "gemeenten.csv", encoding="utf-8", newline="") as handle:
-            state["names"] = {row["code"]: row["naam"] for row in csv.DictReader(handle)}
-        provenance = json.loads((config.processed_dir / "provenance.json").read_text(encoding="utf-8"))
-        state["generated"] = any(entry.get("generated") for entry in provenance.values())
+        state["names"] = read_names(config.processed_dir)
+        state["generated"] = is_generated(read_provenance(config.processed_dir))
         state["config_path"] = task.config_path
     name = state["names"].get(task.code, task.code)
     return task.title or f"Casus {name} — hoofdstuk 6", state["generated"]
@@ -225,8 +227,61 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
 
 
 def _call_in_worker(fn_name: str, *args):
-    """Run a function of this module in a worker (e.g. the index page, where nbconvert is imported)."""
+    """Run a function of this module in a worker (a thread or process with a warm kernel)."""
     return globals()[fn_name](*args)
+
+
+def call_function(target: str, *args):
+    """Import ``package.module:function`` and call it with ``args``, here."""
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(*args)
+
+
+def call_in_kernel(target: str, args_json: str, kernel: str = KERNEL_NAME) -> None:
+    """Call ``package.module:function(*args)`` inside this worker's warm kernel, then reset the kernel.
+
+    For the report steps that need pandas and matplotlib (the overview page, the workbook): the kernel
+    has both imported already, so this process never has to. Arguments travel as JSON; the function
+    writes its files itself. An error in it is raised here as WarmKernelError with its message.
+    """
+    from .engine import pool, register
+
+    register()
+    module, name = target.split(":")
+    code = f"import importlib as _i, json as _j\n_i.import_module({module!r}).{name}(*_j.loads({args_json!r}))"
+    kernels = pool()
+    warm = kernels.acquire(kernel, list(KERNEL_ARGUMENTS), str(ROOT))
+    failed = True
+    try:
+        warm.run(code)
+        failed = False
+    finally:
+        kernels.release(warm, failed, str(ROOT))
+
+
+def render_validation_page(config_path: str, stamp: str, fresh: bool = False, kernel: str = KERNEL_NAME) -> Path:
+    """Execute ``notebooks/validatie.ipynb`` with papermill (on this worker's warm kernel) and render
+    ``reports/validation.html`` like the case reports."""
+    import papermill as pm
+
+    from .iorw import write_text
+    from .provenance import is_generated, read_provenance
+    from .render import render_case
+
+    if not fresh:
+        from .engine import register
+
+        register()
+    config = load_config(config_path)
+    executed = config.reports_dir / "notebooks" / "validatie.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(VALIDATION_NOTEBOOK), str(executed), kernel_name=kernel, progress_bar=False,
+                        parameters={"config_path": str(config.path)}, extra_arguments=list(KERNEL_ARGUMENTS),
+                        request_save_on_cell_execute=fresh, **engine_options(fresh))
+    generated = is_generated(read_provenance(config.processed_dir))
+    target = config.reports_dir / "validation.html"
+    write_text(target, render_case(executed, "Validatie hoofdstuk 6", generated, stamp))
+    return target
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +299,8 @@ class KernelThreads:
     """
 
     def __init__(self, n: int, kernel: str):
-        self.items: queue.SimpleQueue = queue.SimpleQueue()
+        self.items: queue.PriorityQueue = queue.PriorityQueue()
+        self.order = itertools.count()  # FIFO within one priority
         self.threads = [threading.Thread(target=self._serve, args=(kernel,), name=f"kernel-{i + 1}", daemon=True)
                         for i in range(n)]
         for thread in self.threads:
@@ -258,7 +314,7 @@ class KernelThreads:
         except Exception as exc:  # noqa: BLE001 - the first task reports it (acquire retries the start)
             print(f"warning: {threading.current_thread().name}: {exc}", file=sys.stderr)
         try:
-            while (item := self.items.get()) is not None:
+            while (item := self.items.get()[2]) is not None:
                 fn, args, future = item
                 if not future.set_running_or_notify_cancel():
                     continue
@@ -269,14 +325,15 @@ class KernelThreads:
         finally:
             pool().shutdown()
 
-    def submit(self, fn, *args) -> Future:
+    def submit(self, fn, *args, priority: int = 0) -> Future:
+        """Queue ``fn(*args)``; a free thread takes the lowest ``priority`` first."""
         future: Future = Future()
-        self.items.put((fn, args, future))
+        self.items.put((priority, next(self.order), (fn, args, future)))
         return future
 
     def shutdown(self) -> None:
         for _ in self.threads:
-            self.items.put(None)
+            self.items.put((math.inf, next(self.order), None))
         for thread in self.threads:
             thread.join()
 
@@ -364,11 +421,33 @@ class Runner:
                 progress(results[i])
         return results  # type: ignore[return-value]
 
+    def submit(self, fn_name: str, *args, priority: int = 0) -> Future:
+        """Run a module-level function of this module on a worker (with its warm kernel) if there is one,
+        else here; its result or error comes with the future. Threads take work with a lower ``priority``
+        first (so work queued early with a higher one fills the time a kernel would idle); worker
+        processes take it in order."""
+        if not self.fresh:
+            self.start(self.jobs)
+        if isinstance(self.executor, KernelThreads):
+            return self.executor.submit(_call_in_worker, fn_name, *args, priority=priority)
+        if self.executor is not None:
+            return self.executor.submit(_call_in_worker, fn_name, *args)
+        future: Future = Future()
+        try:
+            future.set_result(globals()[fn_name](*args))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller with the future
+            future.set_exception(exc)
+        return future
+
     def call(self, fn_name: str, *args):
-        """Run a module-level function of this module on a worker (one with a warm kernel) if there is one."""
-        if self.executor is None:
-            return globals()[fn_name](*args)
-        return self.executor.submit(_call_in_worker, fn_name, *args).result()
+        return self.submit(fn_name, *args).result()
+
+    def submit_call(self, target: str, *args, priority: int = 0) -> Future:
+        """``package.module:function(*args)`` in a warm kernel (:func:`call_in_kernel`), where pandas and
+        matplotlib are imported already; here when the kernels are fresh ones."""
+        if self.fresh:
+            return self.submit("call_function", target, *args)
+        return self.submit("call_in_kernel", target, json.dumps(args), self.kernel, priority=priority)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -386,15 +465,6 @@ def _case_lock(config: StudyConfig, task: Task):
     if task.html:
         outputs.append(Path(task.html))
     return case_lock(config, task.code, Path(task.source), task.parameters, outputs)
-
-
-def render_index(config_path: str, stamp: str, wanted: list[str] | None = None, all_municipalities: bool = False,
-                 only_missing: bool = True) -> int:
-    """The index page and the case reports ``report`` writes (only missing ones unless told otherwise)."""
-    from .render import render_reports
-
-    return len(render_reports(load_config(config_path), wanted, all_municipalities, only_missing=only_missing,
-                              stamp=stamp))
 
 
 def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,

@@ -29,11 +29,10 @@ import pandas as pd
 
 from .iorw import write_bytes, write_text
 from .case import Processed, case_tables, municipality_name, tabel1
-from .config import StudyConfig
+from .config import WORKBOOK_NAME, StudyConfig, load_config
 from .errors import PipelineError
 from .formatting import column_kind, headers
 
-WORKBOOK_NAME = "hoofdstuk6.xlsx"
 PDF_DIR = "pdf"
 COMBINED_PDF = "hoofdstuk6.pdf"
 
@@ -186,8 +185,12 @@ def write_workbook(config: StudyConfig, data: Processed | None = None) -> Path:
     workbook(config, data).save(buffer)
     path = config.reports_dir / WORKBOOK_NAME
     write_bytes(path, _normalised_zip(buffer.getvalue(), _stamp(data)))
-    print(f"wrote {path}", file=sys.stderr)
     return path
+
+
+def write_workbook_file(config_path: str) -> None:
+    """:func:`write_workbook` by config path: the entry point a warm kernel calls (JSON arguments)."""
+    write_workbook(load_config(config_path))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from .build import at_half_year
 from .case import NEDERLAND, Processed
-from .config import StudyConfig
+from .config import StudyConfig, load_config
 from .figures import STYLE, save_figure, tight_layout
 from .formatting import euro, percent, whole
 
@@ -148,3 +148,9 @@ def write_overview(config: StudyConfig, data: Processed, codes: list[str], faile
     write_text(target, page("Overzicht gemeenten — hoofdstuk 6", overview_html(config, data, codes, failed),
                             data.generated, stamp))
     return target
+
+
+def write_overview_page(config_path: str, codes: list[str], failed: dict[str, str], stamp: str) -> None:
+    """:func:`write_overview` by config path: the entry point a warm kernel calls (JSON arguments)."""
+    config = load_config(config_path)
+    write_overview(config, Processed.read(config.processed_dir), codes, failed, stamp)

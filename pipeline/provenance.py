@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import json
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 from . import __version__
 from .config import ROOT
@@ -17,6 +20,23 @@ def demo_banner_html() -> str:
     """The banner every page shows while the snapshot's manifests mark tables as generated."""
     return f'<div class="banner" role="alert"><strong>{html.escape(DEMO_BANNER)}</strong></div>'
 
+
+
+def read_provenance(processed_dir: Path) -> dict:
+    """``provenance.json`` of the processed data: per table role its id, version, dates, hash, generated."""
+    return json.loads((processed_dir / "provenance.json").read_text(encoding="utf-8"))
+
+
+def is_generated(provenance: dict) -> bool:
+    """Whether any table behind the numbers is generated (the demo snapshot) instead of CBS's."""
+    return any(entry.get("generated") for entry in provenance.values())
+
+
+def read_names(processed_dir: Path) -> dict[str, str]:
+    """Municipality names by code from ``gemeenten.csv``, with the csv module: pages that only need names
+    need no pandas."""
+    with open(processed_dir / "gemeenten.csv", encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["naam"] for row in csv.DictReader(handle)}
 
 
 def code_version() -> str:

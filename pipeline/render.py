@@ -11,18 +11,16 @@ from __future__ import annotations
 import html
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-
 from .iorw import write_text
-from .config import ROOT, StudyConfig
-from .errors import SnapshotError
+from .config import ROOT, WORKBOOK_NAME, StudyConfig
+from .errors import SnapshotError, UnknownMunicipalityError
 from .execute import output_path, select_cases
-from .provenance import demo_banner_html, sources_table_html, versions_line
+from .provenance import demo_banner_html, is_generated, read_names, read_provenance, sources_table_html, versions_line
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
@@ -30,11 +28,14 @@ STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 REMOVE_TAG = "remove_cell"  # notebook cells for developers only (e.g. the intro), dropped from the HTML
 
 
-_EXPORTER: HTMLExporter | None = None
+_EXPORTER = None  # nbconvert is imported on first use: a no-op run must not pay for it
 _EXPORTER_LOCK = threading.Lock()  # threads of one process share the exporter, one render at a time
 
 
-def make_exporter() -> HTMLExporter:
+def make_exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -58,6 +59,8 @@ def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -
 
 def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
     """An executed notebook as a report page, rendered by this process's one reused exporter."""
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         # papermill gives its injected cell a random id, which nbconvert writes into the HTML
@@ -78,6 +81,8 @@ def render_body(nb) -> str:
 def warm_up() -> None:
     """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
     nbformat's schema compilation now, while a kernel starts, instead of on the first report."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# *warm*"), nbformat.v4.new_code_cell("x", outputs=[
         nbformat.v4.new_output("display_data", {"text/html": "<p>warm</p>", "text/plain": "warm"})])]
@@ -87,6 +92,8 @@ def warm_up() -> None:
 
 def notebook_failed(notebook: Path) -> str | None:
     """The error papermill recorded in an executed notebook, if any."""
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -95,7 +102,7 @@ def notebook_failed(notebook: Path) -> str | None:
     return None
 
 
-def index_html(config: StudyConfig, data, entries: list[dict], stamp: str) -> str:
+def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp: str) -> str:
     rows = []
     for e in entries:
         status = "mislukt: " + html.escape(e["error"]) if e["error"] else "ok"
@@ -109,12 +116,12 @@ def index_html(config: StudyConfig, data, entries: list[dict], stamp: str) -> st
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
             "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
             f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<h2>Gegevens</h2>{sources_table_html(data.provenance)}"
+            f"<h2>Gegevens</h2>{sources_table_html(provenance)}"
             f"{_validation_section(config)}"
             f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
             f"{len(entries)} doorgerekende gemeenten, sorteerbaar, met een spreidingsdiagram.</p>"
             f"{versions_line()}")
-    return page("Hoofdstuk 6 — overzicht", body, data.generated, stamp, nav=False)
+    return page("Hoofdstuk 6 — overzicht", body, is_generated(provenance), stamp, nav=False)
 
 
 def _validation_section(config: StudyConfig) -> str:
@@ -134,53 +141,110 @@ def executed_codes(config: StudyConfig) -> list[str]:
     return configured + [code for code in found if code not in configured]
 
 
-def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
-                   only_missing: bool = False, stamp: str | None = None) -> list[Path]:
-    """Case reports and the index page. ``only_missing``: a case report is rendered only when it is
-    missing or older than its notebook (the execution workers render each report right after running)."""
-    from .case import Processed, municipality_name  # pandas: only here, not for rendering one case
+def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = False,
+                         priority: int = 1) -> "Pending":
+    """Queue the pages about the chapter as a whole, which do not depend on the cases: the validation
+    page (its notebook on a warm kernel) and the workbook (in a warm kernel, where pandas is). Skipped
+    when their inputs are unchanged. Queued behind the case notebooks (``priority``), they fill the
+    time a kernel would otherwise idle while the last cases run."""
+    from .cache import chapter_lock
+    from .execute import VALIDATION_NOTEBOOK
 
-    data = Processed.read(config.processed_dir)
+    reports = config.reports_dir
+    has_validation = (config.processed_dir / "validation.csv").exists()
+    outputs = [reports / WORKBOOK_NAME]
+    if has_validation:
+        outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
+    lock = chapter_lock(config, VALIDATION_NOTEBOOK, outputs)
+    if not force and lock.stale_reason() is None:
+        return Pending()
+    reports.mkdir(parents=True, exist_ok=True)
+    steps = []  # the longest first
+    if has_validation:
+        steps.append(runner.submit("render_validation_page", str(config.path), stamp, runner.fresh, runner.kernel,
+                                   priority=priority))
+    steps.append(runner.submit_call("pipeline.exports:write_workbook_file", str(config.path), priority=priority))
+    return Pending(steps, on_success=lock.record)
+
+
+@dataclass
+class Pending:
+    """Steps queued on a runner; :meth:`wait` raises the first error, else runs ``on_success``."""
+
+    futures: list = field(default_factory=list)
+    on_success: Callable[[], None] | None = None
+
+    def wait(self) -> None:
+        for future in self.futures:
+            future.result()
+        if self.on_success is not None:
+            self.on_success()
+
+
+def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
+                   only_missing: bool = False, stamp: str | None = None, runner=None,
+                   chapter_pages: "Pending | None" = None) -> list[Path]:
+    """Case reports, the overview, the index page, and (unless ``chapter_pages`` were queued already
+    by :func:`submit_chapter_pages`) the validation page and the workbook.
+
+    ``only_missing``: a case report is rendered only when it is missing or older than its notebook
+    (the execution workers render each report right after running). The steps that need pandas and
+    matplotlib (overview, workbook) and the validation notebook run side by side on the ``runner``'s
+    warm kernels, which have both imported already; without a runner, here, one after the other.
+    """
+    from .execute import Runner
+
+    names, provenance = read_names(config.processed_dir), read_provenance(config.processed_dir)
+    generated = is_generated(provenance)
     codes = select_cases(config, wanted, all_municipalities)
     stamp = stamp or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     written = []
     reports = config.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     write_text(reports / "style.css", STYLESHEET.read_text(encoding="utf-8"))
-    entries = []
-    from .selection import case_for
-
-    for code in executed_codes(config):
-        case = case_for(code, config, data.gemeenten)
-        notebook = output_path(config, case.code)
-        name = municipality_name(data, case.code)
-        entry = {"code": case.code, "name": name, "href": f"{case.code}.html", "error": None,
-                 "tables": ", ".join(f"Tabel {n}" for n in (case.table_lasten, case.table_gebruik) if n),
-                 "figure": f"Figuur {case.figure}" if case.figure else ""}
-        if not notebook.exists():
-            entry["error"] = "nog niet uitgevoerd (python -m pipeline run)"
-            entry["href"] = "#"
-            entries.append(entry)
-            continue
-        entry["error"] = notebook_failed(notebook)
-        target = reports / f"{case.code}.html"
-        current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
-        if case.code in codes and not current:
-            write_text(target, render_case(notebook, f"Casus {name} — hoofdstuk 6", data.generated, stamp))
-            written.append(target)
-        entries.append(entry)
-    from .overview import write_overview
-
-    written.append(write_overview(config, data, [e["code"] for e in entries if e["href"] != "#"],
-                                  {e["code"]: e["error"] for e in entries if e["error"]}, stamp))
-    if (config.processed_dir / "validation.csv").exists():
-        from .validation_report import render_validation
-        written.append(render_validation(config, stamp))
-    write_text(reports / "index.html", index_html(config, data, entries, stamp))
-    written.append(reports / "index.html")
-    print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
-    if not written:
+    entries = [index_entry(config, code, names) for code in executed_codes(config)]
+    ran = [e["code"] for e in entries if e["href"] != "#"]
+    if not ran:
         raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
-    from .exports import write_workbook  # reports/hoofdstuk6.xlsx: the tables for analysts
-    write_workbook(config, data)
+    own = runner is None
+    runner = runner or Runner(jobs=1, fresh=True)  # no kernel to start: the steps run here, one by one
+    try:
+        if chapter_pages is None:
+            chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
+        steps = [runner.submit_call("pipeline.overview:write_overview_page", str(config.path), ran,
+                                    {e["code"]: e["error"] for e in entries if e["error"]}, stamp)]
+        for entry in entries:
+            notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
+            current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
+            if entry["href"] != "#" and entry["code"] in codes and not current:
+                write_text(target, render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp))
+                written.append(target)
+        write_text(reports / "index.html", index_html(config, provenance, entries, stamp))
+        for step in steps:
+            step.result()  # the first error is raised here
+        chapter_pages.wait()
+    finally:
+        if own:
+            runner.close()
+    written += [reports / "overzicht.html", reports / "index.html"]
+    print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
     return written
+
+
+def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:
+    """One row of the index page: the case, its tables and figure in the report, and its state."""
+    if code not in names:
+        raise UnknownMunicipalityError(f"{code} is not a municipality of the snapshot's classification; "
+                                       "see data/processed/gemeenten.csv for valid codes")
+    case = config.case(code)  # a case outside the configured ones has no table or figure in the report
+    numbers = (case.table_lasten, case.table_gebruik) if case else ()
+    entry = {"code": code, "name": names[code], "href": f"{code}.html", "error": None,
+             "tables": ", ".join(f"Tabel {n}" for n in numbers if n),
+             "figure": f"Figuur {case.figure}" if case and case.figure else ""}
+    notebook = output_path(config, code)
+    if notebook.exists():
+        entry["error"] = notebook_failed(notebook)
+    else:
+        entry["error"] = "nog niet uitgevoerd (python -m pipeline run)"
+        entry["href"] = "#"
+    return entry

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import papermill as pm
 
 from .build import write_text
 from .case import Processed
@@ -87,23 +86,3 @@ def index_summary(config: StudyConfig) -> str | None:
         return None
     return (f"{counts['matched']} van {counts['published']} gepubliceerde cellen gelijk, {counts['errata']} "
             f"{'erratum' if counts['errata'] == 1 else 'errata'}, {counts['unexplained']} onverklaarde verschillen")
-
-
-def render_validation(config: StudyConfig, stamp: str) -> Path:
-    """Execute the validation notebook with papermill and render it like the case reports."""
-    from .engine import register
-    from .execute import KERNEL_ARGUMENTS, engine_options, ensure_kernel
-    from .render import render_case
-
-    register()
-    executed = config.reports_dir / "notebooks" / "validatie.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    # the warm engine: in a worker this reuses the kernel that ran the case notebooks
-    pm.execute_notebook(str(NOTEBOOK), str(executed), kernel_name=ensure_kernel(), progress_bar=False,
-                        parameters={"config_path": str(config.path)}, extra_arguments=list(KERNEL_ARGUMENTS),
-                        **engine_options(fresh=False))
-    data = Processed.read(config.processed_dir)
-    target = config.reports_dir / "validation.html"
-    write_text(target, render_case(executed, "Validatie hoofdstuk 6", data.generated, stamp))
-    print(f"wrote {target}", file=sys.stderr)
-    return target

@@ -46,7 +46,7 @@ def raw_copy(tmp_path):
 def rendered(built):
     """All five cases run and rendered into the session's temporary reports folder, once."""
     from pipeline.execute import run_cases
-    from pipeline.exports import WORKBOOK_NAME
+    from pipeline.config import WORKBOOK_NAME
     from pipeline.render import render_reports
 
     reports = built.reports_dir

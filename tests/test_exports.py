@@ -11,8 +11,8 @@ import yaml
 from openpyxl import load_workbook
 
 from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table, tabel1
-from pipeline.config import ROOT, load_config
-from pipeline.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT, WORKBOOK_NAME,
+from pipeline.config import ROOT, WORKBOOK_NAME, load_config
+from pipeline.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT,
                               find_chromium, pdf_pages, write_pdfs, write_workbook)
 from pipeline.formatting import headers
 
