@@ -1,7 +1,7 @@
 """A papermill engine that executes notebooks in a warm, reused kernel: ``engine_name="warm"``.
 
-Starting a Python kernel and importing pandas and matplotlib costs ~2 s; executing the case notebook
-in a kernel that already has them costs ~0.3 s. This engine keeps one kernel per process (per
+Starting a Python kernel and importing pandas and matplotlib costs ~1-2 s; executing the case
+notebook in a kernel that already has them costs ~0.3 s. This engine keeps one kernel per thread (per
 kernel name) and hands it to papermill's own :class:`~papermill.clientwrap.PapermillNotebookClient`,
 so papermill still injects parameters, records its metadata and error cells exactly as with the
 default ``nbclient`` engine: only *where* the cells run changes.

@@ -8,9 +8,12 @@ Python, registered once as its own kernelspec so no other Jupyter installation c
   (:mod:`pipeline.engine`): one kernel per worker, pandas and matplotlib already imported, reset
   between notebooks. ``fresh=True`` (``--fresh-kernels``) uses papermill's plain engine: a new
   kernel per notebook.
-* **Parallel.** ``jobs`` worker processes (default: the number of cores), started with ``spawn``;
-  each starts its kernel first and imports papermill and nbconvert while the kernel starts, then
-  executes and renders the notebooks it is handed with one reused nbconvert exporter.
+* **Parallel.** ``jobs`` kernels (default: the number of cores), each driven by a thread of this
+  process (:class:`KernelThreads`), or with more than ``MAX_THREADS`` jobs by a ``spawn``ed worker
+  process each. A worker starts its kernel first and imports papermill and nbconvert and warms the
+  exporter while the kernel starts, then executes and renders the notebooks it is handed.
+* **Kernel calls.** Report steps that need pandas and matplotlib run inside a warm kernel, which has
+  both imported already (:func:`call_in_kernel`, ``Runner.submit_call``).
 * **Incremental.** A case runs only when its content-hash key changed (:mod:`pipeline.cache`);
   ``force=True`` (``--force``) reruns all.
 * **Failure isolation.** A case that fails does not stop the others; the failed notebook is kept,
@@ -52,7 +55,7 @@ class RunResult:
     cell: str | None = None        # the failing cell: "cell 5: display(HTML(nb.lasten_html(session)))"
     html: Path | None = None
     skipped: bool = False          # up to date, not executed
-    worker: int | None = None      # pid of the worker process that ran it
+    worker: str | None = None      # "<pid>/<thread>" of the worker that ran it
 
     @property
     def ok(self) -> bool:
@@ -200,7 +203,7 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
     output = Path(task.notebook)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = RunResult(task.code, output, 0.0, worker=os.getpid())
+    result = RunResult(task.code, output, 0.0, worker=f"{os.getpid()}/{threading.current_thread().name}")
     try:
         pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False,
                             parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),

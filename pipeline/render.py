@@ -164,7 +164,12 @@ def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = 
         steps.append(runner.submit("render_validation_page", str(config.path), stamp, runner.fresh, runner.kernel,
                                    priority=priority))
     steps.append(runner.submit_call("pipeline.exports:write_workbook_file", str(config.path), priority=priority))
-    return Pending(steps, on_success=lock.record)
+
+    def done() -> None:
+        lock.record()
+        print(f"wrote {', '.join(p.name for p in outputs if p.suffix != '.ipynb')} in {reports}", file=sys.stderr)
+
+    return Pending(steps, on_success=done)
 
 
 @dataclass

@@ -198,3 +198,83 @@ def test_unchanged_build_leaves_processed_files_untouched(config):
     build_all(config)
     after = {p.name: p.stat().st_mtime_ns for p in config.processed_dir.iterdir()}
     assert before == after
+
+
+def test_threads_share_the_work_and_worker_processes_give_the_same_notebooks(config, tmp_path):
+    """Two kernel threads of this process each run a case; two spawned worker processes give the
+    same executed notebooks (outputs, parameters, execution counts) as the threads."""
+    import os
+
+    with Runner(jobs=2) as threads:
+        by_thread = threads.map([make_task(config, code) for code in TWO])
+        assert threads.mode == "threads"
+    assert all(r.ok for r in by_thread)
+    assert {r.worker.split("/")[0] for r in by_thread} == {str(os.getpid())}
+    assert len({r.worker for r in by_thread}) == 2  # both threads took a case
+    in_processes = []
+    with Runner(jobs=2, processes=True) as workers:
+        for code in TWO:
+            task = make_task(config, code)
+            task.notebook = str(tmp_path / "processes" / f"{code}.ipynb")
+            task.html = str(tmp_path / "processes" / f"{code}.html")
+            in_processes.append(task)
+        by_process = workers.map(in_processes)
+        assert workers.mode == "processes"
+    assert all(r.ok for r in by_process), [r.error for r in by_process]
+    assert str(os.getpid()) not in {r.worker.split("/")[0] for r in by_process}
+    for a, b in zip(by_thread, by_process):
+        assert _outputs(a.output) == _outputs(b.output)
+        assert Path(b.html).read_text().count("<table") == Path(a.html).read_text().count("<table")
+
+
+def test_a_kernel_thread_takes_queued_case_work_before_lower_priority_pages(runner):
+    """Work queued with priority 1 (the chapter pages) waits until no priority-0 work (cases) is queued."""
+    import threading
+
+    started, release, order = threading.Event(), threading.Event(), []
+
+    def blocker():
+        started.set()
+        release.wait(30)
+
+    runner.start(1)
+    threads = runner.executor
+    first = threads.submit(blocker)
+    assert started.wait(60)
+    later = [threads.submit(order.append, "pagina", priority=1), threads.submit(order.append, "casus 1"),
+             threads.submit(order.append, "casus 2")]
+    release.set()
+    for future in [first, *later]:
+        future.result(timeout=60)
+    assert order == ["casus 1", "casus 2", "pagina"]
+
+
+def test_an_error_in_a_kernel_call_names_it_and_the_next_call_gets_a_clean_kernel(config, runner):
+    from pipeline.engine import WarmKernelError
+
+    failing = runner.submit_call("pipeline.exports:write_workbook_file", str(config.path / "missing.yml"))
+    with pytest.raises(WarmKernelError, match="ConfigError|not found|missing"):
+        failing.result(timeout=120)
+    runner.submit_call("pipeline.exports:write_workbook_file", str(config.path)).result(timeout=120)
+    assert (config.reports_dir / "hoofdstuk6.xlsx").stat().st_size > 5_000
+
+
+def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_changes(config, runner):
+    from pipeline.render import submit_chapter_pages
+    from pipeline.validate import validate
+
+    validate(config)  # the build step writes validation.csv; the built fixture does not
+    def executed_at():
+        notebook = nbformat.read(config.reports_dir / "notebooks" / "validatie.ipynb", as_version=4)
+        return notebook.metadata["papermill"]["start_time"]
+
+    submit_chapter_pages(config, runner, "stamp").wait()
+    assert (config.reports_dir / "validation.html").exists() and (config.reports_dir / "hoofdstuk6.xlsx").exists()
+    first = executed_at()
+    assert submit_chapter_pages(config, runner, "stamp").futures == []   # nothing changed: nothing queued
+    (config.processed_dir / "ses.csv").write_text((config.processed_dir / "ses.csv").read_text() + "\n")
+    pending = submit_chapter_pages(config, runner, "stamp")
+    assert len(pending.futures) == 2
+    pending.wait()
+    assert executed_at() > first
+    assert submit_chapter_pages(config, runner, "stamp").futures == []
