@@ -39,7 +39,11 @@ def _add_case_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_execution_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                        help="worker processes executing notebooks in parallel (default: number of cores)")
+                        help="kernels executing notebooks in parallel (default: number of cores)")
+    parser.add_argument("--processes", action="store_true",
+                        help="drive each kernel from its own worker process instead of a thread of this "
+                             "process (the default above 4 jobs, where one process's GIL would limit "
+                             "notebook clients and HTML rendering)")
     parser.add_argument("--fresh-kernels", action="store_true",
                         help="a new kernel per notebook (plain papermill) instead of warm, reused kernels")
     parser.add_argument("--force", action="store_true",
@@ -132,7 +136,7 @@ def _dispatch(args) -> int:
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
     from .execute import Runner, timestamp
-    runner, stamp = Runner(args.jobs, args.fresh_kernels), timestamp()
+    runner, stamp = Runner(args.jobs, args.fresh_kernels, processes=args.processes or None), timestamp()
     try:
         failure = chapter_pages = None
         if args.command in ("report", "all"):

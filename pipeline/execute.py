@@ -335,6 +335,15 @@ class KernelThreads:
         return future
 
     def shutdown(self) -> None:
+        """Cancel what is still queued (after Ctrl-C or an error, nobody waits for it), let each thread
+        finish its current item, shut its kernel down and end."""
+        while True:
+            try:
+                item = self.items.get_nowait()[2]
+            except queue.Empty:
+                break
+            if item is not None:
+                item[2].cancel()
         for _ in self.threads:
             self.items.put((math.inf, next(self.order), None))
         for thread in self.threads:

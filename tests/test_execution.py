@@ -278,3 +278,34 @@ def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_change
     pending.wait()
     assert executed_at() > first
     assert submit_chapter_pages(config, runner, "stamp").futures == []
+
+
+def test_closing_a_runner_cancels_queued_work_instead_of_running_it(config):
+    """After Ctrl-C or an error nobody waits for the queued notebooks: close() must not run them all."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def blocker():
+        started.set()
+        release.wait(30)
+
+    runner = Runner(jobs=1)
+    runner.start(1)
+    busy = runner.executor.submit(blocker)
+    assert started.wait(60)
+    queued = [runner.executor.submit(run_task_should_not_run) for _ in range(3)]
+    closing = threading.Thread(target=runner.close)
+    closing.start()  # cancels the queued work, then waits for the thread busy with blocker()
+    for _ in range(600):
+        if all(f.cancelled() for f in queued):
+            break
+        closing.join(0.05)
+    assert all(f.cancelled() for f in queued)
+    release.set()
+    closing.join(60)
+    assert not closing.is_alive() and busy.done() and busy.exception() is None
+
+
+def run_task_should_not_run():
+    raise AssertionError("a queued task ran after close()")
