@@ -95,3 +95,14 @@ def test_a_kernel_that_never_starts_gives_one_clear_error(tmp_path, pool, monkey
     monkeypatch.setattr(engine.time, "sleep", lambda seconds: None)
     with pytest.raises(engine.WarmKernelError, match=r"could not start kernel .* after 4 attempts: no kernel for you"):
         _run(_notebook(tmp_path / "never.ipynb", "print('ok')"), tmp_path / "never-out.ipynb")
+
+
+def test_a_kernel_that_dies_in_a_notebook_is_replaced_for_the_next(tmp_path, pool):
+    from nbclient.exceptions import DeadKernelError
+
+    pid = _notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())")
+    before = _stdout(_run(pid, tmp_path / "before.ipynb"), 0)
+    with pytest.raises(DeadKernelError):
+        _run(_notebook(tmp_path / "die.ipynb", "import os\nos._exit(3)"), tmp_path / "die-out.ipynb")
+    after = _stdout(_run(pid, tmp_path / "after.ipynb"), 0)
+    assert after and after != before
