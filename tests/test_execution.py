@@ -174,17 +174,26 @@ def _digests(folder, pattern):
 
 
 def test_two_runs_are_byte_identical_except_the_stamp(tmp_path, runner):
+    from pipeline.render import render_reports
+    from pipeline.validate import validate
+
     runs = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         cfg = load_config(write_config(tmp_path / name))
         build_all(cfg)
+        validate(cfg)
         run_cases(cfg, runner=runner)
+        render_reports(cfg, runner=runner)
         runs.append(cfg)
     a, b = runs
     assert _digests(a.processed_dir, "*") == _digests(b.processed_dir, "*")
     assert _digests(a.reports_dir / "cases", "**/*") == _digests(b.reports_dir / "cases", "**/*")
-    for page in sorted(a.reports_dir.glob("GM*.html")):
+    assert _digests(a.reports_dir / "overzicht", "*") == _digests(b.reports_dir / "overzicht", "*")
+    assert _digests(a.reports_dir, "*.xlsx") == _digests(b.reports_dir, "*.xlsx") != {}
+    pages = sorted(p.name for p in a.reports_dir.glob("*.html"))
+    assert {"index.html", "overzicht.html", "validation.html", "GM0150.html"} <= set(pages)
+    for page in [a.reports_dir / name for name in pages]:
         one = page.read_text().replace(str(a.reports_dir.parent), "")
         two = (b.reports_dir / page.name).read_text().replace(str(b.reports_dir.parent), "")
         differing = [(x, y) for x, y in zip(one.splitlines(), two.splitlines()) if x != y]
