@@ -154,7 +154,8 @@ def _dispatch(args) -> int:
         if args.command == "all":
             from .validation_summary import read_summary
             validation = read_summary(config)  # written by the build step
-            print(f"validation: {validation['summary']}", file=sys.stderr)
+            if validation:
+                print(f"validation: {validation['summary']}", file=sys.stderr)
         if chapter_pages is not None:
             _report(config, args, runner, stamp, chapter_pages)
     finally:
@@ -162,7 +163,7 @@ def _dispatch(args) -> int:
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if failure is not None:
         raise failure
-    if validation is not None and validation["error"]:
+    if validation and validation["error"]:
         from .validate import ValidationError
         raise ValidationError(validation["error"])
     return 0
@@ -176,7 +177,7 @@ def _build(config, force: bool = False) -> None:
 
     lock = build_lock(config)
     lock.outputs = build_outputs(config)
-    if not force and lock.stale_reason() is None and (config.processed_dir / "validation.json").exists():
+    if not force and lock.stale_reason() is None:
         print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
         return
     from .build import build_all

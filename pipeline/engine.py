@@ -248,7 +248,7 @@ class WarmKernel:
 
 
 class KernelPool:
-    """The warm kernels of this process, one per kernel name."""
+    """The warm kernels of one thread, one per kernel name."""
 
     def __init__(self, max_uses: int = DEFAULT_MAX_USES):
         self.max_uses = max_uses

@@ -451,9 +451,6 @@ class Runner:
             future.set_exception(exc)
         return future
 
-    def call(self, fn_name: str, *args):
-        return self.submit(fn_name, *args).result()
-
     def submit_call(self, target: str, *args, priority: int = 0) -> Future:
         """``package.module:function(*args)`` in a warm kernel (:func:`call_in_kernel`), where pandas and
         matplotlib are imported already; here when the kernels are fresh ones."""
@@ -466,7 +463,7 @@ class Runner:
             if isinstance(self.executor, KernelThreads):
                 self.executor.shutdown()
             else:
-                self.executor.shutdown(wait=True)
+                self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
 
