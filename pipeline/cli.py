@@ -140,7 +140,9 @@ def _dispatch(args) -> int:
     try:
         failure = chapter_pages = None
         if args.command in ("report", "all"):
-            from .render import submit_chapter_pages
+            from .render import require_executed, submit_chapter_pages
+            if args.command == "report":
+                require_executed(config)  # before any kernel starts
             # queued first, taken by a kernel only when no case notebook is waiting
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force)
         if args.command in ("run", "all"):

@@ -186,6 +186,12 @@ class Pending:
             self.on_success()
 
 
+def require_executed(config: StudyConfig) -> None:
+    """Raise a clear error when there is no executed case notebook to report on."""
+    if not any((config.reports_dir / "notebooks").glob("GM*.ipynb")):
+        raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
+
+
 def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
                    only_missing: bool = False, stamp: str | None = None, runner=None,
                    chapter_pages: "Pending | None" = None) -> list[Path]:
@@ -207,10 +213,9 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     reports = config.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     write_text(reports / "style.css", STYLESHEET.read_text(encoding="utf-8"))
+    require_executed(config)
     entries = [index_entry(config, code, names) for code in executed_codes(config)]
     ran = [e["code"] for e in entries if e["href"] != "#"]
-    if not ran:
-        raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
     own = runner is None
     runner = runner or Runner(jobs=1, fresh=True)  # no kernel to start: the steps run here, one by one
     try:

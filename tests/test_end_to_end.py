@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -105,6 +106,16 @@ def test_cli_unknown_case_is_a_one_line_error(built):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "GM9999" in result.stderr and "not a municipality of the snapshot's classification" in result.stderr
+
+
+def test_cli_report_before_any_run_is_a_one_line_error(built, tmp_path):
+    config = load_config(write_config(tmp_path))
+    shutil.copytree(built.processed_dir, config.processed_dir)
+    result = subprocess.run([sys.executable, "-m", "pipeline", "report", "--config", str(config.path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: no executed notebooks to render; "
+                                     "run `python -m pipeline run` first")
 
 
 def test_cli_accepts_a_case_by_name(built, tmp_path):
