@@ -44,6 +44,8 @@ def _add_execution_args(parser: argparse.ArgumentParser) -> None:
                         help="drive each kernel from its own worker process instead of a thread of this "
                              "process (the default above 4 jobs, where one process's GIL would limit "
                              "notebook clients and HTML rendering)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="fail a case whose cell runs longer than this (default 300; the others go on)")
     parser.add_argument("--fresh-kernels", action="store_true",
                         help="a new kernel per notebook (plain papermill) instead of warm, reused kernels")
     parser.add_argument("--force", action="store_true",
@@ -135,8 +137,10 @@ def _dispatch(args) -> int:
     if args.command == "build":
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
-    from .execute import Runner, timestamp
-    runner, stamp = Runner(args.jobs, args.fresh_kernels, processes=args.processes or None), timestamp()
+    from .execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
+    runner = Runner(args.jobs, args.fresh_kernels, processes=args.processes or None,
+                    timeout=args.timeout or DEFAULT_CELL_TIMEOUT)
+    stamp = timestamp()
     try:
         failure = chapter_pages = None
         if args.command in ("report", "all"):

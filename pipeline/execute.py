@@ -75,6 +75,7 @@ class Task:
     fresh: bool = False
     source: str = str(NOTEBOOK)
     title: str | None = None
+    timeout: float | None = None   # seconds a cell may run before the case fails (None: no limit)
 
     @property
     def parameters(self) -> dict:
@@ -208,7 +209,8 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
         pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False,
                             parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),
                             # one write at the end (and on error) instead of one per cell
-                            request_save_on_cell_execute=task.fresh, **engine_options(task.fresh))
+                            request_save_on_cell_execute=task.fresh, execution_timeout=task.timeout,
+                            **engine_options(task.fresh))
     except pm.PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
         result.error = f"{exc.ename}: {exc.evalue}"
@@ -350,6 +352,10 @@ class KernelThreads:
             thread.join()
 
 
+# A cell of the case notebook takes well under a second; one that hangs (a kernel waiting on a lock,
+# a stuck read) fails its case after this long instead of holding a worker forever.
+DEFAULT_CELL_TIMEOUT = 300.0
+
 # Beyond this many kernels, each is driven from its own worker process: the notebook client and the
 # HTML rendering (~0.1 s of Python per notebook) would otherwise queue for this process's GIL.
 MAX_THREADS = 4
@@ -365,9 +371,10 @@ class Runner:
     """
 
     def __init__(self, jobs: int | None = None, fresh: bool = False, kernel: str | None = None,
-                 processes: bool | None = None):
+                 processes: bool | None = None, timeout: float | None = DEFAULT_CELL_TIMEOUT):
         self.jobs = jobs or default_jobs()
         self.fresh = fresh
+        self.timeout = timeout
         self.processes = self.jobs > MAX_THREADS if processes is None else processes
         self._kernel = kernel
         self.executor = None
@@ -411,7 +418,7 @@ class Runner:
     def map(self, tasks: list[Task], progress=None) -> list[RunResult]:
         """Run ``tasks``; results in the order of ``tasks``. ``progress(result)`` as each finishes."""
         for task in tasks:
-            task.fresh = self.fresh
+            task.fresh, task.timeout = self.fresh, self.timeout
         self.start(len(tasks))
         if self.executor is None:
             results = []

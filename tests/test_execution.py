@@ -318,3 +318,16 @@ def test_closing_a_runner_cancels_queued_work_instead_of_running_it(config):
 
 def run_task_should_not_run():
     raise AssertionError("a queued task ran after close()")
+
+
+def test_a_case_whose_cell_hangs_fails_after_the_timeout_and_the_others_finish(config, tmp_path, monkeypatch):
+    hanging = tmp_path / "casus.ipynb"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM1894":\n    import time\n    time.sleep(120)'))
+    nbformat.write(nb, hanging)
+    monkeypatch.setattr("pipeline.execute.NOTEBOOK", hanging)
+    with Runner(jobs=1, timeout=3) as runner, pytest.raises(ExecutionError) as info:
+        run_cases(config, ["GM1894", "GM0150"], runner=runner)
+    failed = {r.code: r for r in info.value.results if not r.ok}
+    assert list(failed) == ["GM1894"] and "timed out" in failed["GM1894"].error
+    assert (config.reports_dir / "GM0150.html").exists()  # the next case, on a restarted kernel
