@@ -8,7 +8,6 @@ turns them into Dutch text for display.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pandas as pd
 from .build import at_half_year
 from .config import PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
-from .provenance import is_generated
+from .provenance import is_generated, read_provenance
 
 NEDERLAND = "NL01"
 
@@ -42,7 +41,7 @@ class Processed:
         read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
         return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
                    jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"),
-                   provenance=json.loads((directory / "provenance.json").read_text(encoding="utf-8")))
+                   provenance=read_provenance(directory))
 
     @property
     def generated(self) -> bool:

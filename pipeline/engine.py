@@ -167,7 +167,7 @@ class WarmKernel:
             try:
                 if self.km is None:
                     self.launch()
-                self.ready(timeout)
+                self.finish_reset(timeout)         # the reset sent at launch: clean and connected
                 return self
             except Exception as exc:  # noqa: BLE001 - any failure to start is retried, then reported
                 last = exc
@@ -193,10 +193,6 @@ class WarmKernel:
         self.uses = 0
         self.connected = False
         self.begin_reset(self.cwd or os.getcwd())
-
-    def ready(self, timeout: float = 60) -> None:
-        """Wait until the launched kernel is clean and connected (see :meth:`finish_reset`)."""
-        self.finish_reset(timeout)
 
     def reset(self, cwd: str, timeout: float = 60) -> None:
         """Bring the kernel back to a fresh kernel's state, with ``cwd`` as working directory; wait for it."""

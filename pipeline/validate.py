@@ -160,11 +160,9 @@ class ValidationResult:
         return self.cells[bad]
 
     def summary(self) -> str:
-        cells = self.published_cells
-        matched = int((cells["status"] == MATCH).sum())
-        return (f"{matched} of {len(cells)} published cells match, {len(self.errata)} "
-                f"{'erratum' if len(self.errata) == 1 else 'errata'} in the report, "
-                f"{len(self.unexplained)} unexplained")
+        n = self.counts()
+        return (f"{n['matched']} of {n['published']} published cells match, {n['errata']} "
+                f"{'erratum' if n['errata'] == 1 else 'errata'} in the report, {n['unexplained']} unexplained")
 
     def error(self) -> str | None:
         """The one-line error for unexplained differences (None when there are none)."""
@@ -177,11 +175,11 @@ class ValidationResult:
                 f"with a reason to data/raw/published/{EXPECTED_FILE}")
 
     def counts(self) -> dict:
+        """Cells matched, published, explained by a reviewed reason; errata; unexplained differences."""
         cells = self.published_cells
         return {"matched": int((cells["status"] == MATCH).sum()), "published": len(cells),
                 "expected": int(((cells["status"] != MATCH) & cells["verwacht"]).sum()),
-                "errata": len(self.errata), "unexplained": len(self.unexplained),
-                "summary": self.summary(), "error": self.error()}
+                "errata": len(self.errata), "unexplained": len(self.unexplained)}
 
 
 def validate(config: StudyConfig) -> ValidationResult:
@@ -194,7 +192,8 @@ def validate(config: StudyConfig) -> ValidationResult:
     result = ValidationResult(cells=cells, errata=errata)
     write_csv(cells, config.processed_dir / "validation.csv")
     write_csv(errata, config.processed_dir / "errata.csv")
-    write_text(config.processed_dir / SUMMARY_FILE, json.dumps(result.counts(), indent=2, ensure_ascii=False) + "\n")
+    summary = {**result.counts(), "summary": result.summary(), "error": result.error()}
+    write_text(config.processed_dir / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return result
 
 

@@ -7,18 +7,13 @@ shows the one-line summary, the report's own errata, and every cell side by side
 from __future__ import annotations
 
 import html
-import sys
-from pathlib import Path
 
 import pandas as pd
 
-from .build import write_text
-from .case import Processed
-from .config import ROOT, StudyConfig, load_config
+from .config import StudyConfig, load_config
 from .validate import DIFFERS, MATCH, NOT_COMPUTABLE, NOT_PUBLISHED, ValidationResult
 from .validation_summary import read_summary
 
-NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
 STATUS_NL = {MATCH: "gelijk", DIFFERS: "verschilt", NOT_PUBLISHED: "niet gepubliceerd", NOT_COMPUTABLE: "niet berekenbaar"}
 
 
@@ -31,13 +26,11 @@ def load_result(config_path: str | None = None) -> ValidationResult:
 
 
 def summary_html(result: ValidationResult) -> str:
-    cells = result.published_cells
-    matched = int((cells["status"] == MATCH).sum())
-    expected = int(((cells["status"] != MATCH) & cells["verwacht"]).sum())
+    n = result.counts()
     return ("<h1>Reproductie van hoofdstuk 6: berekend naast gepubliceerd</h1>"
-            f'<p class="summary-line"><strong>{matched} van {len(cells)}</strong> gepubliceerde cellen zijn gelijk '
-            f"(op de gedrukte afronding); {expected} verklaard verschil, {len(result.unexplained)} onverklaard; "
-            f"<strong>{len(result.errata)}</strong> {'erratum' if len(result.errata) == 1 else 'errata'} "
+            f'<p class="summary-line"><strong>{n["matched"]} van {n["published"]}</strong> gepubliceerde cellen '
+            f"zijn gelijk (op de gedrukte afronding); {n['expected']} verklaard verschil, {n['unexplained']} "
+            f"onverklaard; <strong>{n['errata']}</strong> {'erratum' if n['errata'] == 1 else 'errata'} "
             "in het rapport zelf.</p>"
             "<p>Tolerantie volgt de gedrukte afronding: decielen, euro's en indexcijfers als gehele getallen, "
             "percentages op één decimaal (half naar boven). Verwachte verschillen staan met reden in "
