@@ -8,19 +8,21 @@ Writes to ``data/processed/``:
 * ``jeugdhulp.csv``   % jeugdhulp zonder verblijf per half year and its index (note 6), per gemeente and aggregate
 * ``kerncijfers.csv`` what chapter 6's text cites beside the tables: jeugdhulp met verblijf, via wijkteams,
                       the COVID-19 dip, the 2019 H2 decile, lasten per gebruiker 2017-2019
-* ``provenance.json`` the CBS tables behind them: id, title, version (Modified), fetch date, snapshot hash
+* ``keuzes.csv``      every option of the choices the report leaves open (``choices:`` in the config), so the
+                      validation can show the effect of each on the published cells
+* ``provenance.json`` the CBS tables behind them (id, title, version, fetch date, snapshot hash, which rows
+                      are real, derived or generated) and the build's warnings
 
-Aggregates (Nederland, jeugdregio, size class) come from CBS's own row where the table has one and
-are pooled from their members otherwise. Municipalities formed by a merger are back-cast from their
-predecessors for periods before the merger (annex 3, note 6); a municipality missing from a period
-with no crosswalk entry to explain it is an error, never a silent gap.
+Every value column ``X`` has a column ``X_herkomst``: ``cbs``, ``afgeleid`` or ``gegenereerd``, the weakest
+provenance of its inputs (``docs/shapes.md``). A value CBS suppresses is an empty cell and a warning,
+never a zero. Municipalities formed by merger are back-cast from their predecessors for periods before
+the merger (annex 3, note 6) and marked ``herleid``; their values are at best ``afgeleid``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+import math
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +33,15 @@ from .config import StudyConfig
 from .errors import SnapshotError
 from .iorw import write_text
 from .mergers import predecessors_at
+from .periods import Period, find_half_year, find_year
 from .reference import crosswalk as load_crosswalk
-from .reference import municipalities
-from .snapshot import CbsTable, load_table, snapshot_hash
+from .reference import municipalities, population
+from .snapshot import KINDS, CbsTable, load_table, snapshot_hash
 
-HALF_YEAR_KEY = re.compile(r"^(?P<year>\d{4})HJ0?(?P<half>[12])$")
-YEAR_KEY = re.compile(r"^(?P<year>\d{4})JJ00$")
 NEDERLAND = "NL01"
-UNIT_COLUMNS = ["unit_type", "code", "naam"]
+KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+CARE_FORMS = ("totaal_jeugdzorg", "zonder_verblijf", "via_wijkteam", "met_verblijf")
+TYPE_ORDER = {"gemeente": 0, "nederland": 1, "jeugdregio": 2, "grootteklasse": 3}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,67 +55,39 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Periods
+# Provenance and warnings
 
 
-@dataclass(frozen=True)
-class Period:
-    key: str
-    title: str
-    year: int
-    half: int | None  # None for a whole year
-    provisional: bool
-
-    @property
-    def start(self) -> str:
-        """First day of the period (ISO), for looking up the municipal classification in force."""
-        month = "07" if self.half == 2 else "01"
-        return f"{self.year}-{month}-01"
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}HJ{self.half}" if self.half else str(self.year)
+def weakest(*kinds) -> str:
+    """The weakest provenance kind among ``kinds`` (cbs < afgeleid < gegenereerd); missing kinds are skipped."""
+    present = [k for k in kinds if isinstance(k, str)]
+    return max(present, key=KIND_RANK.__getitem__) if present else "cbs"
 
 
-def parse_periods(table: CbsTable) -> list[Period]:
-    """Half years and years from the Perioden dimension: keys and titles as CBS gives them.
-
-    A period CBS marks provisional (Status "Voorlopig", or a title ending in "*") is flagged, since
-    its figures will be revised in a later release.
-    """
-    result = []
-    for row in table.period_table().itertuples():
-        status = str(getattr(row, "Status", "") or "")
-        provisional = status.lower().startswith("voorlopig") or str(row.Title).strip().endswith("*")
-        half = HALF_YEAR_KEY.match(row.Key)
-        year = YEAR_KEY.match(row.Key)
-        if half:
-            result.append(Period(row.Key, str(row.Title).strip(), int(half["year"]), int(half["half"]), provisional))
-        elif year:
-            result.append(Period(row.Key, str(row.Title).strip(), int(year["year"]), None, provisional))
-    return result
+def weakest_columns(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Row-wise weakest kind over several ``*_herkomst`` columns."""
+    ranks = pd.concat([frame[c].map(KIND_RANK) for c in columns], axis=1).max(axis=1)
+    return ranks.map(dict(enumerate(KINDS)))
 
 
-def find_half_year(periods: list[Period], year: int, half: int, table_id: str) -> Period:
-    for p in periods:
-        if p.year == year and p.half == half:
-            return p
-    have = ", ".join(p.label for p in periods if p.half)
-    raise SnapshotError(f"table {table_id} has no period {year}HJ{half} (has {have}); "
-                        "change periods in config/study.yml or fetch a snapshot that covers it")
+class Warnings:
+    """Suppressed or absent values, one line per table, measure and period, naming every municipality."""
 
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+        self.missing: dict[tuple[str, str, str, str], set[str]] = {}
 
-def find_year(periods: list[Period], year: int, table_id: str) -> Period:
-    for p in periods:
-        if p.year == year and p.half is None:
-            return p
-    have = ", ".join(p.label for p in periods if not p.half)
-    raise SnapshotError(f"table {table_id} has no year {year} (has {have}); "
-                        "change periods in config/study.yml or fetch a snapshot that covers it")
+    def add(self, table_id: str, what: str, period: str, code: str, reason: str = "geen waarde (CBS)") -> None:
+        self.missing.setdefault((table_id, what, period, reason), set()).add(code)
 
-
-# ---------------------------------------------------------------------------------------------
-# Back-casting to the classification year
+    def lines(self) -> list[str]:
+        out = []
+        for (table_id, what, period, reason), codes in sorted(self.missing.items()):
+            shown = sorted(codes)
+            named = ", ".join(f"{self.names.get(c, c)} ({c})" for c in shown[:6])
+            more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
+            out.append(f"table {table_id}, {what}, {period}: {reason} for {named}{more}; shown as empty, not as zero")
+        return out
 
 
 def classification_date(config: StudyConfig) -> str:
@@ -120,64 +95,8 @@ def classification_date(config: StudyConfig) -> str:
     return f"{config.periods.classification_year}-01-01"
 
 
-def to_classification(values: pd.DataFrame, codes: list[str], period: Period, crosswalk: pd.DataFrame,
-                      table_id: str, as_of: str) -> pd.DataFrame:
-    """Rows of ``values`` (indexed by region code) for every municipality in ``codes``.
-
-    A code present in the period is taken as is. A code that did not exist yet is replaced by the
-    share-weighted sum of its predecessors' rows, and marked ``herleid``. Only additive columns
-    (counts, amounts) may be passed in.
-    """
-    out, flags = {}, {}
-    for code in codes:
-        if code in values.index:
-            out[code] = values.loc[code]
-            flags[code] = False
-            continue
-        parts = predecessors_at(code, period.start, crosswalk, as_of)
-        missing = [p for p, _ in parts if p not in values.index]
-        if parts == [(code, 1.0)] or missing:
-            raise SnapshotError(
-                f"{code} has no data for {period.key} in table {table_id}"
-                + (f" and its predecessors {', '.join(missing)} neither" if parts != [(code, 1.0)] else
-                   " and no merger in the crosswalk explains it")
-                + "; check the table's regional classification or add the merger to the crosswalk")
-        out[code] = sum(values.loc[p] * share for p, share in parts)
-        flags[code] = True
-    frame = pd.DataFrame(out).T
-    frame["herleid"] = pd.Series(flags)
-    return frame
-
-
 # ---------------------------------------------------------------------------------------------
-# Indicator families
-
-
-def measure_columns(table: CbsTable, config: StudyConfig, role: str) -> dict[str, str]:
-    """Our measure name -> the table's actual column, resolved by key or title."""
-    return {name: table.resolve_measure(spec.key, spec.title) for name, spec in config.tables[role].measures.items()}
-
-
-def build_ses(config: StudyConfig, gemeenten: pd.DataFrame, inkomen: CbsTable, armoede: CbsTable) -> pd.DataFrame:
-    codes = gemeenten["code"].tolist()
-    year = config.periods.income_year
-
-    def values_for(table: CbsTable, role: str, measure: str) -> pd.Series:
-        column = measure_columns(table, config, role)[measure]
-        period = find_year(parse_periods(table), year, table.table_id)
-        rows = table.data[table.data["Perioden"] == period.key].set_index("RegioS")[column]
-        missing = [c for c in codes if c not in rows.index or pd.isna(rows[c])]
-        if missing:
-            raise SnapshotError(f"table {table.table_id} has no {measure} for {', '.join(missing[:5])} in {period.key}; "
-                                f"deciles need every municipality of {config.periods.classification_year}: "
-                                "fetch the table in that classification")
-        return rows.reindex(codes).astype(float)
-
-    income = values_for(inkomen, "inkomen", "mediaan_inkomen")
-    poor = values_for(armoede, "armoede", "kinderen_laag_inkomen_pct")
-    return pd.DataFrame({"code": codes, "mediaan_inkomen": income.values, "ses_deciel": ind.ses_deciel(income).values,
-                         "pct_kinderen_laag_inkomen": poor.values,
-                         "armoede_deciel": ind.armoede_deciel(poor).values})
+# Units: gemeenten of the classification year and the aggregates
 
 
 def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
@@ -203,179 +122,165 @@ def all_size_classes(config: StudyConfig) -> list:
     return list(classes.values())
 
 
-def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, jeugdzorg: CbsTable,
-                    crosswalk: pd.DataFrame) -> pd.DataFrame:
-    cols = measure_columns(jeugdzorg, config, "jeugdzorg")
-    periods = [p for p in parse_periods(jeugdzorg) if p.half]
+def backcast_parts(code: str, present, period_start: str, crosswalk: pd.DataFrame, as_of: str):
+    """The predecessors (code, share) that make up ``code`` in a period where it is absent, or None.
+
+    None when the municipality has no predecessors in the crosswalk or one of them is absent too: the
+    value is then missing (and warned about), never zero.
+    """
+    parts = predecessors_at(code, period_start, crosswalk, as_of)
+    if parts == [(code, 1.0)] or any(p not in present for p, _ in parts):
+        return None
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------
+# Jeugdzorg (84134NED): care forms are categories of VormenVanJeugdzorg
+
+
+def jeugdzorg_cells(config: StudyConfig, table: CbsTable) -> dict[str, dict[str, dict[str, tuple]]]:
+    """period key -> region code -> care form -> (jongeren, relatief, herkomst), as the table publishes them."""
+    sel = table.select(config.tables["jeugdzorg"])
+    cells: dict[str, dict[str, dict[str, tuple]]] = {}
+    for form, regio, period, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
+                                                       sel["jongeren"], sel["relatief"], sel["herkomst"]):
+        cells.setdefault(period, {}).setdefault(regio, {})[form] = (count, pct, kind)
+    return cells
+
+
+def _form(cells: dict, form: str) -> tuple:
+    return cells.get(form, (math.nan, math.nan, "cbs"))
+
+
+def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, crosswalk: pd.DataFrame, as_of: str):
+    """(care form -> (count, pct, kind), herleid) of one municipality in one period; back-cast after a merger.
+
+    A municipality formed later is its predecessors': counts are summed (times the share of each
+    predecessor that went to it) and percentages are averaged with the number of youth with
+    jeugdzorg as weights, as annex 3 note 6 prescribes for Altena and West Betuwe
+    (:func:`pipeline.indicators.backcast_weighted_pct`). Back-cast values are at best ``afgeleid``.
+    """
+    if code in cells_p:
+        return cells_p[code], False
+    parts = backcast_parts(code, cells_p, period.start, crosswalk, as_of)
+    if parts is None:
+        return None, False
+    weights = pd.Series([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
+    result = {}
+    for form in CARE_FORMS:
+        values = [_form(cells_p[p], form) for p, _ in parts]
+        counts = pd.Series([v[0] * share for v, (_, share) in zip(values, parts)])
+        pcts = pd.Series([v[1] for v in values])
+        count = float(counts.sum()) if counts.notna().all() else math.nan
+        pct = ind.backcast_weighted_pct(pcts, weights) if pcts.notna().all() and weights.notna().all() else math.nan
+        result[form] = (count, pct, weakest("afgeleid", *(v[2] for v in values)))
+    return result, True
+
+
+def youth_base(totaal: tuple) -> float:
+    """The table's youth population (0-23 years), implied by JZ Totaal: jongeren / relatief x 100."""
+    count, pct, _ = totaal
+    return ind.implied_base(count, pct)
+
+
+def jeugdhulp_record(forms: dict) -> dict:
+    """The jeugdhulp.csv values of one unit in one period from its care forms."""
+    totaal, zonder, wijkteam, met = (_form(forms, f) for f in CARE_FORMS)
+    return {
+        "jongeren": youth_base(totaal), "jongeren_herkomst": totaal[2],
+        "totaal_jeugdzorg": totaal[0], "totaal_jeugdzorg_herkomst": totaal[2],
+        "zonder_verblijf": zonder[0], "zonder_verblijf_herkomst": zonder[2],
+        "pct_zonder_verblijf": zonder[1], "pct_zonder_verblijf_herkomst": zonder[2],
+        "met_verblijf": met[0], "met_verblijf_herkomst": met[2],
+        "pct_met_verblijf": met[1], "pct_met_verblijf_herkomst": met[2],
+        "via_wijkteam": wijkteam[0], "via_wijkteam_herkomst": wijkteam[2],
+        "pct_via_wijkteam": ind.pct_via_wijkteam(wijkteam[0], zonder[0]),
+        "pct_via_wijkteam_herkomst": weakest(wijkteam[2], zonder[2]),
+    }
+
+
+def group_forms(members: list[dict], rule: str) -> dict:
+    """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``).
+
+    ``gepoold``: counts summed, percentages as the pooled share over the implied youth base
+    (:func:`pipeline.indicators.pct_groep_gepoold`); ``ongewogen``: the mean of the members'
+    percentages. Members without a value are left out of both sums.
+    """
+    result = {}
+    bases = pd.Series([youth_base(_form(m, "totaal_jeugdzorg")) for m in members])
+    for form in CARE_FORMS:
+        values = [_form(m, form) for m in members]
+        counts = pd.Series([v[0] for v in values])
+        pcts = pd.Series([v[1] for v in values])
+        kind = weakest(*(v[2] for v in values))
+        if rule == "gepoold":
+            pct = ind.pct_groep_gepoold(counts, bases)
+        else:
+            pct = ind.pct_groep_ongewogen(pcts)
+        result[form] = (float(counts.sum(min_count=1)), pct, kind)
+    return result
+
+
+def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: CbsTable, crosswalk: pd.DataFrame,
+                    warnings: Warnings, rule: str | None = None) -> pd.DataFrame:
+    """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
+
+    Nederland and the jeugdregio's take CBS's own row; a size class follows the configured group rule.
+    """
+    rule = rule or config.choices.pct_zonder_verblijf_groep
+    cells = jeugdzorg_cells(config, table)
+    periods = [p for p in table.periods() if p.half]
     base = find_half_year(periods, config.periods.jeugdhulp_base.year, config.periods.jeugdhulp_base.half,
-                          jeugdzorg.table_id)
+                          table.table_id)
     find_half_year(periods, config.periods.jeugdhulp_current.year, config.periods.jeugdhulp_current.half,
-                   jeugdzorg.table_id)
+                   table.table_id)
     codes = gemeenten["code"].tolist()
-    names = gemeenten.set_index("code")["naam"]
-    counts = ["jongeren", "zonder_verblijf", "met_verblijf", "via_wijkteam"]
-    frames = []
+    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
+    as_of = classification_date(config)
+    units = aggregate_units(config, gemeenten)
+    records = []
     for period in periods:
-        rows = jeugdzorg.data[jeugdzorg.data["Perioden"] == period.key].set_index("RegioS")
-        additive = rows[[cols[c] for c in counts]].set_axis(counts, axis=1).astype(float)
-        gm = to_classification(additive[additive.index.str.startswith("GM")], codes, period, crosswalk,
-                               jeugdzorg.table_id, classification_date(config))
-        published = rows[cols["zonder_verblijf_pct"]].astype(float)
-        # CBS's own percentage where the municipality existed; pooled over predecessors where back-cast
-        gm["pct_zonder_verblijf"] = np.where(gm["herleid"], ind.pct_jeugdhulp_zonder_verblijf(
-            gm["zonder_verblijf"], gm["jongeren"]), published.reindex(gm.index))
-        gm.insert(0, "code", gm.index)
-        gm.insert(0, "unit_type", "gemeente")
-        gm.insert(2, "naam", gm["code"].map(names))
-        units = [gm]
-        for unit_type, code, name, members in aggregate_units(config, gemeenten):
-            sums = gm.loc[members, counts].sum()
-            if code in rows.index and not pd.isna(published.get(code)):
-                pct = float(published[code])
-                sums = additive.loc[code]
+        cells_p = cells.get(period.key, {})
+        stamp = {"periode": period.key, "periode_titel": period.title, "jaar": period.year,
+                 "halfjaar": period.half, "voorlopig": period.provisional}
+        member_forms, member_herleid = {}, {}
+        for code in codes:
+            forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, crosswalk, as_of)
+            if forms is None:
+                warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
+                             "gemeente ontbreekt (geen voorgangers in de crosswalk)")
+                forms = {}
+            for form in ("zonder_verblijf", "totaal_jeugdzorg"):
+                if forms and math.isnan(_form(forms, form)[1]):
+                    warnings.add(table.table_id, f"{form} relatief", period.key, code)
+            member_forms[code], member_herleid[code] = forms, herleid
+            records.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp, "herleid": herleid,
+                            **jeugdhulp_record(forms)})
+        for unit_type, code, name, members in units:
+            own = cells_p.get(code)
+            if own is not None and not math.isnan(_form(own, "zonder_verblijf")[1]):
+                forms = own
             else:
-                pct = float(ind.pct_jeugdhulp_zonder_verblijf(sums["zonder_verblijf"], sums["jongeren"]))
-            units.append(pd.DataFrame([{"unit_type": unit_type, "code": code, "naam": name, **sums.to_dict(),
-                                        "herleid": bool(gm.loc[members, "herleid"].any()),
-                                        "pct_zonder_verblijf": pct}]))
-        frame = pd.concat(units, ignore_index=True)
-        frame["periode"], frame["periode_titel"] = period.key, period.title
-        frame["jaar"], frame["halfjaar"], frame["voorlopig"] = period.year, period.half, period.provisional
-        frames.append(frame)
-    data = pd.concat(frames, ignore_index=True)
-    data["pct_met_verblijf"] = ind.pct_jeugdhulp_zonder_verblijf(data["met_verblijf"], data["jongeren"])
-    data["pct_via_wijkteam"] = ind.round_half_up(data["via_wijkteam"] / data["zonder_verblijf"] * 100, 1)
+                forms = group_forms([member_forms[m] for m in members], rule)
+            records.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
+                            "herleid": any(member_herleid[m] for m in members), **jeugdhulp_record(forms)})
+    data = pd.DataFrame.from_records(records)
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
+    base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
                                                                    data["code"].map(base_pct))
-    for column in counts:
-        data[column] = data[column].round().astype("int64")
+    data["index_zonder_verblijf_herkomst"] = [weakest(a, b) for a, b in
+                                              zip(data["pct_zonder_verblijf_herkomst"], data["code"].map(base_kind))]
+    for column in ("jongeren", "totaal_jeugdzorg", "zonder_verblijf", "met_verblijf", "via_wijkteam"):
+        data[column] = data[column].round().astype("Int64")
+    values = ["jongeren", "totaal_jeugdzorg", "zonder_verblijf", "pct_zonder_verblijf", "index_zonder_verblijf",
+              "met_verblijf", "pct_met_verblijf", "via_wijkteam", "pct_via_wijkteam"]
     order = ["unit_type", "code", "naam", "periode", "periode_titel", "jaar", "halfjaar", "voorlopig", "herleid",
-             "jongeren", "zonder_verblijf", "pct_zonder_verblijf", "index_zonder_verblijf", "met_verblijf",
-             "pct_met_verblijf", "via_wijkteam", "pct_via_wijkteam"]
-    type_order = {"gemeente": 0, "nederland": 1, "jeugdregio": 2, "grootteklasse": 3}
+             *values, *(f"{v}_herkomst" for v in values)]
+    data["herleid"] = data["herleid"].astype(bool)
     data = data[order].sort_values(["unit_type", "code", "jaar", "halfjaar"],
-                                   key=lambda s: s.map(type_order) if s.name == "unit_type" else s)
+                                   key=lambda s: s.map(TYPE_ORDER) if s.name == "unit_type" else s)
     return data.reset_index(drop=True)
-
-
-def _dimension_key(table: CbsTable, dimension: str, title_prefix: str) -> str:
-    frame = table.dimension(dimension)
-    hits = frame[frame["Title"].astype(str).str.strip().str.lower().str.startswith(title_prefix.lower())]
-    if len(hits) != 1:
-        raise SnapshotError(f"table {table.table_id}: dimension {dimension} has {len(hits)} entries titled "
-                            f"{title_prefix!r}*; check the table or periods.taakvelden in config/study.yml")
-    return hits["Key"].iloc[0]
-
-
-def iv3_by_municipality(config: StudyConfig, iv3: CbsTable, year: int, document: str) -> pd.DataFrame:
-    """Lasten (thousands of euros) and lasten per inwoner of the configured taakvelden, per region code."""
-    cols = measure_columns(iv3, config, "iv3")
-    period = find_year(parse_periods(iv3), year, iv3.table_id)
-    doc_key = _dimension_key(iv3, "Documentsoort", document)
-    tv_keys = [_dimension_key(iv3, "Taakvelden", tv + " ") for tv in config.periods.taakvelden]
-    rows = iv3.data[(iv3.data["Perioden"] == period.key) & (iv3.data["Documentsoort"] == doc_key)
-                    & (iv3.data["Taakvelden"].isin(tv_keys))]
-    lasten = rows.pivot_table(index="RegioS", columns="Taakvelden", values=cols["lasten"], aggfunc="sum")
-    per_inwoner = rows.pivot_table(index="RegioS", columns="Taakvelden", values=cols["lasten_per_inwoner"],
-                                   aggfunc="sum")
-    return pd.DataFrame({"lasten": lasten.fillna(0).sum(axis=1),
-                         "lasten_per_inwoner": ind.lasten_per_inwoner(per_inwoner)})
-
-
-def group_finance(frame: pd.DataFrame, members: list[str], unit: str) -> float:
-    """Lasten per inwoner of a reference group, from its members' lasten per inwoner."""
-    groups = pd.Series(unit, index=members)
-    return float(ind.lasten_per_inwoner_groep(frame.loc[members, "lasten_per_inwoner"].astype(float), groups).iloc[0])
-
-
-def finance_in_classification(config, frame: pd.DataFrame, codes: list[str], year: int, crosswalk, table_id):
-    """Per-municipality lasten and lasten per inwoner in the classification year, back-casting merged ones."""
-    period = Period(f"{year}JJ00", str(year), year, None, False)
-    as_of = classification_date(config)
-    present = frame[frame.index.str.startswith("GM")]
-    out = {}
-    for code in codes:
-        if code in present.index:
-            out[code] = (present.loc[code, "lasten"], present.loc[code, "lasten_per_inwoner"], False)
-            continue
-        parts = predecessors_at(code, period.start, crosswalk, as_of)
-        missing = [p for p, _ in parts if p not in present.index]
-        if parts == [(code, 1.0)] or missing:
-            raise SnapshotError(f"{code} has no Iv3 lasten for {year} in table {table_id} and no predecessors "
-                                "with data; check the crosswalk or the table's classification")
-        preds = [p for p, _ in parts]
-        shares = pd.Series(dict(parts))
-        lasten = present.loc[preds, "lasten"] * shares
-        per_inwoner = ind.lasten_per_inwoner_pooled(lasten, present.loc[preds, "lasten_per_inwoner"],
-                                                    pd.Series(code, index=preds)).iloc[0]
-        out[code] = (float(lasten.sum()), float(per_inwoner), True)
-    return pd.DataFrame(out, index=["lasten", "lasten_per_inwoner", "herleid"]).T
-
-
-def lasten_en_gebruikers(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
-                         crosswalk: pd.DataFrame, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One year's jaarrekening and youth with jeugdzorg: the back-cast rekening per gemeente, and per unit
-    (gemeenten, then aggregates) the lasten of taakvelden 6.72 + 6.82 and the number of users (annex 3 note 3).
-
-    An aggregate takes CBS's own user count where the table has a row for it (NL01), else its members' sum.
-    """
-    codes = gemeenten["code"].tolist()
-    rekening = finance_in_classification(config, iv3_by_municipality(config, iv3, year, "Jaarrekening"),
-                                         codes, year, crosswalk, iv3.table_id)
-    cols = measure_columns(jeugdzorg, config, "jeugdzorg")
-    period = find_year(parse_periods(jeugdzorg), year, jeugdzorg.table_id)
-    rows = jeugdzorg.data[jeugdzorg.data["Perioden"] == period.key].set_index("RegioS")
-    users_all = rows[[cols["totaal_jeugdzorg"]]].set_axis(["gebruikers"], axis=1).astype(float)
-    users = to_classification(users_all[users_all.index.str.startswith("GM")], codes, period, crosswalk,
-                              jeugdzorg.table_id, classification_date(config))["gebruikers"]
-    per_unit = {code: (float(rekening.loc[code, "lasten"]), float(users[code])) for code in codes}
-    for _, code, _, members in aggregate_units(config, gemeenten):
-        total = float(users_all.loc[code, "gebruikers"]) if code in users_all.index else float(users[members].sum())
-        per_unit[code] = (float(rekening.loc[members, "lasten"].astype(float).sum()), total)
-    return rekening, pd.DataFrame(per_unit, index=["lasten", "gebruikers"]).T
-
-
-def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
-                 crosswalk: pd.DataFrame) -> pd.DataFrame:
-    codes = gemeenten["code"].tolist()
-    p = config.periods
-    rekening, per_unit = lasten_en_gebruikers(config, gemeenten, iv3, jeugdzorg, crosswalk, p.iv3_rekening_year)
-    begroting = finance_in_classification(config, iv3_by_municipality(config, iv3, p.iv3_begroting_year, "Begroting"),
-                                          codes, p.iv3_begroting_year, crosswalk, iv3.table_id)
-    names = gemeenten.set_index("code")["naam"]
-    gm = pd.DataFrame({
-        "unit_type": "gemeente", "code": codes, "naam": [names[c] for c in codes],
-        "lasten_rekening": per_unit.loc[codes, "lasten"].values,
-        "gebruikers": per_unit.loc[codes, "gebruikers"].values,
-        "lasten_per_inwoner_rekening": rekening.loc[codes, "lasten_per_inwoner"].astype(float).values,
-        "lasten_per_inwoner_begroting": begroting.loc[codes, "lasten_per_inwoner"].astype(float).values,
-        "herleid": begroting.loc[codes, "herleid"].astype(bool).values,
-    })
-    units = [gm]
-    for unit_type, code, name, members in aggregate_units(config, gemeenten):
-        units.append(pd.DataFrame([{
-            "unit_type": unit_type, "code": code, "naam": name,
-            "lasten_rekening": per_unit.loc[code, "lasten"], "gebruikers": per_unit.loc[code, "gebruikers"],
-            "lasten_per_inwoner_rekening": group_finance(rekening, members, code),
-            "lasten_per_inwoner_begroting": group_finance(begroting, members, code),
-            "herleid": bool(begroting.loc[members, "herleid"].any()),
-        }]))
-    data = pd.concat(units, ignore_index=True)
-    data["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(data["lasten_rekening"], data["gebruikers"])
-    data["index_lasten_per_inwoner"] = ind.index_lasten_per_inwoner(data["lasten_per_inwoner_rekening"],
-                                                                     data["lasten_per_inwoner_begroting"])
-    data["gebruikers"] = data["gebruikers"].round().astype("int64")
-    order = ["unit_type", "code", "naam", "herleid", "lasten_rekening", "gebruikers", "lasten_per_gebruiker",
-             "lasten_per_inwoner_rekening", "lasten_per_inwoner_begroting", "index_lasten_per_inwoner"]
-    return data[order]
-
-
-def lasten_per_gebruiker_in(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, jeugdzorg: CbsTable,
-                            crosswalk: pd.DataFrame, year: int) -> pd.Series:
-    """Lasten per gebruiker of one year's jaarrekening (annex 3 note 3), per gemeente and aggregate."""
-    _, per_unit = lasten_en_gebruikers(config, gemeenten, iv3, jeugdzorg, crosswalk, year)
-    return ind.lasten_per_gebruiker(per_unit["lasten"], per_unit["gebruikers"])
 
 
 def at_half_year(jeugdhulp: pd.DataFrame, period, column: str) -> pd.Series:
@@ -384,8 +289,237 @@ def at_half_year(jeugdhulp: pd.DataFrame, period, column: str) -> pd.Series:
     return rows.set_index("code")[column]
 
 
-def build_kerncijfers(config: StudyConfig, gemeenten: pd.DataFrame, jeugdhulp: pd.DataFrame, lasten: pd.DataFrame,
-                      iv3: CbsTable, jeugdzorg: CbsTable, crosswalk: pd.DataFrame) -> pd.DataFrame:
+def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: CbsTable, crosswalk: pd.DataFrame,
+                  year: int, warnings: Warnings) -> pd.DataFrame:
+    """Youth with any jeugdzorg (JZ Totaal) on jaarbasis, per gemeente and per CBS region row: gebruikers, herkomst."""
+    period = find_year(table.periods(), year, table.table_id)
+    cells_p = jeugdzorg_cells(config, table).get(period.key, {})
+    as_of = classification_date(config)
+    out = {}
+    for code in gemeenten["code"]:
+        forms, _ = jeugdzorg_for_gemeente(code, cells_p, period, crosswalk, as_of)
+        count, _, kind = _form(forms or {}, "totaal_jeugdzorg")
+        if math.isnan(count):
+            warnings.add(table.table_id, "totaal jeugdzorg (gebruikers)", period.key, code)
+        out[code] = (count, kind)
+    for code, forms in cells_p.items():
+        if not code.startswith("GM"):
+            count, _, kind = _form(forms, "totaal_jeugdzorg")
+            out[code] = (count, kind)
+    return pd.DataFrame.from_dict(out, orient="index", columns=["gebruikers", "herkomst"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Iv3 lasten (one dataderden table per year) and population
+
+
+def iv3_lasten(config: StudyConfig, table: CbsTable, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
+    """Lasten (euro) of the configured taakvelden in one report (begroting, jaarrekening), per Iv3 municipality.
+
+    Lasten on a taakveld are the sum over its lasten categories (keys starting ``L``); the amounts are
+    scaled by the table's unit (x 1 000 euro). A municipality with a "geen opgave" or suppressed cell
+    among them gets no total: an incomplete sum is not a total.
+    """
+    sel = table.select(config.tables["iv3"], year=year)
+    sel = sel[sel["Verslagsoort"] == report]
+    grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
+    frame = grouped.agg(lasten=("bedrag", "sum"), missing=("missing", "any"), rank=("rank", "max"))
+    frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
+    frame.loc[frame["missing"], "lasten"] = math.nan
+    for code in frame.index[frame["missing"]]:
+        warnings.add(table.table_id, f"lasten {'+'.join(config.tables['iv3'].categories['TaakveldBalanspost'])} "
+                     f"{report}", str(year), code, "geen opgave of geen waarde")
+    return frame[["lasten", "herkomst"]]
+
+
+def in_classification(values: pd.DataFrame, codes: list[str], year: int, crosswalk: pd.DataFrame, as_of: str,
+                      columns: list[str]) -> pd.DataFrame:
+    """Additive ``columns`` (amounts, inhabitants) of ``values`` for the gemeenten ``codes``, back-cast after mergers.
+
+    A municipality that did not exist in ``year`` gets the sum of its predecessors' values (times
+    their shares) and kind at best ``afgeleid``; one without data and without predecessors is missing.
+    """
+    present = {c for c in values.index if isinstance(c, str) and c.startswith("GM")}
+    start = f"{year}-01-01"
+    rows = {}
+    for code in codes:
+        if code in present:
+            rows[code] = {**values.loc[code, columns + ["herkomst"]].to_dict(), "herleid": False}
+            continue
+        parts = backcast_parts(code, present, start, crosswalk, as_of)
+        if parts is None:
+            rows[code] = {**{c: math.nan for c in columns}, "herkomst": "cbs", "herleid": False}
+            continue
+        rows[code] = {c: float(sum(values.loc[p, c] * share for p, share in parts)) for c in columns}
+        rows[code]["herkomst"] = weakest("afgeleid", *(values.loc[p, "herkomst"] for p, _ in parts))
+        rows[code]["herleid"] = True
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def population_in(config: StudyConfig, bevolking: CbsTable, year: int) -> pd.DataFrame:
+    """Inhabitants on 1 January of ``year`` per region code of that year: inwoners, herkomst."""
+    pop = population(config, bevolking)
+    rows = pop[pop["year"] == year].set_index("code")
+    if rows.empty:
+        raise SnapshotError(f"population table {bevolking.table_id} has no 1 January {year}; lasten per inwoner "
+                            f"need it: fetch a snapshot that covers {year}")
+    return rows[["inwoners", "herkomst"]]
+
+
+def finance_year(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
+                 crosswalk: pd.DataFrame, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
+    """Per gemeente of the classification: lasten, inwoners and their kinds for one Iv3 year and report."""
+    codes = gemeenten["code"].tolist()
+    as_of = classification_date(config)
+    lasten = in_classification(iv3_lasten(config, iv3[year], year, report, warnings), codes, year, crosswalk,
+                               as_of, ["lasten"])
+    inwoners = in_classification(population_in(config, bevolking, year), codes, year, crosswalk, as_of,
+                                 ["inwoners"])
+    for code in lasten.index[lasten["lasten"].isna() & ~lasten.index.isin(
+            [c for c in lasten.index if lasten.loc[c, "herleid"]])]:
+        warnings.add(iv3[year].table_id, f"lasten {report}", str(year), code, "gemeente ontbreekt of geen opgave")
+    return pd.DataFrame({"lasten": lasten["lasten"].astype(float), "lasten_herkomst": lasten["herkomst"],
+                         "inwoners": inwoners["inwoners"].astype(float), "inwoners_herkomst": inwoners["herkomst"],
+                         "herleid": lasten["herleid"].astype(bool) | inwoners["herleid"].astype(bool)})
+
+
+def per_inwoner(finance: pd.DataFrame, members: list[str], rule: str) -> tuple[float, str]:
+    """Lasten per inwoner of a group (``choices.lasten_per_inwoner_groep``) and its kind."""
+    part = finance.loc[members]
+    kind = weakest(*part["lasten_herkomst"], *part["inwoners_herkomst"])
+    if rule == "gewogen":
+        return ind.lasten_per_inwoner_gewogen(part["lasten"], part["inwoners"]), kind
+    return ind.lasten_per_inwoner_ongewogen(ind.lasten_per_inwoner(part["lasten"], part["inwoners"])), kind
+
+
+def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataFrame, begroting: pd.DataFrame,
+                users: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """lasten.csv rows: every gemeente, then Nederland, jeugdregio's and size classes (annex 3 notes 3-5)."""
+    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
+    codes = gemeenten["code"].tolist()
+    records = []
+    for code in codes:
+        r, b = rekening.loc[code], begroting.loc[code]
+        records.append({
+            "unit_type": "gemeente", "code": code, "naam": names[code],
+            "herleid": bool(r["herleid"] or b["herleid"]),
+            "lasten_rekening": r["lasten"], "lasten_rekening_herkomst": r["lasten_herkomst"],
+            "gebruikers": users.loc[code, "gebruikers"], "gebruikers_herkomst": users.loc[code, "herkomst"],
+            "inwoners_rekening": r["inwoners"], "inwoners_rekening_herkomst": r["inwoners_herkomst"],
+            "lasten_per_inwoner_rekening": ind.lasten_per_inwoner(r["lasten"], r["inwoners"]),
+            "lasten_per_inwoner_rekening_herkomst": weakest(r["lasten_herkomst"], r["inwoners_herkomst"]),
+            "lasten_per_inwoner_begroting": ind.lasten_per_inwoner(b["lasten"], b["inwoners"]),
+            "lasten_per_inwoner_begroting_herkomst": weakest(b["lasten_herkomst"], b["inwoners_herkomst"]),
+        })
+    for unit_type, code, name, members in aggregate_units(config, gemeenten):
+        part = rekening.loc[members]
+        if code in users.index:  # CBS's own row (Nederland, jeugdregio)
+            gebruikers, gebruikers_kind = users.loc[code, "gebruikers"], users.loc[code, "herkomst"]
+        else:
+            gebruikers = users.loc[members, "gebruikers"].sum(min_count=1)
+            gebruikers_kind = weakest(*users.loc[members, "herkomst"])
+        rek, rek_kind = per_inwoner(rekening, members, rule)
+        beg, beg_kind = per_inwoner(begroting, members, rule)
+        records.append({
+            "unit_type": unit_type, "code": code, "naam": name,
+            "herleid": bool(rekening.loc[members, "herleid"].any() or begroting.loc[members, "herleid"].any()),
+            "lasten_rekening": part["lasten"].sum(min_count=1), "lasten_rekening_herkomst": weakest(*part["lasten_herkomst"]),
+            "gebruikers": gebruikers, "gebruikers_herkomst": gebruikers_kind,
+            "inwoners_rekening": part["inwoners"].sum(min_count=1),
+            "inwoners_rekening_herkomst": weakest(*part["inwoners_herkomst"]),
+            "lasten_per_inwoner_rekening": rek, "lasten_per_inwoner_rekening_herkomst": rek_kind,
+            "lasten_per_inwoner_begroting": beg, "lasten_per_inwoner_begroting_herkomst": beg_kind,
+        })
+    data = pd.DataFrame.from_records(records)
+    data["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(data["lasten_rekening"], data["gebruikers"])
+    data["lasten_per_gebruiker_herkomst"] = weakest_columns(data, ["lasten_rekening_herkomst", "gebruikers_herkomst"])
+    data["index_lasten_per_inwoner"] = ind.index_lasten_per_inwoner(data["lasten_per_inwoner_rekening"],
+                                                                     data["lasten_per_inwoner_begroting"])
+    data["index_lasten_per_inwoner_herkomst"] = weakest_columns(
+        data, ["lasten_per_inwoner_rekening_herkomst", "lasten_per_inwoner_begroting_herkomst"])
+    for column in ("gebruikers", "inwoners_rekening"):
+        data[column] = data[column].round().astype("Int64")
+    values = ["lasten_rekening", "gebruikers", "lasten_per_gebruiker", "inwoners_rekening",
+              "lasten_per_inwoner_rekening", "lasten_per_inwoner_begroting", "index_lasten_per_inwoner"]
+    return data[["unit_type", "code", "naam", "herleid", *values, *(f"{v}_herkomst" for v in values)]]
+
+
+def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
+                 jeugdzorg: CbsTable, crosswalk: pd.DataFrame, warnings: Warnings, rule: str | None = None,
+                 rekening_year: int | None = None) -> pd.DataFrame:
+    """lasten.csv: lasten per gebruiker and per inwoner (jaarrekening) and the index against the begroting."""
+    p = config.periods
+    rule = rule or config.choices.lasten_per_inwoner_groep
+    year = rekening_year or p.iv3_rekening_year
+    rekening = finance_year(config, gemeenten, iv3, bevolking, crosswalk, year, "jaarrekening", warnings)
+    begroting = finance_year(config, gemeenten, iv3, bevolking, crosswalk, p.iv3_begroting_year, "begroting",
+                             warnings)
+    users = users_in_year(config, gemeenten, jeugdzorg, crosswalk, year, warnings)
+    return lasten_rows(config, gemeenten, rekening, begroting, users, rule)
+
+
+# ---------------------------------------------------------------------------------------------
+# SES and armoede deciles (84866NED, 84868NED)
+
+
+def values_in_year(config: StudyConfig, table: CbsTable, role: str, measure: str, year: int,
+                   dimension: str | None = None) -> dict[str, pd.DataFrame]:
+    """category name of ``dimension`` (or "") -> region code -> measure value and herkomst, for one year."""
+    period = find_year(table.periods(), year, table.table_id)
+    sel = table.select(config.tables[role])
+    sel = sel[sel["Perioden"] == period.key]
+    groups = sel.groupby(dimension) if dimension else [("", sel)]
+    return {name: part.set_index("regio")[[measure, "herkomst"]] for name, part in groups}
+
+
+def decile_column(values: pd.DataFrame, codes: list[str], measure: str, decile, table_id: str, what: str,
+                  year: int, warnings: Warnings) -> tuple[pd.Series, pd.Series, str, str]:
+    """Values and deciles over the gemeenten ``codes``; kinds of the values and of the ranking (its weakest input)."""
+    series = values[measure].reindex(codes).astype(float)
+    kinds = values["herkomst"].reindex(codes).fillna("cbs")
+    for code in series.index[series.isna()]:
+        warnings.add(table_id, what, str(year), code)
+    return series, decile(series), kinds, weakest(*kinds[series.notna()])
+
+
+def build_ses(config: StudyConfig, gemeenten: pd.DataFrame, inkomen: CbsTable, armoede: CbsTable,
+              warnings: Warnings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ses.csv (annex 3 notes 1-2) for the configured income population, and the deciles of every population."""
+    codes = gemeenten["code"].tolist()
+    year = config.periods.income_year
+    incomes = values_in_year(config, inkomen, "inkomen", "mediaan_inkomen", year, "Populatie")
+    options = {}
+    for name in config.tables["inkomen"].categories["Populatie"]:
+        if name not in incomes:
+            raise SnapshotError(f"table {inkomen.table_id} has no {year} rows for Populatie {name!r}; "
+                                "fetch the table again or remove that category from config/study.yml")
+        quiet = Warnings(warnings.names) if name != config.choices.inkomen_populatie else warnings
+        options[name] = decile_column(incomes[name], codes, "mediaan_inkomen", ind.ses_deciel, inkomen.table_id,
+                                      f"mediaan gestandaardiseerd inkomen ({name})", year, quiet)
+    income, ses, income_kind, ses_kind = options[config.choices.inkomen_populatie]
+    poor_values = values_in_year(config, armoede, "armoede", "kinderen_relatief", year)[""]
+    poor, armoede_deciel, poor_kind, armoede_kind = decile_column(
+        poor_values, codes, "kinderen_relatief", ind.armoede_deciel, armoede.table_id,
+        "kinderen in huishoudens met laag inkomen (relatief)", year, warnings)
+    ses_frame = pd.DataFrame({
+        "code": codes, "mediaan_inkomen": income.values, "ses_deciel": ses.values,
+        "pct_kinderen_laag_inkomen": poor.values, "armoede_deciel": armoede_deciel.values,
+        "mediaan_inkomen_herkomst": income_kind.values, "ses_deciel_herkomst": ses_kind,
+        "pct_kinderen_laag_inkomen_herkomst": poor_kind.values, "armoede_deciel_herkomst": armoede_kind,
+    })
+    choices = [pd.DataFrame({"keuze": "inkomen_populatie", "optie": name,
+                             "gekozen": name == config.choices.inkomen_populatie, "code": codes, "kolom": "ses_deciel",
+                             "waarde": deciles.astype(float).values, "herkomst": kind})
+               for name, (_, deciles, _, kind) in options.items()]
+    return ses_frame, pd.concat(choices, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# What chapter 6's text cites beside its tables
+
+
+def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.DataFrame,
+                      lasten_basis: pd.DataFrame) -> pd.DataFrame:
     """The indicators chapter 6's text cites beside its tables, per gemeente and aggregate."""
     p = config.periods
 
@@ -393,59 +527,140 @@ def build_kerncijfers(config: StudyConfig, gemeenten: pd.DataFrame, jeugdhulp: p
         return at_half_year(jeugdhulp, period, column)
 
     base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
-    units = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]]
-    frame = units.copy()
-    frame["pct_met_verblijf_basis"] = at(base, "pct_met_verblijf")
-    frame["pct_met_verblijf_actueel"] = at(current, "pct_met_verblijf")
-    frame["index_aantal_met_verblijf"] = ind.index_aantal(at(current, "met_verblijf"), at(base, "met_verblijf"))
-    frame["pct_via_wijkteam_actueel"] = at(current, "pct_via_wijkteam")
-    frame["pct_zonder_verblijf_voor_covid"] = at(before, "pct_zonder_verblijf")
-    frame["verandering_covid_procentpunt"] = ind.verandering_procentpunt(at(current, "pct_zonder_verblijf"),
-                                                                         at(before, "pct_zonder_verblijf"))
+    frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]].copy()
+
+    def put(column, values, *kinds):
+        frame[column] = values
+        frame[f"{column}_herkomst"] = [weakest(*row) for row in zip(*(k.reindex(frame.index) for k in kinds))]
+
+    kind = lambda period, column: at(period, f"{column}_herkomst")  # noqa: E731
+    put("pct_met_verblijf_basis", at(base, "pct_met_verblijf"), kind(base, "pct_met_verblijf"))
+    put("pct_met_verblijf_actueel", at(current, "pct_met_verblijf"), kind(current, "pct_met_verblijf"))
+    put("index_aantal_met_verblijf", ind.index_aantal(at(current, "met_verblijf").astype(float),
+                                                      at(base, "met_verblijf").astype(float)),
+        kind(current, "met_verblijf"), kind(base, "met_verblijf"))
+    put("pct_via_wijkteam_actueel", at(current, "pct_via_wijkteam"), kind(current, "pct_via_wijkteam"))
+    put("pct_zonder_verblijf_voor_covid", at(before, "pct_zonder_verblijf"), kind(before, "pct_zonder_verblijf"))
+    put("verandering_covid_procentpunt", ind.verandering_procentpunt(at(current, "pct_zonder_verblijf"),
+                                                                     at(before, "pct_zonder_verblijf")),
+        kind(current, "pct_zonder_verblijf"), kind(before, "pct_zonder_verblijf"))
     is_gm = frame["unit_type"] == "gemeente"
     frame["deciel_zonder_verblijf_voor_covid"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid"] = ind.deciel_zonder_verblijf(
         frame.loc[is_gm, "pct_zonder_verblijf_voor_covid"])
-    first = lasten_per_gebruiker_in(config, gemeenten, iv3, jeugdzorg, crosswalk, p.cost_trend_base_year)
-    last = lasten.set_index("code")["lasten_per_gebruiker"]
-    frame["lasten_per_gebruiker_basis"] = first.reindex(frame.index)
-    frame["lasten_per_gebruiker_actueel"] = last.reindex(frame.index)
-    frame["index_lasten_per_gebruiker"] = ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
-                                                                         frame["lasten_per_gebruiker_basis"])
+    frame["deciel_zonder_verblijf_voor_covid_herkomst"] = weakest(
+        *frame.loc[is_gm, "pct_zonder_verblijf_voor_covid_herkomst"])
+    first = lasten_basis.set_index("code")
+    last = lasten.set_index("code")
+    put("lasten_per_gebruiker_basis", first["lasten_per_gebruiker"].reindex(frame.index),
+        first["lasten_per_gebruiker_herkomst"])
+    put("lasten_per_gebruiker_actueel", last["lasten_per_gebruiker"].reindex(frame.index),
+        last["lasten_per_gebruiker_herkomst"])
+    put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
+                                                                     frame["lasten_per_gebruiker_basis"]),
+        first["lasten_per_gebruiker_herkomst"], last["lasten_per_gebruiker_herkomst"])
     frame.insert(0, "code", frame.index)
-    return frame.reset_index(drop=True)
+    values = [c for c in frame.columns if c not in ("code", "unit_type", "naam") and not c.endswith("_herkomst")]
+    return frame[["code", "unit_type", "naam", *values, *(f"{v}_herkomst" for v in values)]].reset_index(drop=True)
 
 
-def provenance(config: StudyConfig, tables: dict[str, CbsTable]) -> dict:
+# ---------------------------------------------------------------------------------------------
+# Choices the report leaves open: every option, for the validation page
+
+
+def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes)."""
+    frames = []
+    quiet = Warnings({})
+    for option in ("gewogen", "ongewogen"):
+        lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
+                              quiet, rule=option)
+        groups = lasten[lasten["unit_type"] != "gemeente"]
+        for column in ("lasten_per_inwoner_rekening", "index_lasten_per_inwoner"):
+            frames.append(pd.DataFrame({"keuze": "lasten_per_inwoner_groep", "optie": option,
+                                        "gekozen": option == config.choices.lasten_per_inwoner_groep,
+                                        "code": groups["code"].values, "kolom": column,
+                                        "waarde": groups[column].values,
+                                        "herkomst": groups[f"{column}_herkomst"].values}))
+    p = config.periods
+    for option in ("gepoold", "ongewogen"):
+        jh = build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk, quiet, rule=option)
+        groups = jh[jh["unit_type"] == "grootteklasse"]
+        for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
+                               (p.jeugdhulp_current, "index_zonder_verblijf")):
+            rows = groups[(groups["jaar"] == period.year) & (groups["halfjaar"] == period.half)]
+            frames.append(pd.DataFrame({"keuze": "pct_zonder_verblijf_groep", "optie": option,
+                                        "gekozen": option == config.choices.pct_zonder_verblijf_groep,
+                                        "code": rows["code"].values, "kolom": f"{column}_{period.label.lower()}",
+                                        "waarde": rows[column].values,
+                                        "herkomst": rows[f"{column}_herkomst"].values}))
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Provenance and the whole build
+
+
+def provenance(tables: dict, warnings: list[str]) -> dict:
+    """Per role (Iv3: per year) the snapshot behind the processed data, its provenance blocks, and the warnings."""
     out = {}
+    flat = {}
     for role, table in tables.items():
+        if isinstance(table, dict):
+            for year, one in sorted(table.items()):
+                flat[f"{role}_{year}"] = (role, one)
+        else:
+            flat[role] = (role, table)
+    for name, (role, table) in flat.items():
         m = table.manifest
-        out[role] = {"table_id": m["table_id"], "catalog": m.get("catalog"), "title": m.get("title"),
+        out[name] = {"role": role, "table_id": m["table_id"], "catalog": m.get("catalog"), "title": m.get("title"),
                      "modified": m.get("modified"), "fetched_at": m.get("fetched_at"),
                      "generated": bool(m.get("generated", False)), "source": m.get("source"),
-                     "rows": m.get("rows"), "snapshot_sha256": snapshot_hash(m)}
-    return out
+                     "rows": m.get("rows"), "provenance": table.provenance, "snapshot_sha256": snapshot_hash(m)}
+    return {"tables": out, "warnings": warnings}
+
+
+def load_tables(config: StudyConfig) -> dict:
+    """Every configured snapshot, verified; the Iv3 role as {year: table} for the years the periods need."""
+    tables = {}
+    for role, spec in config.tables.items():
+        if spec.per_year is not None:
+            tables[role] = {year: load_table(config.table_dir(role, year)) for year in config.iv3_years()}
+        else:
+            tables[role] = load_table(config.table_dir(role))
+    return tables
 
 
 def build_all(config: StudyConfig) -> dict[str, Path]:
     """Compute every indicator for every municipality and write the processed tables."""
-    tables = {role: load_table(config.table_dir(role)) for role in config.tables}
-    gemeenten = municipalities(config, tables["bevolking"])
+    tables = load_tables(config)
+    gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"])
     crosswalk = load_crosswalk(config, tables["bevolking"])
+    warnings = Warnings(dict(zip(gemeenten["code"], gemeenten["naam"])))
+    ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
+    jeugdhulp = build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk, warnings)
+    lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
+                          warnings)
+    lasten_basis = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
+                                warnings, rekening_year=config.periods.cost_trend_base_year)
     outputs = {
         "gemeenten.csv": gemeenten,
         "crosswalk.csv": crosswalk,
-        "ses.csv": build_ses(config, gemeenten, tables["inkomen"], tables["armoede"]),
-        "lasten.csv": build_lasten(config, gemeenten, tables["iv3"], tables["jeugdzorg"], crosswalk),
-        "jeugdhulp.csv": build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk),
+        "ses.csv": ses,
+        "lasten.csv": lasten,
+        "jeugdhulp.csv": jeugdhulp,
+        "kerncijfers.csv": build_kerncijfers(config, jeugdhulp, lasten, lasten_basis),
+        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, tables, crosswalk)],
+                                ignore_index=True),
     }
-    outputs["kerncijfers.csv"] = build_kerncijfers(config, gemeenten, outputs["jeugdhulp.csv"], outputs["lasten.csv"],
-                                                   tables["iv3"], tables["jeugdzorg"], crosswalk)
     paths = {}
     for name, frame in outputs.items():
         paths[name] = config.processed_dir / name
         write_csv(frame, paths[name])
+    lines = warnings.lines()
     paths["provenance.json"] = config.processed_dir / "provenance.json"
-    write_text(paths["provenance.json"], json.dumps(provenance(config, tables), indent=2, ensure_ascii=False) + "\n")
+    write_text(paths["provenance.json"], json.dumps(provenance(tables, lines), indent=2, ensure_ascii=False) + "\n")
+    for line in lines:
+        print(f"warning: {line}")
     print(f"built {len(paths)} files in {config.processed_dir} ({len(gemeenten)} gemeenten)")
     return paths

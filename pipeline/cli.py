@@ -177,7 +177,7 @@ def _dispatch(args) -> int:
 
 def _build(config, force: bool = False) -> None:
     """raw -> processed, then the comparison with the published report (``validation.csv``, from the
-    processed tables and ``data/raw/published``); skipped when the snapshot, config, code and packages
+    processed tables and ``data/external/published``); skipped when the snapshot, config, code and packages
     are unchanged."""
     from .cache import build_lock, build_outputs
 

@@ -1,8 +1,10 @@
-"""The study configuration (``config/study.yml``), validated on load.
+"""The study configuration (``config/study.yml``), validated on load by a pydantic schema.
 
-One YAML file drives the whole run, like cal-itp's portfolio sites: the CBS tables per indicator
-family, the reference periods, the size classes and the five cases of Tabel 1 with their reference
-municipalities. Every problem is reported as one line naming the field and the fix.
+One YAML file drives the whole run, like cal-itp's portfolio sites: the CBS tables per role (table
+or per-year tables, region dimension, the categories of every other dimension, the measures), the
+reference periods, the choices the report leaves open, the size classes and the five cases of
+Tabel 1 with their reference municipalities. Unknown keys are errors; every problem is reported as
+one line naming the field and the fix. The shapes are described in ``docs/shapes.md``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -19,34 +23,131 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "study.yml"
 GM_CODE = re.compile(r"^GM\d{4}$")
 JZ_CODE = re.compile(r"^JZ\d{2}$")
-# What build writes and every case notebook reads (pipeline.case.Processed); the cache hashes exactly these
 WORKBOOK_NAME = "hoofdstuk6.xlsx"  # reports/<this>: the chapter's tables for analysts (pipeline.exports)
-PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "provenance.json")
-TABLE_ROLES = ("bevolking", "jeugdzorg", "inkomen", "armoede", "iv3")
+# What build writes and every case notebook reads (pipeline.case.Processed); the cache hashes exactly these
+PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "keuzes.csv",
+                   "provenance.json")
+TABLE_ROLES = ("bevolking", "gebieden", "jeugdzorg", "inkomen", "armoede", "iv3")
+# role -> (dimension -> category names the build reads), and the measures it reads
+REQUIRED_CATEGORIES = {
+    "jeugdzorg": {"VormenVanJeugdzorg": ("totaal_jeugdzorg", "zonder_verblijf", "via_wijkteam", "met_verblijf")},
+    "iv3": {"Categorie": ("lasten",), "Verslagsoort": ("begroting", "jaarrekening")},
+}
 REQUIRED_MEASURES = {
     "bevolking": ("inwoners",),
-    "jeugdzorg": ("jongeren", "totaal_jeugdzorg", "zonder_verblijf", "zonder_verblijf_pct", "met_verblijf",
-                  "via_wijkteam"),
+    "gebieden": ("jeugdregio_code", "jeugdregio_naam"),
+    "jeugdzorg": ("jongeren", "relatief"),
     "inkomen": ("mediaan_inkomen",),
-    "armoede": ("kinderen_laag_inkomen_pct",),
-    "iv3": ("lasten", "lasten_per_inwoner"),
+    "armoede": ("kinderen_relatief",),
+    "iv3": ("bedrag",),
 }
 
 
-@dataclass(frozen=True)
-class MeasureSpec:
-    key: str
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+class MeasureSpec(ConfigModel):
+    """A CBS measure (topic), found by key first and by title second: a renumbered key still resolves."""
+
+    key: str | None = None
     title: str | None = None
 
+    @model_validator(mode="after")
+    def _one_of(self):
+        if not (self.key or self.title):
+            raise ValueError("needs a key or a title; write {key: \"JongerenMetJeugdzorg_1\", title: \"...\"}")
+        return self
 
-@dataclass(frozen=True)
-class TableSpec:
-    role: str
-    table_id: str
-    catalog: str
+
+class CategorySpec(ConfigModel):
+    """One category of a dimension (or, with ``key_prefix``, every category whose key starts so).
+
+    ``{year}`` in a key or title is replaced by the year of a per-year table (Iv3).
+    """
+
+    key: str | None = None
+    title: str | None = None
+    key_prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if not (self.key or self.title or self.key_prefix):
+            raise ValueError("needs a key, a title or a key_prefix; write {title: \"JZ Totaal jeugdzorg\"}")
+        return self
+
+    def for_year(self, year: int) -> "CategorySpec":
+        fill = lambda text: text.replace("{year}", str(year)) if text else text  # noqa: E731
+        return CategorySpec(key=fill(self.key), title=fill(self.title), key_prefix=self.key_prefix)
+
+    def describe(self) -> str:
+        parts = [f"key {self.key!r}" if self.key else "", f"title {self.title!r}" if self.title else "",
+                 f"keys starting {self.key_prefix!r}" if self.key_prefix else ""]
+        return ", ".join(p for p in parts if p)
+
+
+class PerYear(ConfigModel):
+    """One CBS table per year (Iv3 on dataderden): found in the catalog by title, optionally pinned."""
+
+    title: str
+    table_ids: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("title")
+    @classmethod
+    def _has_year(cls, value: str) -> str:
+        if "{year}" not in value:
+            raise ValueError(f"{value!r} has no {{year}}; write e.g. \"Gemeenten {{year}} onbewerkte Iv3-data\"")
+        return value
+
+    @field_validator("table_ids", mode="before")
+    @classmethod
+    def _string_years(cls, value):
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+    def title_for(self, year: int) -> str:
+        return self.title.replace("{year}", str(year))
+
+
+class TableSpec(ConfigModel):
+    role: str = ""
+    table_id: str | None = None
+    per_year: PerYear | None = None
+    catalog: str = "opendata.cbs.nl"
+    region_dimension: str = "RegioS"
+    categories: dict[str, dict[str, CategorySpec]] = Field(default_factory=dict)
     measures: dict[str, MeasureSpec]
-    filters: str | None = None
-    select: tuple[str, ...] | None = None
+    missing_codes: tuple[float, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_table(self):
+        if (self.table_id is None) == (self.per_year is None):
+            raise ValueError("needs either table_id or per_year (not both); "
+                             "write table_id: \"84134NED\" or per_year: {title: \"... {year} ...\"}")
+        return self
+
+    def category(self, dimension: str, name: str) -> CategorySpec:
+        return self.categories[dimension][name]
+
+    def table_id_for(self, year: int | None = None) -> str | None:
+        """The table id of this role (for per-year tables: the pinned id of ``year``, else None)."""
+        if self.per_year is None:
+            return self.table_id
+        return self.per_year.table_ids.get(str(year))
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods, choices, size classes, cases
+
+
+class HalfYearModel(ConfigModel):
+    year: int = Field(ge=1990, le=2100)
+    half: Literal[1, 2]
 
 
 @dataclass(frozen=True)
@@ -59,18 +160,53 @@ class HalfYear:
         return f"{self.year}HJ{self.half}"
 
 
+class PeriodsModel(ConfigModel):
+    jeugdhulp_base: HalfYearModel
+    jeugdhulp_current: HalfYearModel
+    jeugdhulp_before_covid: HalfYearModel
+    iv3_begroting_year: int = Field(ge=2017, le=2100)
+    iv3_rekening_year: int = Field(ge=2017, le=2100)
+    cost_trend_base_year: int = Field(ge=2017, le=2100)
+    income_year: int = Field(ge=1990, le=2100)
+    classification_year: int = Field(ge=1990, le=2100)
+
+
 @dataclass(frozen=True)
 class Periods:
     jeugdhulp_base: HalfYear
     jeugdhulp_current: HalfYear
-    jeugdzorg_users_year: int
-    iv3_begroting_year: int
-    iv3_rekening_year: int
+    jeugdhulp_before_covid: HalfYear   # the text's reference point for the COVID-19 dip and deciles
+    iv3_begroting_year: int            # index lasten per inwoner = 100
+    iv3_rekening_year: int             # lasten per gebruiker and per inwoner
+    cost_trend_base_year: int          # lasten per gebruiker development (2017-2019)
     income_year: int
-    classification_year: int
-    taakvelden: tuple[str, ...]
-    jeugdhulp_before_covid: HalfYear = HalfYear(2019, 2)   # the text's reference point for the COVID-19 dip
-    cost_trend_base_year: int = 2017                         # lasten per gebruiker development 2017-2019
+    classification_year: int           # gemeenten of 1 January of this year
+
+
+class ChoicesModel(ConfigModel):
+    """Choices the report leaves open; the validation page shows the effect of every option."""
+
+    inkomen_populatie: str = "incl_studenten"
+    lasten_per_inwoner_groep: Literal["gewogen", "ongewogen"] = "gewogen"
+    pct_zonder_verblijf_groep: Literal["gepoold", "ongewogen"] = "gepoold"
+
+
+@dataclass(frozen=True)
+class Choices:
+    inkomen_populatie: str
+    lasten_per_inwoner_groep: str
+    pct_zonder_verblijf_groep: str
+
+
+class SizeClassModel(ConfigModel):
+    min: int = Field(ge=0)
+    max: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        if self.min >= self.max:
+            raise ValueError(f"bounds {self.min}..{self.max} are not increasing; use {{min: 20000, max: 50000}}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -81,6 +217,51 @@ class SizeClass:
 
     def contains(self, inhabitants: float) -> bool:
         return self.min <= inhabitants < self.max
+
+
+def _cbs_code(value, pattern: re.Pattern, example: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is a {type(value).__name__}, not a CBS code string; "
+                         f"write it quoted, e.g. \"{example}\"")
+    if not pattern.match(value):
+        raise ValueError(f"{value!r} is not a CBS code; use the form \"{example}\"")
+    return value
+
+
+class CaseTablesModel(ConfigModel):
+    lasten: int = Field(ge=1)
+    gebruik: int = Field(ge=1)
+
+
+class CaseModel(ConfigModel):
+    code: str
+    size_class: str
+    jeugdregio: str | None = None
+    references: list[str] = Field(default_factory=list)
+    tables: CaseTablesModel | None = None
+    figure: int | None = Field(default=None, ge=1)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _gm(cls, value):
+        return _cbs_code(value, GM_CODE, "GM0150")
+
+    @field_validator("jeugdregio", mode="before")
+    @classmethod
+    def _jz(cls, value):
+        return None if value is None else _cbs_code(value, JZ_CODE, "JZ07")
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _refs(cls, value):
+        if not isinstance(value, list):
+            raise ValueError("not a list; write [\"GM0200\", \"GM0202\"]")
+        for j, item in enumerate(value):
+            try:
+                _cbs_code(item, GM_CODE, "GM0150")
+            except ValueError as exc:
+                raise ValueError(f"[{j}]: {exc}") from None
+        return value
 
 
 @dataclass(frozen=True)
@@ -95,99 +276,137 @@ class Case:
     automatic: bool = False  # reference group chosen by pipeline.selection, not configured
 
 
+class PathsModel(ConfigModel):
+    raw: str | None = None
+    processed: str | None = None
+    reports: str | None = None
+    published: str | None = None
+
+
+class ReportModel(ConfigModel):
+    title: str
+    publisher: str
+    year: int
+    chapter: str
+
+
+class StudyModel(ConfigModel):
+    report: ReportModel
+    tables: dict[str, TableSpec]
+    periods: PeriodsModel
+    choices: ChoicesModel = Field(default_factory=ChoicesModel)
+    size_classes: dict[str, SizeClassModel]
+    cases: list[CaseModel] = Field(min_length=1)
+    paths: PathsModel = Field(default_factory=PathsModel)
+
+
+# ---------------------------------------------------------------------------------------------
+# The validated configuration
+
+
 @dataclass
 class StudyConfig:
     path: Path
     report: dict
     tables: dict[str, TableSpec]
     periods: Periods
+    choices: Choices
     size_classes: dict[str, SizeClass]
     cases: list[Case]
     raw_dir: Path = field(default=ROOT / "data" / "raw")
     processed_dir: Path = field(default=ROOT / "data" / "processed")
     reports_dir: Path = field(default=ROOT / "reports")
-    published_dir: Path = field(default=ROOT / "data" / "raw" / "published")
+    published_dir: Path = field(default=ROOT / "data" / "external" / "published")
 
     def case(self, code: str) -> Case | None:
         return next((c for c in self.cases if c.code == code), None)
 
-    def table_dir(self, role: str) -> Path:
-        return self.raw_dir / self.tables[role].table_id
+    def iv3_years(self) -> list[int]:
+        """The Iv3 years the periods need: begroting year, rekening year and the cost-trend base year."""
+        p = self.periods
+        return sorted({p.iv3_begroting_year, p.iv3_rekening_year, p.cost_trend_base_year})
+
+    def table_dir(self, role: str, year: int | None = None) -> Path:
+        """The snapshot directory of a role (for per-year roles: of one year, pinned or resolved at fetch)."""
+        spec = self.tables[role]
+        table_id = spec.table_id_for(year)
+        if table_id is None:
+            table_id = resolved_table_id(self.raw_dir, spec, year)
+        return self.raw_dir / table_id
 
 
-def _fail(where: str, problem: str, fix: str) -> None:
-    raise ConfigError(f"config {where}: {problem}; {fix}")
+def resolved_table_id(raw_dir: Path, spec: TableSpec, year: int | None) -> str:
+    """A per-year table without a pinned id: the snapshot whose manifest records that title."""
+    import json
+
+    title = spec.per_year.title_for(year)
+    for manifest in sorted(raw_dir.glob("*/manifest.json")):
+        try:
+            info = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (info.get("resolved_from_title") or info.get("title")) == title:
+            return manifest.parent.name
+    raise ConfigError(f"config tables.{spec.role}: no snapshot titled {title!r} in {raw_dir}; "
+                      f"run `python -m pipeline fetch --table {spec.role}` or pin its id under per_year.table_ids")
 
 
-def _code(value, where: str, pattern=GM_CODE, example="GM0150") -> str:
-    if not isinstance(value, str):
-        _fail(where, f"{value!r} is a {type(value).__name__}, not a CBS code string",
-              f'write it quoted, e.g. "{example}"')
-    if not pattern.match(value):
-        _fail(where, f"{value!r} is not a CBS code", f'use the form "{example}"')
-    return value
+def _message(error: dict) -> str:
+    """One pydantic error as 'config <where>: <problem>; <fix>'."""
+    where = ".".join(str(part) for part in error["loc"] if part not in ("function-after", "function-before"))
+    where = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", where)
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return f"config {where}: unknown field; remove it or fix its spelling (see config/study.yml and docs/shapes.md)"
+    if kind == "missing":
+        return f"config {where}: missing field; see config/study.yml in the repository for the expected layout"
+    if kind in ("value_error", "assertion_error"):
+        text = str(error["msg"]).removeprefix("Value error, ")
+        sub = re.match(r"^\[(\d+)\]: (.*)$", text)
+        if sub:
+            where, text = f"{where}[{sub[1]}]", sub[2]
+        return f"config {where}: {text}"
+    if kind == "literal_error":
+        return f"config {where}: {value!r} is not allowed; {error['msg'].lower()}"
+    return f"config {where}: {value!r} is invalid ({error['msg'].lower()}); see config/study.yml for the expected form"
 
 
-def _require(mapping, key: str, where: str):
-    if not isinstance(mapping, dict) or key not in mapping:
-        _fail(where, f"missing field {key!r}", "see config/study.yml in the repository for the expected layout")
-    return mapping[key]
-
-
-def _half_year(value, where: str) -> HalfYear:
-    year = _require(value, "year", where)
-    half = _require(value, "half", where)
-    if not isinstance(year, int) or half not in (1, 2):
-        _fail(where, f"{value!r} is not a half year", "use {year: 2017, half: 1}")
-    return HalfYear(year, half)
-
-
-def _parse_tables(raw) -> dict[str, TableSpec]:
-    tables = {}
+def _check_roles(model: StudyModel) -> None:
     for role in TABLE_ROLES:
-        spec = _require(raw, role, "tables")
-        where = f"tables.{role}"
-        table_id = _require(spec, "table_id", where)
-        if not isinstance(table_id, str) or not table_id:
-            _fail(f"{where}.table_id", f"{table_id!r} is not a table id", 'write it quoted, e.g. "84134NED"')
-        measures = {}
-        raw_measures = _require(spec, "measures", where)
+        if role not in model.tables:
+            raise ConfigError(f"config tables: missing role {role!r}; see config/study.yml for its entry")
+    for role, spec in model.tables.items():
+        if role not in TABLE_ROLES:
+            raise ConfigError(f"config tables.{role}: unknown role; use one of {', '.join(TABLE_ROLES)}")
         for name in REQUIRED_MEASURES[role]:
-            m = _require(raw_measures, name, f"{where}.measures")
-            measures[name] = MeasureSpec(key=_require(m, "key", f"{where}.measures.{name}"), title=m.get("title"))
-        select = spec.get("select")
-        tables[role] = TableSpec(role=role, table_id=table_id, catalog=spec.get("catalog", "opendata.cbs.nl"),
-                                 measures=measures, filters=spec.get("filters"),
-                                 select=tuple(select) if select else None)
-    return tables
+            if name not in spec.measures:
+                raise ConfigError(f"config tables.{role}.measures: missing measure {name!r}; "
+                                  "add it with the CBS key and title (see `python -m pipeline inspect`)")
+        for dimension, names in REQUIRED_CATEGORIES.get(role, {}).items():
+            for name in names:
+                if name not in spec.categories.get(dimension, {}):
+                    raise ConfigError(f"config tables.{role}.categories.{dimension}: missing category {name!r}; "
+                                      "add it with its CBS key or title (see `python -m pipeline inspect`)")
+    populations = model.tables["inkomen"].categories.get("Populatie", {})
+    if model.choices.inkomen_populatie not in populations:
+        raise ConfigError(f"config choices.inkomen_populatie: {model.choices.inkomen_populatie!r} is not a category "
+                          f"of tables.inkomen.categories.Populatie; use one of {', '.join(populations) or '(none)'}")
 
 
-def _parse_cases(raw, size_classes) -> list[Case]:
-    if not isinstance(raw, list) or not raw:
-        _fail("cases", "no cases listed", "list at least one case with code, size_class and references")
-    cases, seen = [], set()
-    for i, item in enumerate(raw):
-        where = f"cases[{i}]"
-        code = _code(_require(item, "code", where), f"{where}.code")
-        if code in seen:
-            _fail(f"{where}.code", f"{code} is listed twice", "keep one entry per case")
-        seen.add(code)
-        size_class = _require(item, "size_class", where)
-        if size_class not in size_classes:
-            _fail(f"{where}.size_class", f"{size_class!r} is not defined",
-                  f"use one of {', '.join(size_classes)} or add it under size_classes")
-        region = item.get("jeugdregio")
-        if region is not None:
-            region = _code(region, f"{where}.jeugdregio", JZ_CODE, "JZ07")
-        refs = item.get("references", [])
-        if not isinstance(refs, list):
-            _fail(f"{where}.references", "not a list", 'write ["GM0200", "GM0202"]')
-        refs = tuple(_code(r, f"{where}.references[{j}]") for j, r in enumerate(refs))
-        tables = item.get("tables") or {}
-        cases.append(Case(code=code, size_class=size_class, jeugdregio=region, references=refs,
-                          table_lasten=tables.get("lasten"), table_gebruik=tables.get("gebruik"),
-                          figure=item.get("figure")))
-    return cases
+def _check_cases(model: StudyModel) -> None:
+    seen = set()
+    for i, case in enumerate(model.cases):
+        if case.code in seen:
+            raise ConfigError(f"config cases[{i}].code: {case.code} is listed twice; keep one entry per case")
+        seen.add(case.code)
+        if case.size_class not in model.size_classes:
+            raise ConfigError(f"config cases[{i}].size_class: {case.size_class!r} is not defined; "
+                              f"use one of {', '.join(model.size_classes)} or add it under size_classes")
+        if case.code in case.references:
+            raise ConfigError(f"config cases[{i}].references: {case.code} is listed as its own reference; "
+                              "remove it from references")
+        if len(set(case.references)) != len(case.references):
+            raise ConfigError(f"config cases[{i}].references: a municipality is listed twice; keep each once")
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
@@ -197,43 +416,38 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found; pass --config or restore config/study.yml")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read ({exc.__class__.__name__}); check its permissions")
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML ({str(exc).splitlines()[0]}); fix the syntax")
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} is empty or not a mapping; see config/study.yml for the layout")
-    raw_periods = _require(raw, "periods", "")
-    periods = Periods(
-        jeugdhulp_base=_half_year(_require(raw_periods, "jeugdhulp_base", "periods"), "periods.jeugdhulp_base"),
-        jeugdhulp_current=_half_year(_require(raw_periods, "jeugdhulp_current", "periods"),
-                                     "periods.jeugdhulp_current"),
-        jeugdzorg_users_year=int(_require(raw_periods, "jeugdzorg_users_year", "periods")),
-        iv3_begroting_year=int(_require(raw_periods, "iv3_begroting_year", "periods")),
-        iv3_rekening_year=int(_require(raw_periods, "iv3_rekening_year", "periods")),
-        income_year=int(_require(raw_periods, "income_year", "periods")),
-        classification_year=int(_require(raw_periods, "classification_year", "periods")),
-        taakvelden=tuple(str(t) for t in _require(raw_periods, "taakvelden", "periods")),
-        jeugdhulp_before_covid=_half_year(raw_periods.get("jeugdhulp_before_covid", {"year": 2019, "half": 2}),
-                                          "periods.jeugdhulp_before_covid"),
-        cost_trend_base_year=int(raw_periods.get("cost_trend_base_year", 2017)),
-    )
-    size_classes = {}
-    for label, bounds in (_require(raw, "size_classes", "") or {}).items():
-        lo, hi = _require(bounds, "min", f"size_classes.{label}"), _require(bounds, "max", f"size_classes.{label}")
-        if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
-            _fail(f"size_classes.{label}", f"bounds {lo!r}..{hi!r} are not increasing integers",
-                  "use {min: 20000, max: 50000}")
-        size_classes[label] = SizeClass(label, lo, hi)
-    paths = raw.get("paths") or {}
-    if not isinstance(paths, dict) or set(paths) - {"raw", "processed", "reports", "published"}:
-        _fail("paths", f"{paths!r} is not a mapping of raw/processed/reports/published",
-              "use {raw: data/raw, reports: reports}")
-    return StudyConfig(path=path, report=raw.get("report", {}), tables=_parse_tables(_require(raw, "tables", "")),
-                       periods=periods, size_classes=size_classes,
-                       cases=_parse_cases(_require(raw, "cases", ""), size_classes),
-                       raw_dir=_directory(paths.get("raw"), ROOT / "data" / "raw"),
-                       processed_dir=_directory(paths.get("processed"), ROOT / "data" / "processed"),
-                       reports_dir=_directory(paths.get("reports"), ROOT / "reports"),
-                       published_dir=_directory(paths.get("published"), ROOT / "data" / "raw" / "published"))
+    try:
+        model = StudyModel.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_message(exc.errors()[0])) from None
+    _check_roles(model)
+    _check_cases(model)
+    half = lambda h: HalfYear(h.year, h.half)  # noqa: E731
+    p = model.periods
+    periods = Periods(jeugdhulp_base=half(p.jeugdhulp_base), jeugdhulp_current=half(p.jeugdhulp_current),
+                      jeugdhulp_before_covid=half(p.jeugdhulp_before_covid),
+                      iv3_begroting_year=p.iv3_begroting_year, iv3_rekening_year=p.iv3_rekening_year,
+                      cost_trend_base_year=p.cost_trend_base_year, income_year=p.income_year,
+                      classification_year=p.classification_year)
+    tables = {role: spec.model_copy(update={"role": role}) for role, spec in model.tables.items()}
+    cases = [Case(code=c.code, size_class=c.size_class, jeugdregio=c.jeugdregio, references=tuple(c.references),
+                  table_lasten=c.tables.lasten if c.tables else None,
+                  table_gebruik=c.tables.gebruik if c.tables else None, figure=c.figure) for c in model.cases]
+    paths = model.paths
+    return StudyConfig(path=path, report=model.report.model_dump(), tables=tables, periods=periods,
+                       choices=Choices(**model.choices.model_dump()),
+                       size_classes={label: SizeClass(label, b.min, b.max) for label, b in model.size_classes.items()},
+                       cases=cases,
+                       raw_dir=_directory(paths.raw, ROOT / "data" / "raw"),
+                       processed_dir=_directory(paths.processed, ROOT / "data" / "processed"),
+                       reports_dir=_directory(paths.reports, ROOT / "reports"),
+                       published_dir=_directory(paths.published, ROOT / "data" / "external" / "published"))
 
 
 def _directory(value, default: Path) -> Path:

@@ -22,7 +22,7 @@ def round_half_up(values, decimals: int = 0):
     factor = 10.0 ** decimals
 
     def one(x):
-        if x is None or (isinstance(x, float) and math.isnan(x)):
+        if x is None or x is pd.NA or not math.isfinite(x):
             return np.nan
         # the small epsilon absorbs binary representation error (2.675 is stored as 2.67499...)
         return math.copysign(math.floor(abs(x) * factor + 0.5 + 1e-9), x) / factor
@@ -66,56 +66,50 @@ def armoede_deciel(pct_kinderen_laag_inkomen: pd.Series) -> pd.Series:
     return decile(pct_kinderen_laag_inkomen, highest_first=True)
 
 
-def lasten_per_gebruiker(lasten_x1000: pd.Series, jongeren_met_jeugdzorg: pd.Series) -> pd.Series:
+def lasten_per_gebruiker(lasten: pd.Series, jongeren_met_jeugdzorg: pd.Series) -> pd.Series:
     """Lasten per gebruiker (annex 3, note 3), in euro.
 
     "De lasten verantwoord in de jaarrekening 2019 op de taakvelden <6.72 Maatwerk 18-> en <6.82
     Geëscaleerde zorg 18-> en vervolgens afgezet tegen het totaal aantal jongeren met jeugdzorg
     (CBS-code <JZ Totaal Jeugdzorg>) op jaarbasis."
-    Input: lasten of both taakvelden together in thousands of euros (Iv3 unit), and the number of
-    youth with any jeugdzorg in the same year.
+    Input: Iv3 lasten of both taakvelden together in euro (the table's unit already applied), and the
+    number of youth with any jeugdzorg (84134NED, category JZ Totaal jeugdzorg) in the same year.
     """
-    return lasten_x1000 * 1000.0 / jongeren_met_jeugdzorg
+    return lasten / jongeren_met_jeugdzorg
 
 
-def lasten_per_inwoner(lasten_per_inwoner_per_taakveld: pd.DataFrame) -> pd.Series:
-    """Lasten per inwoner (annex 3, note 4), in euro: the Iv3 amounts per inhabitant of the taakvelden, summed.
+def lasten_per_inwoner(lasten, inwoners):
+    """Lasten per inwoner (annex 3, note 4), in euro: Iv3 lasten of the taakvelden over inhabitants.
 
     "Naar analogie van <lasten per gebruiker> zijn de gegevens uit de jaarrekening 2019 van de
-    gemeenten opgenomen. De gegevens zijn direct beschikbaar [...] en onbewerkt overgenomen."
-    Input: one column per taakveld (6.72, 6.82), rows per municipality, euros per inhabitant as
-    published (whole euros). A municipality missing a taakveld counts it as zero lasten.
+    gemeenten opgenomen. De gegevens zijn direct beschikbaar vanuit www.findo.nl en onbewerkt
+    overgenomen." Lasten per inwoner is not a CBS measure: Findo divides the Iv3 lasten by the
+    inhabitants, which is what this does, with CBS's population on 1 January of the same year (03759ned).
     """
-    return lasten_per_inwoner_per_taakveld.fillna(0).sum(axis=1)
+    return lasten / inwoners
 
 
-def lasten_per_inwoner_groep(lasten_per_inwoner: pd.Series, groups: pd.Series) -> pd.Series:
-    """Lasten per inwoner of a reference group (Nederland, a size class): the mean over its municipalities.
+def lasten_per_inwoner_gewogen(lasten: pd.Series, inwoners: pd.Series) -> float:
+    """Lasten per inwoner of a group (Nederland, a size class): total lasten over total inhabitants.
 
-    Annex 3 does not say how the rows "Nederland" and "100-150K" were averaged. A size-weighted
-    average (total lasten over total inhabitants) cannot produce the published figures: with the
-    printed size-class values for begroting 2017 (Tabel 2-10) a weighted national figure is at
-    least about 206 euro, while Nederland's index 151 implies 194. The unweighted mean over
-    municipalities, as benchmark tools such as Findo show group averages, fits every printed value,
-    so that is the definition used. ``groups`` maps member code -> group code.
+    Annex 3 does not say how the rows "Nederland" and "100-150K" were averaged. For Nederland the
+    printed values decide it: 443 585 users x EUR 11 409 (lasten per gebruiker) over 17 282 163
+    inhabitants is EUR 293, the printed lasten per inwoner, which is the weighted figure. Members
+    without a value are left out of both sums. ``choices.lasten_per_inwoner_groep: gewogen``.
     """
-    frame = pd.DataFrame({"value": lasten_per_inwoner, "group": groups}).dropna()
-    return frame.groupby("group")["value"].mean()
+    present = lasten.notna() & inwoners.notna()
+    if not present.any():
+        return math.nan
+    return float(lasten[present].sum() / inwoners[present].sum())
 
 
-def lasten_per_inwoner_pooled(lasten_x1000: pd.Series, lasten_per_inwoner: pd.Series,
-                              groups: pd.Series) -> pd.Series:
-    """Lasten per inwoner of a municipality formed by merger, from its predecessors (back-casting).
+def lasten_per_inwoner_ongewogen(per_inwoner: pd.Series) -> float:
+    """Lasten per inwoner of a group as the unweighted mean over its municipalities (as benchmark sites show).
 
-    Iv3 publishes no inhabitants, so each predecessor's inhabitants are implied by its own two
-    published figures (lasten / lasten per inwoner); the merged figure is total lasten over total
-    inhabitants, which is what the merged municipality's own figure would have been.
-    ``groups`` maps predecessor code -> merged code.
+    The alternative to :func:`lasten_per_inwoner_gewogen`: ``choices.lasten_per_inwoner_groep: ongewogen``.
     """
-    inhabitants = lasten_x1000 * 1000.0 / lasten_per_inwoner.replace(0, np.nan)
-    frame = pd.DataFrame({"lasten": lasten_x1000 * 1000.0, "inwoners": inhabitants, "group": groups}).dropna()
-    sums = frame.groupby("group")[["lasten", "inwoners"]].sum()
-    return sums["lasten"] / sums["inwoners"]
+    present = per_inwoner.dropna()
+    return float(present.mean()) if len(present) else math.nan
 
 
 def index_lasten_per_inwoner(rekening: pd.Series, begroting_ijkjaar: pd.Series) -> pd.Series:
@@ -127,15 +121,44 @@ def index_lasten_per_inwoner(rekening: pd.Series, begroting_ijkjaar: pd.Series) 
     return round_half_up(rekening, 0) / round_half_up(begroting_ijkjaar, 0) * 100.0
 
 
-def pct_jeugdhulp_zonder_verblijf(zonder_verblijf: pd.Series, jongeren: pd.Series) -> pd.Series:
-    """% jeugdigen met jeugdhulp zonder verblijf per half year (annex 3, note 6), one decimal.
+def implied_base(jongeren_met_jeugdzorg, relatief):
+    """The youth population a CBS relative figure is based on: count / percentage x 100.
 
-    "Gebaseerd op CBS Kerncijfers code <JH121> op halfjaarbasis." For a single municipality CBS
-    publishes this percentage itself; this function computes it for a group (Nederland, jeugdregio,
-    size class, merged predecessors) as the pooled share: all youth with jeugdhulp zonder verblijf
-    over all youth, rounded to one decimal as CBS does.
+    84134NED publishes "JongerenMetJeugdzorgRelatief_2" as a percentage of all youth of 0 to 23 years
+    but not that base itself; the count of JZ Totaal jeugdzorg over its percentage gives it (to the
+    precision of CBS's rounding: counts to 5, percentages to one decimal).
     """
-    return round_half_up(zonder_verblijf / jongeren * 100.0, 1)
+    return jongeren_met_jeugdzorg / relatief * 100.0
+
+
+def pct_groep_gepoold(aantallen: pd.Series, basis: pd.Series) -> float:
+    """% jeugdigen with a form of jeugdhulp of a group without a CBS row (a size class): the pooled share.
+
+    All youth with that form over all youth of the group (implied bases, :func:`implied_base`), one
+    decimal as CBS publishes; members without a value are left out of numerator and denominator.
+    ``choices.pct_zonder_verblijf_groep: gepoold`` (the alternative is :func:`pct_groep_ongewogen`).
+    Annex 3 note 6: "Gebaseerd op CBS Kerncijfers code <JH121> op halfjaarbasis".
+    """
+    present = aantallen.notna() & basis.notna() & (basis > 0)
+    if not present.any():
+        return math.nan
+    return round_half_up(float(aantallen[present].sum() / basis[present].sum() * 100.0), 1)
+
+
+def pct_groep_ongewogen(percentages: pd.Series) -> float:
+    """% of a group as the unweighted mean of its members' one-decimal percentages (``ongewogen``)."""
+    present = percentages.dropna()
+    return round_half_up(float(present.mean()), 1) if len(present) else math.nan
+
+
+def pct_via_wijkteam(via_wijkteam, zonder_verblijf):
+    """Share of jeugdhulp zonder verblijf carried out by the wijkteam (JH 1211 over JH 121), %, one decimal.
+
+    Chapter 6 (Utrecht): "Onderliggende data van CBS laten ook zien dat bij een vergelijking van
+    jeugdhulp via wijkteams onder alle 100.000+ gemeenten Utrecht [...] de hoogste percentages
+    jeugdhulp via wijkteams aanbiedt."
+    """
+    return round_half_up(via_wijkteam / zonder_verblijf * 100.0, 1)
 
 
 def index_pct_zonder_verblijf(pct: pd.Series, pct_base: pd.Series) -> pd.Series:
@@ -153,7 +176,7 @@ def backcast_weighted_pct(pct: pd.Series, weights: pd.Series) -> float:
     "Voor de gemeenten Altena en West Betuwe is het percentage jongeren met jeugdhulp voor de jaren
     2015-2018 herleid op basis van de percentages van de fusie gemeenten en het relatieve gewicht van
     het aantal jongeren [...] in die gemeenten." The predecessors' percentages are averaged with
-    their numbers of youth as weights (which equals the pooled share), rounded to one decimal.
+    their numbers of youth with jeugdzorg as weights, as the annex says, rounded to one decimal.
     """
     return round_half_up(float((pct * weights).sum() / weights.sum()), 1)
 

@@ -1,4 +1,4 @@
-"""The published values of chapter 6, as transcribed in ``data/raw/published/``.
+"""The published values of chapter 6, as transcribed in ``data/external/published/``.
 
 The CSVs keep every cell exactly as printed ("€ 10.143", "8,1%", "x", "-", "€ 10.250#"); this
 module parses them into numbers (Dutch thousands separator and decimal comma) and missing values.
@@ -13,7 +13,7 @@ import pandas as pd
 
 from .config import ROOT
 
-PUBLISHED_DIR = ROOT / "data" / "raw" / "published"
+PUBLISHED_DIR = ROOT / "data" / "external" / "published"
 LASTEN_FILE = "hoofdstuk6_lasten.csv"
 GEBRUIK_FILE = "hoofdstuk6_gebruik.csv"
 TABEL1_FILE = "tabel1_referentiegroepen.csv"

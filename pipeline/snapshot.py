@@ -8,6 +8,9 @@ replaced whole (written to a temporary directory and renamed), never edited in p
 
 Reading a snapshot verifies every checksum first, then strips CBS's padding spaces from dimension
 keys (``"GM0150    "`` -> ``"GM0150"``) in both the dimension tables and the data.
+:meth:`CbsTable.select` gives the rows of the categories a config role names, with measures scaled
+by their DataProperties unit, suppressed cells (``null``, ``"."``) and "geen opgave" codes as missing
+values, and the provenance kind of every row (``docs/shapes.md``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import MissingColumnError, SnapshotError
+from .periods import Period, parse_periods
+
+KINDS = ("cbs", "afgeleid", "gegenereerd")  # provenance of a value, weakest last (docs/shapes.md)
+UNTYPED_MISSING = {".", "", "-"}            # CBS's markers in untyped data for "no figure"
 
 MANIFEST = "manifest.json"
 REQUIRED_ENTITY_SETS = ("TableInfos", "DataProperties", "TypedDataSet")
@@ -198,6 +206,117 @@ class CbsTable:
     def generated(self) -> bool:
         return bool(self.manifest.get("generated", False))
 
+    @property
+    def provenance(self) -> dict:
+        """The manifest's provenance: a default kind and blocks of rows of another kind (docs/shapes.md)."""
+        default = "gegenereerd" if self.generated else "cbs"
+        return self.manifest.get("provenance") or {"default": default, "blocks": []}
+
+    def row_kinds(self, data: pd.DataFrame) -> pd.Series:
+        """The provenance kind of each row of ``data`` (rows of this table): the first matching block, else default."""
+        prov = self.provenance
+        kinds = pd.Series(prov.get("default", "cbs"), index=data.index, dtype=object)
+        for block in reversed(prov.get("blocks", [])):
+            mask = pd.Series(True, index=data.index)
+            for dimension, keys in block.get("where", {}).items():
+                if dimension in data:
+                    mask &= data[dimension].isin([str(k).strip() for k in keys])
+            kinds[mask] = block["kind"]
+        return kinds
+
+    def unit_factor(self, measure: str) -> float:
+        """What a measure's values are multiplied by to get plain units, read from its DataProperties ``Unit``.
+
+        ``"x 1 000 euro"`` and ``"1 000 euro"`` give 1000, ``"x 1 mln euro"`` 10**6; counts, percentages
+        and euros give 1. Never a hard-coded multiplier: the table says what its numbers mean.
+        """
+        row = self.properties[self.properties["Key"] == measure]
+        unit = str(row["Unit"].iloc[0]) if not row.empty and "Unit" in row and row["Unit"].iloc[0] else ""
+        text = unit.lower().replace("\u00a0", " ").replace(".", " ")
+        if re.search(r"\bmln\b|\bmiljoen\b", text):
+            return 1_000_000.0
+        if re.search(r"(^|x\s*|\b)1\s*000\b", text):
+            return 1000.0
+        return 1.0
+
+    def resolve_category(self, dimension: str, spec) -> list[str]:
+        """Stripped keys of the category a config spec names: by key, else by title, else every key with the prefix.
+
+        A key that is not (or no longer) in the dimension falls back to the title, so a renumbered key in a
+        new release still resolves; when neither matches the error lists the candidates.
+        """
+        frame = self.dimension(dimension)
+        keys = frame["Key"].tolist()
+        if spec.key and spec.key.strip() in keys:
+            return [spec.key.strip()]
+        if spec.title:
+            wanted = _normalise_title(spec.title)
+            hits = frame[frame["Title"].map(_normalise_title) == wanted]["Key"].tolist()
+            if len(hits) == 1:
+                return hits
+            if len(hits) > 1:
+                raise MissingColumnError(f"table {self.table_id}: dimension {dimension} has {len(hits)} categories "
+                                         f"titled {spec.title!r} ({', '.join(hits[:5])}); give the key in config/study.yml")
+        if spec.key_prefix:
+            hits = [k for k in keys if k.startswith(spec.key_prefix)]
+            if hits:
+                return hits
+        candidates = "; ".join(f"{k}: {t}" for k, t in zip(frame["Key"], frame["Title"].astype(str).str.strip()))
+        if len(candidates) > 300:
+            candidates = candidates[:300].rsplit(";", 1)[0] + "; ..."
+        raise MissingColumnError(
+            f"table {self.table_id}: no category {spec.describe()} in dimension {dimension}; candidates: "
+            f"{candidates}; update tables: in config/study.yml (see `python -m pipeline inspect {self.table_id}`)")
+
+    def periods(self) -> list[Period]:
+        """Years and half years of the Perioden dimension (an Iv3 table has none: empty list)."""
+        return parse_periods(self.dimensions["Perioden"]) if "Perioden" in self.dimensions else []
+
+    def select(self, spec, year: int | None = None) -> pd.DataFrame:
+        """The rows of a config role's categories, tidy: one column per dimension, measures by their role name.
+
+        Configured dimensions are filtered to their named categories and hold the category *name*
+        (``zonder_verblijf``), not CBS's key; the region dimension is renamed ``regio``; measures are
+        numeric and scaled to plain units (string measures stay text); ``null``, ``"."`` and the
+        role's ``missing_codes`` are missing values; ``herkomst`` is the provenance kind of each row.
+        Duplicate rows are an error: CBS publishes one value per cell.
+        """
+        data = self.data
+        if spec.region_dimension not in data:
+            raise MissingColumnError(f"table {self.table_id} has no region dimension {spec.region_dimension!r} "
+                                     f"(dimensions: {', '.join(self.dimensions)}); set region_dimension in config/study.yml")
+        mask = pd.Series(True, index=data.index)
+        names = {}
+        for dimension, categories in spec.categories.items():
+            self.dimension(dimension)
+            if dimension not in data:
+                raise MissingColumnError(f"table {self.table_id}: dimension {dimension} not in its data; "
+                                         "re-fetch the table")
+            lookup = {}
+            for name, category in categories.items():
+                category = category.for_year(year) if year is not None else category
+                for key in self.resolve_category(dimension, category):
+                    lookup.setdefault(key, name)
+            mask &= data[dimension].isin(lookup)
+            names[dimension] = lookup
+        rows = data[mask]
+        measures = {name: self.resolve_measure(m.key, m.title) for name, m in spec.measures.items()}
+        dims = [d for d in self.dimensions if d in rows]
+        out = pd.DataFrame({d: rows[d] for d in dims})
+        for dimension, lookup in names.items():
+            out[dimension] = rows[dimension].map(lookup)
+        for name, key in measures.items():
+            out[name] = _measure_values(rows[key], self.unit_factor(key), spec.missing_codes)
+        out["herkomst"] = self.row_kinds(rows).values
+        duplicated = rows.duplicated(subset=dims, keep=False)
+        if duplicated.any():
+            first = rows[duplicated].iloc[0]
+            raise SnapshotError(f"table {self.table_id} has duplicate rows (e.g. "
+                                + ", ".join(str(first[d]) for d in dims)
+                                + "); the snapshot is corrupt: re-fetch it or restore data/raw from git")
+        out = out.rename(columns={spec.region_dimension: "regio"})
+        return out.reset_index(drop=True)
+
     def measures(self) -> pd.DataFrame:
         """Key, Title and Unit of every measure (topic) in the table."""
         topics = self.properties[self.properties["Type"] == "Topic"]
@@ -229,6 +348,21 @@ class CbsTable:
             raise MissingColumnError(f"dimension {name!r} not in table {self.table_id} "
                                      f"(has: {', '.join(self.dimensions)}); check the table id in config/study.yml")
         return self.dimensions[name]
+
+
+def _measure_values(values: pd.Series, factor: float, missing_codes) -> pd.Series:
+    """Numbers scaled to plain units, with CBS's "no figure" markers and codes as missing; text stays text."""
+    present = values.dropna()
+    if not present.empty and present.map(lambda v: isinstance(v, str)).all():
+        stripped = values.astype("string").str.strip()
+        if not stripped.dropna().isin(list(UNTYPED_MISSING)).all() and \
+                pd.to_numeric(stripped.replace(list(UNTYPED_MISSING), pd.NA), errors="coerce").notna().sum() == 0:
+            return values.map(lambda v: v.strip() if isinstance(v, str) else v)
+        values = stripped.replace(list(UNTYPED_MISSING), pd.NA)
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    if missing_codes:
+        numbers = numbers.mask(numbers.isin(list(missing_codes)))
+    return numbers * factor
 
 
 def _normalise_title(title: str) -> str:

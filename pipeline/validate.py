@@ -3,7 +3,7 @@
 Two kinds of findings are kept apart:
 
 * **data differences**: a computed cell that does not round to the printed value. Each is either
-  listed, with a reason, in the reviewed file ``data/raw/published/expected_differences.csv``, or it
+  listed, with a reason, in the reviewed file ``data/external/published/expected_differences.csv``, or it
   fails ``python -m pipeline validate`` (exit code 3), so CI catches a regression after a code change
   or a new CBS release;
 * **errata**: places where the report disagrees with itself, found from the printed values alone:
@@ -172,7 +172,7 @@ class ValidationResult:
         return (f"{len(self.unexplained)} computed cells differ from the report without a reviewed reason, first: "
                 f"Tabel {first['tabel']} {first['rij_label']} {first['kolom']}: printed "
                 f"{first['gepubliceerd_gedrukt']}, computed {first['berekend_afgerond']}; fix the cause or add it "
-                f"with a reason to data/raw/published/{EXPECTED_FILE}")
+                f"with a reason to data/external/published/{EXPECTED_FILE}")
 
     def counts(self) -> dict:
         """Cells matched, published, explained by a reviewed reason; errata; unexplained differences."""

@@ -34,7 +34,7 @@ def summary_html(result: ValidationResult) -> str:
             "in het rapport zelf.</p>"
             "<p>Tolerantie volgt de gedrukte afronding: decielen, euro's en indexcijfers als gehele getallen, "
             "percentages op één decimaal (half naar boven). Verwachte verschillen staan met reden in "
-            "<code>data/raw/published/expected_differences.csv</code>.</p>")
+            "<code>data/external/published/expected_differences.csv</code>.</p>")
 
 
 def errata_html(result: ValidationResult) -> str:

@@ -78,7 +78,7 @@ def test_validate_exits_non_zero_on_an_unexplained_difference(built, tmp_path):
     import yaml
 
     published = tmp_path / "published"
-    shutil.copytree(ROOT / "data" / "raw" / "published", published)
+    shutil.copytree(ROOT / "data" / "external" / "published", published)
     # a config whose published Tabel 3 now says Deventer had 9,9% in 2017
     lasten = published / "hoofdstuk6_gebruik.csv"
     lasten.write_text(lasten.read_text().replace('3,DEVENTER,GM0150,2,3,"8,1%"', '3,DEVENTER,GM0150,2,3,"9,9%"'))
