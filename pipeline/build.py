@@ -160,11 +160,13 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, crosswalk: 
     jeugdzorg as weights, as annex 3 note 6 prescribes for Altena and West Betuwe
     (:func:`pipeline.indicators.backcast_weighted_pct`). Back-cast values are at best ``afgeleid``.
     """
-    if code in cells_p:
-        return cells_p[code], False
+    own = cells_p.get(code)
+    if own is not None and not all(math.isnan(_form(own, form)[1]) for form in CARE_FORMS):
+        return own, False
+    # CBS lists a municipality formed later with empty cells before its start: its predecessors have the values
     parts = backcast_parts(code, cells_p, period.start, crosswalk, as_of)
     if parts is None:
-        return None, False
+        return own, False
     weights = pd.Series([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
     result = {}
     for form in CARE_FORMS:

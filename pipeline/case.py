@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import at_half_year
+from .build import NEDERLAND, at_half_year
 from .config import PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
 from .provenance import is_generated, read_provenance
 
-NEDERLAND = "NL01"
+KIND_SUFFIX = "_herkomst"  # processed and case tables: the provenance kind of the value column it follows
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Processed:
     lasten: pd.DataFrame
     jeugdhulp: pd.DataFrame
     kerncijfers: pd.DataFrame
+    keuzes: pd.DataFrame
     provenance: dict
 
     @classmethod
@@ -40,7 +41,7 @@ class Processed:
                                 "run `python -m pipeline build` first")
         read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
         return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
-                   jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"),
+                   jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"), keuzes=read("keuzes.csv"),
                    provenance=read_provenance(directory))
 
     @property
@@ -100,7 +101,8 @@ def _column_names(config: StudyConfig) -> dict[str, str]:
 
 def _deciles(ctx: CaseContext, codes: list[str]) -> pd.DataFrame:
     ses = ctx.data.ses.set_index("code")
-    return ses.reindex(codes)[["ses_deciel", "armoede_deciel"]]
+    columns = ["ses_deciel", "armoede_deciel"]
+    return ses.reindex(codes)[columns + [f"{c}{KIND_SUFFIX}" for c in columns]]
 
 
 def _row_order(ctx: CaseContext, middle: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -118,18 +120,24 @@ def lasten_table(ctx: CaseContext) -> pd.DataFrame:
     lasten = ctx.data.lasten.set_index("code")
     codes = [code for code, _, _ in rows]
     deciles = _deciles(ctx, codes)
+    lasten = lasten.reindex(codes)
     table = pd.DataFrame({
         "rij_code": codes,
         "rij_label": [label for _, label, _ in rows],
         "soort": [kind for _, _, kind in rows],
         "ses_deciel": deciles["ses_deciel"].values,
         "armoede_deciel": deciles["armoede_deciel"].values,
-        names["lasten_per_gebruiker"]: lasten.reindex(codes)["lasten_per_gebruiker"].values,
-        names["lasten_per_inwoner"]: lasten.reindex(codes)["lasten_per_inwoner_rekening"].values,
-        "index_lasten_per_inwoner": lasten.reindex(codes)["index_lasten_per_inwoner"].values,
+        names["lasten_per_gebruiker"]: lasten["lasten_per_gebruiker"].values,
+        names["lasten_per_inwoner"]: lasten["lasten_per_inwoner_rekening"].values,
+        "index_lasten_per_inwoner": lasten["index_lasten_per_inwoner"].values,
     })
+    kinds = {"ses_deciel": deciles["ses_deciel_herkomst"], "armoede_deciel": deciles["armoede_deciel_herkomst"],
+             names["lasten_per_gebruiker"]: lasten["lasten_per_gebruiker_herkomst"],
+             names["lasten_per_inwoner"]: lasten["lasten_per_inwoner_rekening_herkomst"],
+             "index_lasten_per_inwoner": lasten["index_lasten_per_inwoner_herkomst"]}
     # the report prints "x" for lasten per gebruiker of a size class: it is left out here too
     table.loc[table["soort"] == "grootteklasse", names["lasten_per_gebruiker"]] = float("nan")
+    return with_kinds(table, kinds)
     return table
 
 
@@ -147,7 +155,7 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
         return at_half_year(ctx.data.jeugdhulp, period, column).reindex(codes).values
 
     deciles = _deciles(ctx, codes)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "rij_code": codes,
         "rij_label": [label for _, label, _ in rows],
         "soort": [kind for _, _, kind in rows],
@@ -157,6 +165,23 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
         names["pct_current"]: at(p.jeugdhulp_current, "pct_zonder_verblijf"),
         "index_pct_zonder_verblijf": at(p.jeugdhulp_current, "index_zonder_verblijf"),
     })
+    kinds = {"ses_deciel": deciles["ses_deciel_herkomst"], "armoede_deciel": deciles["armoede_deciel_herkomst"],
+             names["pct_base"]: at(p.jeugdhulp_base, "pct_zonder_verblijf_herkomst"),
+             names["pct_current"]: at(p.jeugdhulp_current, "pct_zonder_verblijf_herkomst"),
+             "index_pct_zonder_verblijf": at(p.jeugdhulp_current, "index_zonder_verblijf_herkomst")}
+    return with_kinds(table, kinds)
+
+
+def with_kinds(table: pd.DataFrame, kinds: dict) -> pd.DataFrame:
+    """The table with, after its value columns, a column ``<value>_herkomst`` each (cbs, afgeleid, gegenereerd)."""
+    for column, values in kinds.items():
+        table[f"{column}{KIND_SUFFIX}"] = list(values)
+    return table
+
+
+def value_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a case table that hold values (not the row labels, not the provenance columns)."""
+    return [c for c in table.columns if c not in ("rij_code", "rij_label", "soort") and not c.endswith(KIND_SUFFIX)]
 
 
 def index_series(ctx: CaseContext) -> pd.DataFrame:

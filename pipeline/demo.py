@@ -741,7 +741,7 @@ def _write_generated(config: StudyConfig, role: str, entity_sets: dict) -> None:
     write_snapshot(config.table_dir(role), entity_sets, table_id=spec.table_id, catalog=spec.catalog,
                    filters=None, fetched_at=GENERATED_AT, cbsodata_version=cbsodata.__version__,
                    generated=True, generator=f"pipeline.demo (seed {SEED})", banner=BANNER,
-                   calibrated_to="data/raw/published (chapter 6, Tabel 2-11)",
+                   calibrated_to="data/external/published (chapter 6, Tabel 2-11)",
                    source="generated demo data, not CBS; shapes follow CBS OData v3")
 
 

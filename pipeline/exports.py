@@ -29,6 +29,7 @@ import pandas as pd
 
 from .iorw import write_bytes, write_text
 from .case import Processed, case_tables, municipality_name, tabel1
+from .provenance import kind_label
 from .config import WORKBOOK_NAME, StudyConfig, load_config
 from .errors import PipelineError
 from .formatting import column_kind, headers
@@ -143,7 +144,7 @@ def workbook(config: StudyConfig, data: Processed):
     sheet.append(["rol", "CBS-tabel", "titel", "versie (Modified)", "opgehaald", "soort", "snapshot (sha256)"])
     for role, entry in data.provenance.items():
         sheet.append([role, entry.get("table_id"), entry.get("title"), entry.get("modified"), entry.get("fetched_at"),
-                      "gegenereerd (demo)" if entry.get("generated") else "CBS", entry.get("snapshot_sha256")])
+                      kind_label(entry), entry.get("snapshot_sha256")])
     _bold_header(sheet, [12, 14, 60, 26, 26, 20, 66])
     contents.append(["bronnen", "De CBS-tabellen achter de cijfers: id, titel, versie, ophaaldatum, soort"])
     contents.column_dimensions["A"].width = 10

@@ -11,8 +11,17 @@ what cbsodata lacks added around it:
 * an atomic, lossless update: the table is downloaded into a staging directory next to the target,
   given a manifest, validated against the study configuration and only then swapped in. Whatever
   fails, the previous snapshot stays byte-identical and the staging directory is removed;
-* a cheap "unchanged" check: TableInfos alone is fetched first; if ``Modified`` equals the snapshot's,
-  nothing is downloaded or touched (``force=True`` downloads anyway).
+* a cheap "unchanged" check: TableInfos alone is fetched first; if ``Modified`` equals the snapshot's
+  and the config asks for the same categories and measures, nothing is downloaded or touched
+  (``force=True`` downloads anyway);
+* server-side selection built from the config (docs/shapes.md): before the data, DataProperties and
+  every dimension entity set are read; the configured categories are resolved in them (key, else
+  title, else key prefix) and the data is requested with a ``$filter`` on their real, padded keys,
+  the region dimension's municipalities, country and jeugdregio's (``substringof('GM', RegioS)``),
+  and a ``$select`` of the dimensions plus the configured measures. CBS tables run to millions of
+  cells (Iv3); the feed pages them per 10 000 rows;
+* per-year tables (Iv3 on dataderden.cbs.nl): the id of every year the periods need is looked up in
+  the catalog (``ODataCatalog/Tables``) by title; a pinned id is checked against that title.
 
 The catalog host comes from the table's ``catalog`` in config/study.yml (``opendata.cbs.nl``,
 ``dataderden.cbs.nl``) and can be overridden, for all tables at once, with ``--catalog-url`` or the
@@ -22,6 +31,7 @@ tests/odata_server.py).
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import shutil
@@ -50,7 +60,10 @@ DEFAULT_RETRIES = 4
 DEFAULT_BACKOFF = 2.0    # seconds before the second attempt; doubled for every further attempt
 MAX_BACKOFF = 60.0
 CATALOG_ENV = "CBS_CATALOG_URL"
-REQUIRED_DIMENSIONS = ("RegioS", "Perioden")
+REGION_PREFIXES = ("GM", "NL", "JZ")   # municipalities, Nederland, jeugdregio's
+MAX_EQ_KEYS = 25                       # a key_prefix matching more keys is sent as startswith(...)
+LONG_DIMENSIONS = ("RegioS", "Regio", "Gemeenten", "Perioden")
+CATALOG_FIELDS = ["Identifier", "Title", "ShortTitle", "Modified", "Catalog"]
 REGULAR_STATUS = "Regulier"
 FEED_PATH = "ODataFeed/odata"
 # cbsodata 1.3.5's download_data removes the entity set named by its ``typed`` flag instead of
@@ -256,6 +269,7 @@ class FetchResult:
     retried: int = 0
     resolved: dict[str, str] = field(default_factory=dict)  # measure name -> CBS key
     warnings: list[str] = field(default_factory=list)
+    year: int | None = None
 
     @property
     def rows(self) -> int:
@@ -266,40 +280,91 @@ class FetchResult:
         return sum(meta["bytes"] for meta in self.manifest.get("files", {}).values())
 
 
+@dataclass(frozen=True)
+class Target:
+    """The CBS table one fetch downloads: the role's table, or its table of one year."""
+
+    spec: TableSpec
+    table_id: str
+    year: int | None = None
+    title: str | None = None     # the catalog title a per-year id was resolved from
+    pinned: str | None = None    # the id config/study.yml pins for that year, if any
+
+    @property
+    def where(self) -> str:
+        return f"tables.{self.spec.role}" + (f" ({self.year})" if self.year is not None else "")
+
+
+@dataclass
+class Plan:
+    """What to ask the feed for: built from the config and the table's own dimension lists."""
+
+    filters: str | None
+    select: list[str]
+    categories: dict[str, dict[str, list[str]]]   # dimension -> category name -> stripped keys
+    measures: dict[str, str]                      # measure name -> CBS key
+    dimension_keys: dict[str, list[str]]          # dimension -> padded keys as the feed lists them
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check_options(retries: int, timeout: float) -> None:
+    if retries < 1:
+        raise FetchError(f"retries={retries} allows no attempt; use 1 or more (default {DEFAULT_RETRIES})")
+    if timeout is None or timeout <= 0:
+        raise FetchError(f"timeout={timeout} is not a positive number of seconds (default {DEFAULT_TIMEOUT:g})")
+
+
+def fetch_role(spec: TableSpec, raw_dir: Path, years: list[int] | None = None, **options) -> list[FetchResult]:
+    """Every table of a role: its table, or (per-year roles) the table of each of ``years``."""
+    if spec.per_year is None:
+        return [fetch_table(spec, raw_dir, **options)]
+    if not years:
+        raise FetchError(f"tables.{spec.role} has one table per year, but no years were given; "
+                         "the periods: block of config/study.yml names them")
+    return [fetch_table(spec, raw_dir, year=year, **options) for year in years]
+
+
 def fetch_table(spec: TableSpec, raw_dir: Path, catalog_url: str | None = None, use_https: bool | None = None,
                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES, backoff: float | None = None,
-                force: bool = False, sleep: Callable[[float], None] = time.sleep) -> FetchResult:
-    """Download ``spec``'s table into ``raw_dir/<table_id>`` unless CBS reports it unchanged.
+                force: bool = False, sleep: Callable[[float], None] = time.sleep,
+                year: int | None = None) -> FetchResult:
+    """Download ``spec``'s table (of ``year``, for per-year roles) into ``raw_dir/<table id>``.
 
+    Nothing is downloaded when CBS reports the table unchanged and the config asks for the same.
     ``catalog_url`` overrides ``spec.catalog`` (``http://host:port`` switches https off);
     ``retries`` is the number of attempts per request, ``backoff`` the first wait in seconds
     (default DEFAULT_BACKOFF, doubled per attempt). Raises FetchError or MissingColumnError
     with the previous snapshot left as it was.
     """
-    if retries < 1:
-        raise FetchError(f"retries={retries} allows no attempt; use 1 or more (default {DEFAULT_RETRIES})")
-    if timeout is None or timeout <= 0:
-        raise FetchError(f"timeout={timeout} is not a positive number of seconds (default {DEFAULT_TIMEOUT:g})")
+    _check_options(retries, timeout)
     started = time.perf_counter()
-    target = Path(raw_dir) / spec.table_id
     endpoint = resolve_endpoint(spec.catalog, catalog_url, use_https)
     policy = RetryPolicy(attempts=retries, timeout=timeout, sleep=sleep,
                          backoff=DEFAULT_BACKOFF if backoff is None else backoff)
+    target = resolve_target(spec, year, endpoint, policy)
+    destination = Path(raw_dir) / target.table_id
 
-    info = remote_table_info(spec.table_id, endpoint, policy, target)
-    warnings = discontinued_warnings(spec, info)
+    info = remote_table_info(target.table_id, endpoint, policy, destination)
+    warnings = discontinued_warnings(target, info)
     for line in warnings:
         _warn(line)
-    kept = None if force else unchanged_snapshot(spec, target, info)
+    kept = None if force else unchanged_snapshot(target, destination, info)
     if kept is not None:
-        resolved = resolve_measures(spec, kept, target)
-        _say(f"{spec.table_id} unchanged (Modified {info.get('Modified')}), snapshot kept")
-        return FetchResult(spec.table_id, "unchanged", target, kept.manifest, time.perf_counter() - started,
-                           policy.requests, policy.retried, resolved, warnings)
+        _say(f"{target.table_id} unchanged (Modified {info.get('Modified')}), snapshot kept")
+        return FetchResult(target.table_id, "unchanged", destination, kept.manifest, time.perf_counter() - started,
+                           policy.requests, policy.retried, dict(kept.manifest.get("measures") or {}), warnings,
+                           year)
 
-    manifest, resolved = download_snapshot(spec, target, endpoint, policy)
-    result = FetchResult(spec.table_id, "fetched", target, manifest, time.perf_counter() - started,
-                         policy.requests, policy.retried, resolved, warnings)
+    metadata = remote_table(target.table_id, endpoint, policy, destination, keep_padding=True)
+    try:
+        plan = plan_download(target, metadata)
+    except MissingColumnError as exc:
+        raise MissingColumnError(f"{exc}{_unchanged_note(destination)}") from None
+    for line in plan.warnings:
+        _warn(line)
+    manifest = download_snapshot(target, plan, destination, endpoint, policy)
+    result = FetchResult(target.table_id, "fetched", destination, manifest, time.perf_counter() - started,
+                         policy.requests, policy.retried, plan.measures, warnings + plan.warnings, year)
     _say(progress_line(result))
     return result
 
@@ -317,122 +382,273 @@ def remote_table_info(table_id: str, endpoint: Endpoint, policy: RetryPolicy, ta
     return info
 
 
-def discontinued_warnings(spec: TableSpec, info: dict) -> list[str]:
+# --- Per-year tables: the catalog ----------------------------------------------------------------
+
+def catalog_tables(endpoint: Endpoint, policy: RetryPolicy) -> list[dict]:
+    """The catalog's table list (``ODataCatalog/Tables``): Identifier, Title, ShortTitle, Modified."""
+    url = f"{endpoint.base_url}/ODataCatalog/Tables"
+    try:
+        return call_cbsodata(endpoint, policy, url, cbsodata.get_table_list, select=CATALOG_FIELDS)
+    except Exception as exc:  # noqa: BLE001 - translated into one line naming the catalog and fix
+        error = _as_fetch_error(exc, "list", endpoint, None)
+        raise FetchError(f"catalog {endpoint.host}: could not read {url} ({error}); "
+                         f"check the catalog of the table in config/study.yml or --catalog-url") from exc
+
+
+def resolve_target(spec: TableSpec, year: int | None, endpoint: Endpoint, policy: RetryPolicy,
+                   catalog: list[dict] | None = None) -> Target:
+    """The table to download: ``spec.table_id``, or the catalog's table titled ``per_year.title`` for ``year``."""
+    if spec.per_year is None:
+        return Target(spec, spec.table_id)
+    if year is None:
+        raise FetchError(f"tables.{spec.role} has one table per year; give the year")
+    title = spec.per_year.title_for(year)
+    pinned = spec.per_year.table_ids.get(str(year))
+    rows = catalog if catalog is not None else catalog_tables(endpoint, policy)
+    wanted = _normalise(title)
+    hits = [r for r in rows if _normalise(r.get("Title")) == wanted]
+    where = f"tables.{spec.role}.per_year"
+    if pinned:
+        entry = next((r for r in rows if str(r.get("Identifier", "")).lower() == pinned.lower()), None)
+        if entry is None:
+            found = f" ({hits[0]['Identifier']} is)" if len(hits) == 1 else ""
+            raise FetchError(f"{where}.table_ids.{year} = {pinned} is not in the catalog of {endpoint.host}; "
+                             f"the table titled {title!r}{found or ' is not there either'}: fix or remove the pin "
+                             f"in config/study.yml")
+        if _normalise(entry.get("Title")) != wanted:
+            other = f"; {title!r} is {hits[0]['Identifier']}" if len(hits) == 1 else ""
+            raise FetchError(f"{where}.table_ids.{year} = {pinned} is titled {str(entry.get('Title')).strip()!r} "
+                             f"in the catalog of {endpoint.host}, not {title!r}{other}: fix or remove the pin "
+                             f"in config/study.yml")
+        return Target(spec, entry["Identifier"], year, title, pinned)
+    if len(hits) == 1:
+        return Target(spec, hits[0]["Identifier"], year, title, None)
+    if len(hits) > 1:
+        ids = ", ".join(f"{r['Identifier']} (Modified {r.get('Modified')})" for r in hits)
+        raise FetchError(f"{where}: {len(hits)} tables in the catalog of {endpoint.host} are titled {title!r} "
+                         f"({ids}); pin one under {where}.table_ids.{year} in config/study.yml")
+    raise FetchError(f"{where}: no table titled {title!r} in the catalog of {endpoint.host}; closest: "
+                     f"{_closest_titles(title, rows)}; fix per_year.title in config/study.yml")
+
+
+def _closest_titles(title: str, rows: list[dict], count: int = 3) -> str:
+    titles = {str(r.get("Title", "")).strip(): r.get("Identifier") for r in rows}
+    close = difflib.get_close_matches(title, list(titles), n=count, cutoff=0.0)
+    return "; ".join(f"{t!r} ({titles[t]})" for t in close) or "(the catalog is empty)"
+
+
+def _normalise(text) -> str:
+    return " ".join(str(text or "").casefold().split())
+
+
+# --- What to download ----------------------------------------------------------------------------
+
+def request_fingerprint(target: Target) -> dict:
+    """What the config asks of this table; a snapshot fetched for another request is re-fetched."""
+    spec = target.spec
+    categories = {}
+    for dimension, named in spec.categories.items():
+        categories[dimension] = {}
+        for name, category in named.items():
+            category = category.for_year(target.year) if target.year is not None else category
+            categories[dimension][name] = category.model_dump(exclude_none=True)
+    return {"region_dimension": spec.region_dimension, "regions": list(REGION_PREFIXES),
+            "categories": categories,
+            "measures": {name: m.model_dump(exclude_none=True) for name, m in spec.measures.items()}}
+
+
+def plan_download(target: Target, table: CbsTable) -> Plan:
+    """Resolve the configured categories and measures in the table's metadata; build $filter and $select.
+
+    ``table`` is the remote metadata with padded keys in ``table.dimensions`` (``remote_table(...,
+    keep_padding=True)``); categories are resolved on the stripped keys, the filter uses the padded
+    keys exactly as the dimension lists them (CBS compares them byte for byte).
+    """
+    spec, table_id = target.spec, target.table_id
+    padded = {name: frame["Key"].astype(str).tolist() for name, frame in table.dimensions.items()}
+    stripped = CbsTable(directory=table.directory, manifest=table.manifest, info=table.info,
+                        properties=table.properties,
+                        dimensions={name: frame.assign(Key=frame["Key"].astype(str).str.strip())
+                                    for name, frame in table.dimensions.items()})
+    warnings, terms, resolved = [], [], {}
+    note = f" (`python -m pipeline inspect {table_id} --remote`)"
+    if spec.region_dimension not in padded:
+        raise MissingColumnError(f"table {table_id} has no region dimension {spec.region_dimension!r} "
+                                 f"(dimensions: {', '.join(padded)}); set {target.where}.region_dimension in "
+                                 f"config/study.yml{note}")
+    for dimension, named in spec.categories.items():
+        if dimension not in padded:
+            raise MissingColumnError(f"table {table_id} has no dimension {dimension!r} (dimensions: "
+                                     f"{', '.join(padded)}); fix tables.{spec.role}.categories in config/study.yml"
+                                     f"{note}")
+        by_key = {key.strip(): key for key in padded[dimension]}
+        resolved[dimension] = {}
+        chosen: list[str] = []
+        prefixes = []
+        for name, category in named.items():
+            category = category.for_year(target.year) if target.year is not None else category
+            keys = stripped.resolve_category(dimension, category)
+            if category.key and keys != [category.key.strip()]:
+                warnings.append(f"{table_id}: category {dimension}.{name} has key {keys[0]} in this release "
+                                f"(config says {category.key}); matched by title {category.title!r}: update "
+                                f"tables.{spec.role}.categories.{dimension}.{name}.key in config/study.yml")
+            resolved[dimension][name] = keys
+            chosen += [k for k in keys if k not in chosen]
+            if category.key_prefix and len(keys) > MAX_EQ_KEYS and not category.key and not category.title:
+                prefixes.append(category.key_prefix)
+        if len(chosen) < len(by_key):  # a filter that keeps every key only makes the URL longer
+            listed = [k for k in chosen if not any(k.startswith(p) for p in prefixes)]
+            parts = [f"startswith({dimension},'{p}')" for p in prefixes]
+            parts += [f"{dimension} eq '{by_key[k]}'" for k in listed]
+            terms.append(parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")")
+    region_keys = padded[spec.region_dimension]
+    present = [p for p in REGION_PREFIXES if any(k.startswith(p) for k in region_keys)]
+    kept = [k for k in region_keys if k.startswith(tuple(present))]
+    if not present:
+        raise MissingColumnError(f"table {table_id}: region dimension {spec.region_dimension} has no keys starting "
+                                 f"{', '.join(REGION_PREFIXES)}; check {target.where}.region_dimension{note}")
+    if len(kept) < len(region_keys):
+        parts = [f"substringof('{p}',{spec.region_dimension})" for p in present]
+        terms.append(parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")")
+    measures = {}
+    titles = dict(zip(table.measures()["Key"], table.measures()["Title"]))
+    for name, measure in spec.measures.items():
+        key = table.resolve_measure(measure.key, measure.title)
+        if measure.key and key != measure.key:
+            warnings.append(f"{table_id}: measure {name} has key {key} in this release (config says {measure.key}); "
+                            f"matched by title {measure.title!r}: update tables.{spec.role}.measures.{name}.key "
+                            f"in config/study.yml")
+        elif measure.title and _normalise(titles[key]) != _normalise(measure.title):
+            warnings.append(f"{table_id}: measure {key} is titled {titles[key]!r}, config says {measure.title!r}; "
+                            f"check that tables.{spec.role}.measures.{name} still means the same thing")
+        measures[name] = key
+    select = ["ID"] + list(padded) + [k for k in dict.fromkeys(measures.values())]
+    return Plan(filters=" and ".join(terms) or None, select=select, categories=resolved, measures=measures,
+                dimension_keys=padded, warnings=warnings)
+
+
+# --- Download, check, swap -----------------------------------------------------------------------
+
+def discontinued_warnings(target: Target, info: dict) -> list[str]:
     """A warning when CBS no longer updates the table: it still downloads, but will not get new periods."""
     status = info.get("OutputStatus")
     if status in (None, REGULAR_STATUS):
         return []
-    return [f"table {spec.table_id} has OutputStatus {status!r} (not {REGULAR_STATUS!r}): CBS no longer "
+    where = (f"tables.{target.spec.role}.table_id" if target.year is None
+             else f"tables.{target.spec.role}.per_year")
+    return [f"table {target.table_id} has OutputStatus {status!r} (not {REGULAR_STATUS!r}): CBS no longer "
             f"updates it; the fetch goes ahead, but look up the successor table on StatLine, check it with "
-            f"`python -m pipeline inspect <new id> --remote` and set it as tables.{spec.role}.table_id "
-            f"in config/study.yml"]
+            f"`python -m pipeline inspect <new id> --remote` and set it as {where} in config/study.yml"]
 
 
-def unchanged_snapshot(spec: TableSpec, target: Path, info: dict) -> CbsTable | None:
+def unchanged_snapshot(target: Target, destination: Path, info: dict) -> CbsTable | None:
     """The existing snapshot when re-downloading would give the same files, else None.
 
-    Same means: a real (not generated) snapshot that passes its checksums, was fetched with the same
-    filters and select, and whose TableInfos has the same ``Modified`` (and ``MetaDataModified``,
-    which changes when CBS only corrects titles or footnotes).
+    Same means: a real (not generated) snapshot that passes its checksums, was fetched for the same
+    request (categories, measures, regions of the config) and whose TableInfos has the same
+    ``Modified`` (and ``MetaDataModified``, which changes when CBS only corrects titles or footnotes).
     """
-    if not (target / "manifest.json").exists():
+    if not (destination / "manifest.json").exists():
         return None
     try:
-        table = load_table(target)
+        table = load_table(destination)
     except SnapshotError as exc:
-        _warn(f"{spec.table_id}: existing snapshot is unusable ({exc}); downloading it again")
+        _warn(f"{target.table_id}: existing snapshot is unusable ({exc}); downloading it again")
         return None
     manifest = table.manifest
     same = (not table.generated
             and manifest.get("modified") == info.get("Modified")
             and table.info.get("MetaDataModified") == info.get("MetaDataModified")
-            and manifest.get("filters") == spec.filters
-            and manifest.get("select") == _select_list(spec))
+            and manifest.get("request") == request_fingerprint(target))
     return table if same else None
 
 
-def download_snapshot(spec: TableSpec, target: Path, endpoint: Endpoint, policy: RetryPolicy) -> tuple[dict, dict]:
+def download_snapshot(target: Target, plan: Plan, destination: Path, endpoint: Endpoint,
+                      policy: RetryPolicy) -> dict:
     """Download into a staging directory, add the manifest, validate, swap in; clean up on any failure."""
-    staged = staging_directory(target)
+    staged = staging_directory(destination)
+    table_id = target.table_id
     try:
         try:
-            call_cbsodata(endpoint, policy, endpoint.table_url(spec.table_id), cbsodata.download_data,
-                          spec.table_id, dir=str(staged), typed=TYPED_FLAG, filters=spec.filters,
-                          select=_select_list(spec))
+            call_cbsodata(endpoint, policy, endpoint.table_url(table_id), cbsodata.download_data,
+                          table_id, dir=str(staged), typed=TYPED_FLAG, filters=plan.filters, select=plan.select)
         except Exception as exc:  # noqa: BLE001 - translated into one line naming table and fix
-            raise _as_fetch_error(exc, spec.table_id, endpoint, target) from exc
-        _check_typed_data_set(spec, staged, target)
-        manifest = build_manifest(staged, **provenance(spec, endpoint))
+            raise _as_fetch_error(exc, table_id, endpoint, destination) from exc
+        _check_typed_data_set(table_id, staged, destination)
+        _check_same_release(target, plan, staged, destination)
+        manifest = build_manifest(staged, **manifest_fields(target, plan, endpoint))
         write_manifest(staged, manifest)
-        resolved = validate_snapshot(spec, staged, target)
-        replace_directory(staged, target)
+        validate_snapshot(target, plan, staged, destination)
+        replace_directory(staged, destination)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    return manifest, resolved
+    return manifest
 
 
-def provenance(spec: TableSpec, endpoint: Endpoint) -> dict:
-    return {
-        "table_id": spec.table_id,
+def manifest_fields(target: Target, plan: Plan, endpoint: Endpoint) -> dict:
+    fields = {
+        "table_id": target.table_id,
         "catalog": endpoint.host,
-        "filters": spec.filters,
-        "select": _select_list(spec),
+        "role": target.spec.role,
+        "filters": plan.filters,
+        "select": plan.select,
+        "categories": plan.categories,
+        "measures": plan.measures,
+        "request": request_fingerprint(target),
         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cbsodata_version": cbsodata.__version__,
+        "provenance": {"default": "cbs", "blocks": []},
         "generated": False,
-        "source": f"CBS OData v3 {endpoint.table_url(spec.table_id)}",
+        "source": f"CBS OData v3 {endpoint.table_url(target.table_id)}",
     }
+    if target.year is not None:
+        fields.update(year=target.year, resolved_from_title=target.title, pinned_table_id=target.pinned,
+                      resolved_from=f"{endpoint.base_url}/ODataCatalog/Tables")
+    return fields
 
 
-def _check_typed_data_set(spec: TableSpec, staged: Path, target: Path) -> None:
+def _check_typed_data_set(table_id: str, staged: Path, destination: Path) -> None:
     if not (staged / "TypedDataSet.json").exists() and (staged / "UntypedDataSet.json").exists():
-        raise FetchError(f"table {spec.table_id}: cbsodata {cbsodata.__version__} saved UntypedDataSet instead of "
+        raise FetchError(f"table {table_id}: cbsodata {cbsodata.__version__} saved UntypedDataSet instead of "
                          f"TypedDataSet; its typed= flag changed meaning: flip TYPED_FLAG in pipeline/fetch.py"
-                         f"{_unchanged_note(target)}")
+                         f"{_unchanged_note(destination)}")
 
 
-def validate_snapshot(spec: TableSpec, directory: Path, target: Path) -> dict[str, str]:
-    """Check a staged snapshot against the config; return measure name -> resolved CBS key."""
+def _check_same_release(target: Target, plan: Plan, staged: Path, destination: Path) -> None:
+    """The dimension lists saved with the data are the ones the filter was built from (no release in between)."""
+    for dimension, keys in plan.dimension_keys.items():
+        path = staged / f"{dimension}.json"
+        saved = [row.get("Key") for row in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else None
+        if saved != keys:
+            raise FetchError(f"table {target.table_id}: dimension {dimension} changed while it was downloaded "
+                             f"(CBS published a new release?); run the fetch again{_unchanged_note(destination)}")
+
+
+def validate_snapshot(target: Target, plan: Plan, directory: Path, destination: Path) -> None:
+    """Check a staged snapshot: readable, rows present, every configured measure and category in the data."""
+    table_id, spec = target.table_id, target.spec
     try:
         table = load_table(directory)
     except MissingColumnError:
         raise
     except SnapshotError as exc:
-        raise FetchError(f"table {spec.table_id}: the download is incomplete ({exc}){_unchanged_note(target)}") from exc
+        raise FetchError(f"table {table_id}: the download is incomplete ({exc}){_unchanged_note(destination)}") from exc
     if len(table.data) == 0:
-        raise FetchError(f"table {spec.table_id}: TypedDataSet has no rows (filters {spec.filters!r}); "
-                         f"check tables.{spec.role}.filters in config/study.yml{_unchanged_note(target)}")
-    for name in REQUIRED_DIMENSIONS:
-        try:
-            table.dimension(name)
-        except MissingColumnError as exc:
-            raise MissingColumnError(f"{exc}{_unchanged_note(target)}") from None
-    return resolve_measures(spec, table, target)
-
-
-def resolve_measures(spec: TableSpec, table: CbsTable, target: Path) -> dict[str, str]:
-    """Resolve every configured measure by key or title; warn when CBS renumbered or retitled one."""
-    resolved = {}
-    titles = dict(zip(table.measures()["Key"], table.measures()["Title"]))
-    for name, measure in spec.measures.items():
-        try:
-            key = table.resolve_measure(measure.key, measure.title)
-        except MissingColumnError as exc:
-            raise MissingColumnError(f"{exc}{_unchanged_note(target)}") from None
-        if key != measure.key:
-            _warn(f"{spec.table_id}: measure {name} has key {key} in this release (config says {measure.key}); "
-                  f"matched by title {measure.title!r}: update tables.{spec.role}.measures.{name}.key "
-                  f"in config/study.yml")
-        elif measure.title and " ".join(titles[key].lower().split()) != " ".join(measure.title.lower().split()):
-            _warn(f"{spec.table_id}: measure {key} is titled {titles[key]!r}, config says {measure.title!r}; "
-                  f"check that tables.{spec.role}.measures.{name} still means the same thing")
-        if not table.data.empty and key not in table.data.columns:
-            raise MissingColumnError(f"measure {key} ({name}) is in DataProperties of {spec.table_id} but not in "
-                                     f"its TypedDataSet; add it to tables.{spec.role}.select in config/study.yml"
-                                     f"{_unchanged_note(target)}")
-        resolved[name] = key
-    return resolved
+        raise FetchError(f"table {table_id}: TypedDataSet has no rows for $filter {plan.filters!r}; check "
+                         f"tables.{spec.role}.categories in config/study.yml (`python -m pipeline inspect "
+                         f"{table_id} --remote`){_unchanged_note(destination)}")
+    for name, key in plan.measures.items():
+        if key not in table.data.columns:
+            raise MissingColumnError(f"measure {key} ({name}) is in DataProperties of {table_id} but not in its "
+                                     f"TypedDataSet; check tables.{spec.role}.measures in config/study.yml"
+                                     f"{_unchanged_note(destination)}")
+    for dimension, named in plan.categories.items():
+        present = set(table.data[dimension]) if dimension in table.data else set()
+        for name, keys in named.items():
+            if not present.intersection(keys):
+                _warn(f"{table_id}: category {dimension}.{name} ({', '.join(keys[:5])}) is listed but has no rows "
+                      f"in this release; the build will miss it")
 
 
 def _as_fetch_error(exc: Exception, table_id: str, endpoint: Endpoint, target: Path | None) -> PipelineError:
@@ -474,11 +690,6 @@ def _unchanged_note(target: Path | None) -> str:
     return f"; nothing was written to {_display(target)}"
 
 
-def _select_list(spec: TableSpec) -> list[str] | None:
-    # cbsodata joins a list with commas; a tuple would be sent as repeated $select parameters.
-    return list(spec.select) if spec.select else None
-
-
 def progress_line(result: FetchResult) -> str:
     retried = f", {result.retried} retried" if result.retried else ""
     return (f"{result.table_id}: {result.rows} rows, {result.seconds:.1f} s, {_human_bytes(result.bytes)} "
@@ -511,6 +722,10 @@ def _warn(line: str) -> None:
 
 # --- The command line ----------------------------------------------------------------------------
 
+def _ids(spec: TableSpec) -> list[str]:
+    return [spec.table_id] if spec.per_year is None else list(spec.per_year.table_ids.values())
+
+
 def select_tables(config: StudyConfig, wanted: list[str] | None) -> list[TableSpec]:
     """The configured tables, or those named by role or table id (case-insensitive) in ``wanted``."""
     specs = list(config.tables.values())
@@ -518,10 +733,10 @@ def select_tables(config: StudyConfig, wanted: list[str] | None) -> list[TableSp
         return specs
     chosen = []
     for name in wanted:
-        hits = [s for s in specs if name == s.role or name.lower() == s.table_id.lower()]
+        hits = [s for s in specs if name == s.role or name.lower() in (i.lower() for i in _ids(s))]
         if not hits:
             raise FetchError(f"--table {name} is neither a role nor a table id in {config.path}; use one of "
-                             f"{', '.join(f'{s.role} ({s.table_id})' for s in specs)}")
+                             f"{', '.join(f'{s.role} ({s.table_id or s.per_year.title})' for s in specs)}")
         chosen += [s for s in hits if s not in chosen]
     return chosen
 
@@ -534,44 +749,72 @@ def fetch_command(args) -> int:
                    timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
                    retries=DEFAULT_RETRIES if args.retries is None else args.retries)
     started = time.perf_counter()
+    jobs = [(spec, year) for spec in specs for year in (config.iv3_years() if spec.per_year else [None])]
     results, failures = [], []
-    for spec in specs:
+    for spec, year in jobs:
         try:
-            results.append(fetch_table(spec, config.raw_dir, **options))
+            results.append(fetch_table(spec, config.raw_dir, year=year, **options))
         except PipelineError as exc:
             # A single table: let the CLI print it. Several: report each, go on, fail at the end.
-            if len(specs) == 1 or args.debug:
+            if len(jobs) == 1 or args.debug:
                 raise
             print(f"error: {exc}", file=sys.stderr, flush=True)
-            failures.append(spec.table_id)
+            failures.append(spec.table_id or f"{spec.role} {year}")
     fetched = sum(r.status == "fetched" for r in results)
     _say(f"{fetched} fetched, {len(results) - fetched} unchanged, {len(failures)} failed "
          f"in {time.perf_counter() - started:.1f} s")
     if failures:
-        raise FetchError(f"{len(failures)} of {len(specs)} tables failed ({', '.join(failures)}); their previous "
+        raise FetchError(f"{len(failures)} of {len(jobs)} tables failed ({', '.join(failures)}); their previous "
                          f"snapshots are unchanged, the others are up to date; rerun `python -m pipeline fetch "
-                         f"--table {failures[0]}` later")
+                         f"--table {failures[0].split()[0]}` later")
     return 0
 
 
+# --- inspect -------------------------------------------------------------------------------------
+
+def configured_target(config: StudyConfig, table_id: str, manifest: dict | None = None) -> Target | None:
+    """The config entry a table id belongs to: a role's table_id, a pinned per-year id, or a snapshot's role/year."""
+    for spec in config.tables.values():
+        if spec.table_id and spec.table_id.lower() == table_id.lower():
+            return Target(spec, spec.table_id)
+        if spec.per_year:
+            for year, pinned in spec.per_year.table_ids.items():
+                if pinned.lower() == table_id.lower():
+                    return Target(spec, pinned, int(year), spec.per_year.title_for(int(year)), pinned)
+    if manifest and manifest.get("role") in config.tables and manifest.get("year") is not None:
+        spec = config.tables[manifest["role"]]
+        return Target(spec, table_id, int(manifest["year"]), manifest.get("resolved_from_title"))
+    return None
+
+
 def inspect_command(args) -> int:
-    """``python -m pipeline inspect ID [--remote]``: TableInfos, measures, dimensions, config check."""
+    """``python -m pipeline inspect ID [--remote]``: dimensions with categories, measures, config check."""
     config = load_config(args.config)
-    spec = next((s for s in config.tables.values() if s.table_id.lower() == args.table_id.lower()), None)
+    target = configured_target(config, args.table_id)
     if args.remote:
-        catalog = spec.catalog if spec else "opendata.cbs.nl"
-        endpoint = resolve_endpoint(catalog, catalog_override(args.catalog_url))
-        table = remote_table(args.table_id, endpoint, RetryPolicy())
+        override = catalog_override(args.catalog_url)
+        catalogs = [target.spec.catalog] if target else list(dict.fromkeys(
+            ["opendata.cbs.nl"] + [s.catalog for s in config.tables.values()]))
+        table = None
+        for i, catalog in enumerate(catalogs if not override else catalogs[:1]):
+            endpoint = resolve_endpoint(catalog, override)
+            try:
+                table = remote_table(args.table_id, endpoint, RetryPolicy())
+                break
+            except FetchError as exc:  # not in this catalog: try the next configured one
+                if "HTTP 404" not in str(exc) or i == len(catalogs) - 1:
+                    raise
         origin = f"service {endpoint.table_url(args.table_id)}"
     else:
         directory = _snapshot_dir(config.raw_dir, args.table_id)
         table = load_table(directory)
+        target = target or configured_target(config, args.table_id, table.manifest)
         fetched = table.manifest.get("fetched_at") or "unknown"
         kind = "generated demo data" if table.generated else f"fetched {fetched}"
         origin = f"snapshot {_display(directory)} ({kind})"
     for line in describe_table(table, origin):
         print(line)
-    for line in config_check(config, table):
+    for line in config_check(config, table, target):
         print(line)
     return 0
 
@@ -587,8 +830,9 @@ def _snapshot_dir(raw_dir: Path, table_id: str) -> Path:
                         f"or look at the service with `python -m pipeline inspect {table_id} --remote`")
 
 
-def remote_table(table_id: str, endpoint: Endpoint, policy: RetryPolicy) -> CbsTable:
-    """TableInfos, DataProperties and the dimension tables from the service (no data rows)."""
+def remote_table(table_id: str, endpoint: Endpoint, policy: RetryPolicy, target: Path | None = None,
+                 keep_padding: bool = False) -> CbsTable:
+    """TableInfos, DataProperties and every dimension entity set from the service (no data rows)."""
     url = endpoint.table_url(table_id)
     try:
         info = call_cbsodata(endpoint, policy, url + "TableInfos", cbsodata.get_info, table_id) or {}
@@ -597,62 +841,105 @@ def remote_table(table_id: str, endpoint: Endpoint, policy: RetryPolicy) -> CbsT
         dimensions = {}
         for key in properties.loc[properties["Type"].isin(DIMENSION_TYPES), "Key"]:
             frame = pd.DataFrame(call_cbsodata(endpoint, policy, url + key, cbsodata.get_meta, table_id, key))
-            frame["Key"] = frame["Key"].astype(str).str.strip()
+            if frame.empty:
+                frame = pd.DataFrame(columns=["Key", "Title"])
+            frame["Key"] = frame["Key"].astype(str)
+            if not keep_padding:
+                frame["Key"] = frame["Key"].str.strip()
             dimensions[key] = frame
     except Exception as exc:  # noqa: BLE001 - translated into one line naming table and fix
-        raise _as_fetch_error(exc, table_id, endpoint, None) from exc
+        raise _as_fetch_error(exc, table_id, endpoint, target) from exc
     manifest = {"table_id": table_id, "catalog": endpoint.host, "modified": info.get("Modified"),
                 "output_status": info.get("OutputStatus"), "rows": info.get("RecordCount"), "files": {}}
     return CbsTable(directory=Path(table_id), manifest=manifest, info=info, properties=properties, dimensions=dimensions)
 
 
-def describe_table(table: CbsTable, origin: str, shown: int = 5) -> list[str]:
+def describe_table(table: CbsTable, origin: str, shown: int = 3, long: int = 8) -> list[str]:
+    """TableInfos, every dimension with its categories (long ones abbreviated) and every measure with unit."""
     info, manifest = table.info, table.manifest
-    lines = [f"{table.table_id}  {info.get('Title', '')}", f"  from          {origin}"]
+    lines = [f"{table.table_id}  {str(info.get('Title', '')).strip()}", f"  from          {origin}"]
     for label, value in (("Identifier", info.get("Identifier")), ("ShortTitle", info.get("ShortTitle")),
                          ("Modified", info.get("Modified")), ("OutputStatus", info.get("OutputStatus")),
                          ("Period", info.get("Period")), ("catalog", manifest.get("catalog")),
-                         ("rows", len(table.data) if not table.data.empty else manifest.get("rows"))):
-        lines.append(f"  {label:<13} {value}")
+                         ("rows", len(table.data) if not table.data.empty else manifest.get("rows")),
+                         ("filters", manifest.get("filters"))):
+        if value is not None or label != "filters":
+            lines.append(f"  {label:<13} {value}")
     if info.get("OutputStatus") not in (None, REGULAR_STATUS):
         lines.append(f"  ! not {REGULAR_STATUS}: CBS no longer updates this table; look for its successor")
+    kinds = dict(zip(table.properties["Key"], table.properties["Type"]))
+    lines.append(f"dimensions ({len(table.dimensions)}):")
+    for name, frame in table.dimensions.items():
+        pairs = list(zip(frame["Key"].astype(str).str.strip(), frame["Title"].astype(str).str.strip()))
+        abbreviate = len(pairs) > long or (name in LONG_DIMENSIONS and len(pairs) > 2 * shown)
+        lines.append(f"  {name} ({kinds.get(name, 'Dimension')}, {len(pairs)} categories)"
+                     + (f", first and last {shown}:" if abbreviate else ":"))
+        width = max((len(k) for k, _ in pairs), default=0)
+        rows = pairs[:shown] + [None] + pairs[-shown:] if abbreviate else pairs
+        for pair in rows:
+            lines.append(f"    ... {len(pairs) - 2 * shown} more" if pair is None else f"    {pair[0]:<{width}}  {pair[1]}")
     measures = table.measures()
     lines.append(f"measures ({len(measures)}):")
     width = max((len(k) for k in measures["Key"]), default=0)
     for _, m in measures.iterrows():
         unit = m.get("Unit").strip() if isinstance(m.get("Unit"), str) else ""
         lines.append(f"  {m['Key']:<{width}}  {m['Title']}" + (f"  [{unit}]" if unit else ""))
-    lines.append(f"dimensions ({len(table.dimensions)}):")
-    kinds = dict(zip(table.properties["Key"], table.properties["Type"]))
-    for name, frame in table.dimensions.items():
-        keys = frame["Key"].tolist()
-        sample = ", ".join(keys[:shown]) + (f", ..., {keys[-1]}" if len(keys) > shown else "")
-        lines.append(f"  {name} ({kinds.get(name, 'Dimension')}, {len(keys)} keys): {sample}")
     return lines
 
 
-def config_check(config: StudyConfig, table: CbsTable) -> list[str]:
-    """How the configured measures resolve in this table; for a new id, which roles it could serve."""
-    specs = [s for s in config.tables.values() if s.table_id.lower() == table.table_id.lower()]
-    lines = []
-    if specs:
-        for spec in specs:
-            lines.append(f"config tables.{spec.role}:")
-            for name, measure in spec.measures.items():
-                lines.append(f"  {name:<22} {_resolution(table, measure)}")
+def config_check(config: StudyConfig, table: CbsTable, target: Target | None) -> list[str]:
+    """How the configured categories and measures resolve in this table; for a new id, which roles it could serve."""
+    if target is not None:
+        spec = target.spec
+        year = f" ({target.year}: {target.title!r})" if target.year is not None else ""
+        lines = [f"config tables.{spec.role}{year}:"]
+        if spec.region_dimension in table.dimensions:
+            keys = table.dimension(spec.region_dimension)["Key"].astype(str).str.strip()
+            counts = ", ".join(f"{(keys.str.startswith(p)).sum()} {p}" for p in REGION_PREFIXES)
+            lines.append(f"  region {spec.region_dimension:<24} ok ({counts})")
+        else:
+            lines.append(f"  region {spec.region_dimension:<24} MISSING (dimensions: {', '.join(table.dimensions)})")
+        for dimension, named in spec.categories.items():
+            for name, category in named.items():
+                category = category.for_year(target.year) if target.year is not None else category
+                lines.append(f"  {dimension + '.' + name:<31} {_category_resolution(table, dimension, category)}")
+        for name, measure in spec.measures.items():
+            lines.append(f"  {'measure ' + name:<31} {_resolution(table, measure)}")
         return lines
-    lines.append(f"{table.table_id} is not in {_display(config.path)}; measures found per role if you set it "
-                 f"as tables.<role>.table_id:")
+    lines = [f"{table.table_id} is not in {_display(config.path)}; what resolves per role if you set it "
+             f"as tables.<role>.table_id:"]
     for spec in config.tables.values():
         found = [name for name, m in spec.measures.items() if not _resolution(table, m).startswith("MISSING")]
-        lines.append(f"  {spec.role:<10} {len(found)}/{len(spec.measures)} (now {spec.table_id})")
+        cats = [(d, c) for d, named in spec.categories.items() for c in named.values()]
+        cats_found = sum(not _category_resolution(table, d, c).startswith("MISSING") for d, c in cats)
+        lines.append(f"  {spec.role:<10} {len(found)}/{len(spec.measures)} measures, {cats_found}/{len(cats)} "
+                     f"categories (now {spec.table_id or spec.per_year.title})")
     return lines
+
+
+def _category_resolution(table: CbsTable, dimension: str, category) -> str:
+    if dimension not in table.dimensions:
+        return f"MISSING dimension {dimension} (dimensions: {', '.join(table.dimensions)})"
+    try:
+        keys = table.resolve_category(dimension, category)
+    except MissingColumnError as exc:
+        candidates = str(exc).split("candidates: ", 1)[-1].rsplit("; update", 1)[0]
+        return f"MISSING {category.describe()} (candidates: {candidates})"
+    titles = dict(zip(table.dimension(dimension)["Key"].astype(str).str.strip(),
+                      table.dimension(dimension)["Title"].astype(str).str.strip()))
+    if len(keys) == 1:
+        how = "ok" if category.key and category.key.strip() == keys[0] else (
+            f"by title; config key {category.key} is outdated" if category.key else "by title")
+        return f"{keys[0]} {titles.get(keys[0], '')!r} ({how})"
+    return f"{len(keys)} keys starting {category.key_prefix!r}: {', '.join(keys[:6])}" + (", ..." if len(keys) > 6 else "")
 
 
 def _resolution(table: CbsTable, measure) -> str:
     try:
         key = table.resolve_measure(measure.key, measure.title)
-    except MissingColumnError as exc:
+    except (MissingColumnError, AttributeError) as exc:
         candidates = str(exc).split("candidates: ", 1)[-1].split(";", 1)[0]
-        return f"MISSING {measure.key} (candidates: {candidates})"
+        return f"MISSING {measure.key or measure.title} (candidates: {candidates})"
+    if measure.key is None:
+        return f"{key} (by title)"
     return f"{key} ok" if key == measure.key else f"{key} (by title; config key {measure.key} is outdated)"

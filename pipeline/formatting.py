@@ -78,17 +78,61 @@ def display_frame(table: pd.DataFrame, config) -> pd.DataFrame:
     return out
 
 
+KIND_SUFFIX = "_herkomst"
+KIND_TITLES = {
+    "cbs": "CBS-cijfer",
+    "afgeleid": "afgeleid uit echte CBS-cijfers (zie Bronnen: hoe)",
+    "gegenereerd": "berust op gegenereerde demo-waarden, gekalibreerd op het rapport — geen CBS-cijfer",
+}
+
+
+def kind_of(table: pd.DataFrame, column: str, row: int) -> str:
+    """The provenance kind of one cell of a case table (``cbs`` when the table carries none)."""
+    kinds = table.get(f"{column}{KIND_SUFFIX}")
+    value = kinds.iloc[row] if kinds is not None else None
+    return value if isinstance(value, str) else "cbs"
+
+
 def table_html(table: pd.DataFrame, config, caption: str) -> str:
-    """An accessible HTML table: caption, header cells with scope, right-aligned numbers."""
+    """An accessible HTML table: caption, header cells with scope, right-aligned numbers.
+
+    Every value cell carries its provenance as a class and a tooltip: generated values are shown grey
+    and italic, derived values underlined with dots (``provenance_legend_html`` explains both).
+    """
     shown = display_frame(table, config)
+    names = headers(config)
+    columns = [c for c in table.columns if c in names]
     kinds = table["soort"].tolist()
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in shown.columns)
     body = []
-    for (label, row), kind in zip(shown.iterrows(), kinds):
-        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in row.values)
-        body.append(f'<tr class="{kind}"><th scope="row">{html.escape(str(label))}</th>{cells}</tr>')
+    for i, ((label, row), kind) in enumerate(zip(shown.iterrows(), kinds)):
+        cells = []
+        for column, value in zip(columns, row.values):
+            origin = kind_of(table, column, i)
+            cells.append(f'<td class="num kind-{origin}" title="{html.escape(KIND_TITLES[origin])}">'
+                         f"{html.escape(value)}</td>")
+        body.append(f'<tr class="{kind}"><th scope="row">{html.escape(str(label))}</th>{"".join(cells)}</tr>')
     return (f'<table class="h6-table"><caption>{html.escape(caption)}</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def provenance_legend_html(kinds) -> str:
+    """The legend under a table: which marking means generated or derived (only the kinds that occur)."""
+    items = []
+    if "gegenereerd" in kinds:
+        items.append('<span class="kind-gegenereerd">grijs en cursief</span>: berust op gegenereerde demo-waarden '
+                     "(gekalibreerd op het rapport), geen CBS-cijfer")
+    if "afgeleid" in kinds:
+        items.append('<span class="kind-afgeleid">stippellijn</span>: afgeleid uit echte CBS-cijfers '
+                     "(andere CBS-tabel of herleid uit fusiegemeenten; zie Bronnen)")
+    if not items:
+        return ""
+    return '<p class="legend">' + "; ".join(items) + "; overige cijfers: CBS.</p>"
+
+
+def table_kinds(table: pd.DataFrame) -> set[str]:
+    """The provenance kinds that occur among a case table's values."""
+    return {v for c in table.columns if c.endswith(KIND_SUFFIX) for v in table[c].dropna()}
 
 
 def footnotes(config) -> str:

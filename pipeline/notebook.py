@@ -18,7 +18,7 @@ from .build import write_csv
 from .case import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
 from .figures import figure_data, index_figure, save_figure
-from .formatting import euro, footnotes, percent, table_html, whole
+from .formatting import euro, footnotes, percent, provenance_legend_html, table_html, table_kinds, whole
 from .selection import RULE_TEXT
 from .provenance import demo_banner_html, provenance_rows, sources_table_html, versions_line
 
@@ -101,7 +101,8 @@ def _table_section(session: Session, table, number: int | None, kind: str, capti
     """Write the table as CSV (tabelN.csv) and return it as HTML with its caption ("Tabel N ...") and note."""
     write_csv(table.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
     caption = (f"Tabel {number} " if number else "") + caption
-    return table_html(table, session.ctx.config, caption) + f'<p class="note">{html.escape(note)}</p>'
+    return (table_html(table, session.ctx.config, caption) + provenance_legend_html(table_kinds(table))
+            + f'<p class="note">{html.escape(note)}</p>')
 
 
 def lasten_html(session: Session) -> str:
@@ -172,7 +173,8 @@ def kerncijfers_html(session: Session) -> str:
         + "</tr>" for _, row in frame.iterrows())
     write_csv(frame, session.output_dir / "kerncijfers.csv")
     sources = (f"Bron: jeugdzorgtabel {ctx.data.provenance['jeugdzorg']['table_id']} (met verblijf, via wijkteam, "
-               f"zonder verblijf per halfjaar) en Iv3-tabel {ctx.data.provenance['iv3']['table_id']} "
+               f"zonder verblijf per halfjaar) en Iv3-tabellen "
+               f"{', '.join(e['table_id'] for r, e in sorted(ctx.data.provenance.items()) if e.get('role') == 'iv3')} "
                f"(jaarrekeningen {p.cost_trend_base_year} en {p.iv3_rekening_year}); definities: "
                "pipeline.indicators.verandering_procentpunt, deciel_zonder_verblijf, index_aantal, "
                "index_lasten_per_gebruiker.")

@@ -13,7 +13,9 @@ from . import __version__
 from .config import ROOT
 
 PACKAGES = ("cbsodata", "pandas", "matplotlib", "papermill", "nbconvert")
-DEMO_BANNER = "Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."
+DEMO_BANNER = ("Demo-snapshot — deels echte CBS-cijfers, deels gegenereerd. Gegenereerde cijfers staan grijs en "
+               "cursief; draai `make fetch` met internettoegang voor alleen echte CBS-cijfers.")
+KIND_LABELS = {"cbs": "CBS", "afgeleid": "afgeleid uit CBS", "gegenereerd": "gegenereerd (demo)"}
 
 
 def demo_banner_html() -> str:
@@ -23,8 +25,29 @@ def demo_banner_html() -> str:
 
 
 def read_provenance(processed_dir: Path) -> dict:
-    """``provenance.json`` of the processed data: per table role its id, version, dates, hash, generated."""
+    """The tables of ``provenance.json``: per role (Iv3: per year) id, version, dates, hash, provenance blocks."""
+    return _read_build(processed_dir)["tables"]
+
+
+def read_build_warnings(processed_dir: Path) -> list[str]:
+    """The build's warnings (suppressed or absent values), one line each."""
+    return _read_build(processed_dir).get("warnings", [])
+
+
+def _read_build(processed_dir: Path) -> dict:
     return json.loads((processed_dir / "provenance.json").read_text(encoding="utf-8"))
+
+
+def table_kinds(entry: dict) -> list[str]:
+    """The provenance kinds a table's rows have (its default and every block), in order cbs, afgeleid, gegenereerd."""
+    prov = entry.get("provenance") or {"default": "gegenereerd" if entry.get("generated") else "cbs", "blocks": []}
+    kinds = {prov.get("default", "cbs"), *(b["kind"] for b in prov.get("blocks", []))}
+    return [k for k in KIND_LABELS if k in kinds]
+
+
+def kind_label(entry: dict) -> str:
+    """'CBS', 'CBS + gegenereerd (demo)', ...: what a table's values are."""
+    return " + ".join(KIND_LABELS[k] for k in table_kinds(entry))
 
 
 def is_generated(provenance: dict) -> bool:
@@ -76,7 +99,7 @@ def sources_table_html(provenance: dict) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
         f"<td>{html.escape(r.get('title') or '')}</td>{_date_cell(r.get('modified'))}{_date_cell(r.get('fetched_at'))}"
-        f"<td>{'gegenereerd (demo)' if r['generated'] else 'CBS'}</td>"
+        f"<td>{html.escape(kind_label(r))}</td>"
         f"<td><code title=\"{r['snapshot_sha256']}\">{r['snapshot_sha256'][:12]}</code></td></tr>"
         for r in provenance_rows(provenance))
     return ('<table class="h6-table text"><thead><tr><th>rol</th><th>tabel</th><th>titel</th><th>versie (Modified)</th>'
