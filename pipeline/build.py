@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,37 +123,65 @@ def all_size_classes(config: StudyConfig) -> list:
     return list(classes.values())
 
 
-def backcast_parts(code: str, present, period_start: str, crosswalk: pd.DataFrame, as_of: str):
-    """The predecessors (code, share) that make up ``code`` in a period where it is absent, or None.
+class Predecessors:
+    """Which municipalities made up a gemeente of the classification at the start of an earlier period.
 
-    None when the municipality has no predecessors in the crosswalk or one of them is absent too: the
-    value is then missing (and warned about), never zero.
+    Looked up once per (code, period start) in the merger crosswalk (:func:`pipeline.mergers.predecessors_at`).
     """
-    parts = predecessors_at(code, period_start, crosswalk, as_of)
-    if parts == [(code, 1.0)] or any(p not in present for p, _ in parts):
-        return None
-    return parts
+
+    def __init__(self, crosswalk: pd.DataFrame, as_of: str):
+        self.crosswalk, self.as_of = crosswalk, as_of
+        self.merged = set(crosswalk["new_code"])
+        self.cache: dict[tuple[str, str], list[tuple[str, float]]] = {}
+
+    def parts(self, code: str, period_start: str) -> list[tuple[str, float]]:
+        if code not in self.merged:
+            return [(code, 1.0)]
+        key = (code, period_start)
+        if key not in self.cache:
+            self.cache[key] = predecessors_at(code, period_start, self.crosswalk, self.as_of)
+        return self.cache[key]
+
+    def backcast(self, code: str, present, period_start: str) -> list[tuple[str, float]] | None:
+        """The predecessors (code, share) that make up ``code`` in a period where it is absent, or None.
+
+        None when the municipality has no predecessors in the crosswalk or one of them is absent too: the
+        value is then missing (and warned about), never zero.
+        """
+        parts = self.parts(code, period_start)
+        if parts == [(code, 1.0)] or any(p not in present for p, _ in parts):
+            return None
+        return parts
 
 
 # ---------------------------------------------------------------------------------------------
 # Jeugdzorg (84134NED): care forms are categories of VormenVanJeugdzorg
 
 
-def jeugdzorg_cells(config: StudyConfig, table: CbsTable) -> dict[str, dict[str, dict[str, tuple]]]:
-    """period key -> region code -> care form -> (jongeren, relatief, herkomst), as the table publishes them."""
+@dataclass(frozen=True)
+class Jeugdzorg:
+    """The jeugdzorg table read once: its id, periods and, per period key, region code and care form,
+    the published (jongeren, relatief, herkomst)."""
+
+    table_id: str
+    periods: list[Period]
+    cells: dict[str, dict[str, dict[str, tuple]]]
+
+
+def read_jeugdzorg(config: StudyConfig, table: CbsTable) -> Jeugdzorg:
     sel = table.select(config.tables["jeugdzorg"])
     cells: dict[str, dict[str, dict[str, tuple]]] = {}
     for form, regio, period, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
                                                        sel["jongeren"], sel["relatief"], sel["herkomst"]):
         cells.setdefault(period, {}).setdefault(regio, {})[form] = (count, pct, kind)
-    return cells
+    return Jeugdzorg(table.table_id, table.periods(), cells)
 
 
 def _form(cells: dict, form: str) -> tuple:
     return cells.get(form, (math.nan, math.nan, "cbs"))
 
 
-def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, crosswalk: pd.DataFrame, as_of: str):
+def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessors: Predecessors):
     """(care form -> (count, pct, kind), herleid) of one municipality in one period; back-cast after a merger.
 
     A municipality formed later is its predecessors': counts are summed (times the share of each
@@ -164,17 +193,18 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, crosswalk: 
     if own is not None and not all(math.isnan(_form(own, form)[1]) for form in CARE_FORMS):
         return own, False
     # CBS lists a municipality formed later with empty cells before its start: its predecessors have the values
-    parts = backcast_parts(code, cells_p, period.start, crosswalk, as_of)
+    parts = predecessors.backcast(code, cells_p, period.start)
     if parts is None:
         return own, False
-    weights = pd.Series([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
+    weights = np.array([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
     result = {}
     for form in CARE_FORMS:
         values = [_form(cells_p[p], form) for p, _ in parts]
-        counts = pd.Series([v[0] * share for v, (_, share) in zip(values, parts)])
-        pcts = pd.Series([v[1] for v in values])
-        count = float(counts.sum()) if counts.notna().all() else math.nan
-        pct = ind.backcast_weighted_pct(pcts, weights) if pcts.notna().all() and weights.notna().all() else math.nan
+        counts = np.array([v[0] * share for v, (_, share) in zip(values, parts)])
+        pcts = np.array([v[1] for v in values])
+        count = float(counts.sum())  # NaN when any predecessor has none
+        known = not (np.isnan(pcts).any() or np.isnan(weights).any())
+        pct = ind.backcast_weighted_pct(pcts, weights) if known else math.nan
         result[form] = (count, pct, weakest("afgeleid", *(v[2] for v in values)))
     return result, True
 
@@ -209,36 +239,35 @@ def group_forms(members: list[dict], rule: str) -> dict:
     percentages. Members without a value are left out of both sums.
     """
     result = {}
-    bases = pd.Series([youth_base(_form(m, "totaal_jeugdzorg")) for m in members])
+    bases = np.array([youth_base(_form(m, "totaal_jeugdzorg")) for m in members], dtype=float)
     for form in CARE_FORMS:
         values = [_form(m, form) for m in members]
-        counts = pd.Series([v[0] for v in values])
-        pcts = pd.Series([v[1] for v in values])
+        counts = np.array([v[0] for v in values], dtype=float)
+        pcts = np.array([v[1] for v in values], dtype=float)
         kind = weakest(*(v[2] for v in values))
         if rule == "gepoold":
             pct = ind.pct_groep_gepoold(counts, bases)
         else:
             pct = ind.pct_groep_ongewogen(pcts)
-        result[form] = (float(counts.sum(min_count=1)), pct, kind)
+        result[form] = (float(np.nansum(counts)) if (~np.isnan(counts)).any() else math.nan, pct, kind)
     return result
 
 
-def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: CbsTable, crosswalk: pd.DataFrame,
+def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
                     warnings: Warnings, rule: str | None = None) -> pd.DataFrame:
     """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
 
     Nederland and the jeugdregio's take CBS's own row; a size class follows the configured group rule.
     """
     rule = rule or config.choices.pct_zonder_verblijf_groep
-    cells = jeugdzorg_cells(config, table)
-    periods = [p for p in table.periods() if p.half]
+    cells = table.cells
+    periods = [p for p in table.periods if p.half]
     base = find_half_year(periods, config.periods.jeugdhulp_base.year, config.periods.jeugdhulp_base.half,
                           table.table_id)
     find_half_year(periods, config.periods.jeugdhulp_current.year, config.periods.jeugdhulp_current.half,
                    table.table_id)
     codes = gemeenten["code"].tolist()
     names = dict(zip(gemeenten["code"], gemeenten["naam"]))
-    as_of = classification_date(config)
     units = aggregate_units(config, gemeenten)
     records = []
     for period in periods:
@@ -247,7 +276,7 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: CbsTabl
                  "halfjaar": period.half, "voorlopig": period.provisional}
         member_forms, member_herleid = {}, {}
         for code in codes:
-            forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, crosswalk, as_of)
+            forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
             if forms is None:
                 warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
                              "gemeente ontbreekt (geen voorgangers in de crosswalk)")
@@ -291,15 +320,14 @@ def at_half_year(jeugdhulp: pd.DataFrame, period, column: str) -> pd.Series:
     return rows.set_index("code")[column]
 
 
-def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: CbsTable, crosswalk: pd.DataFrame,
+def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
                   year: int, warnings: Warnings) -> pd.DataFrame:
     """Youth with any jeugdzorg (JZ Totaal) on jaarbasis, per gemeente and per CBS region row: gebruikers, herkomst."""
-    period = find_year(table.periods(), year, table.table_id)
-    cells_p = jeugdzorg_cells(config, table).get(period.key, {})
-    as_of = classification_date(config)
+    period = find_year(table.periods, year, table.table_id)
+    cells_p = table.cells.get(period.key, {})
     out = {}
     for code in gemeenten["code"]:
-        forms, _ = jeugdzorg_for_gemeente(code, cells_p, period, crosswalk, as_of)
+        forms, _ = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
         count, _, kind = _form(forms or {}, "totaal_jeugdzorg")
         if math.isnan(count):
             warnings.add(table.table_id, "totaal jeugdzorg (gebruikers)", period.key, code)
@@ -334,26 +362,27 @@ def iv3_lasten(config: StudyConfig, table: CbsTable, year: int, report: str, war
     return frame[["lasten", "herkomst"]]
 
 
-def in_classification(values: pd.DataFrame, codes: list[str], year: int, crosswalk: pd.DataFrame, as_of: str,
+def in_classification(values: pd.DataFrame, codes: list[str], year: int, predecessors: Predecessors,
                       columns: list[str]) -> pd.DataFrame:
     """Additive ``columns`` (amounts, inhabitants) of ``values`` for the gemeenten ``codes``, back-cast after mergers.
 
     A municipality that did not exist in ``year`` gets the sum of its predecessors' values (times
     their shares) and kind at best ``afgeleid``; one without data and without predecessors is missing.
     """
-    present = {c for c in values.index if isinstance(c, str) and c.startswith("GM")}
+    records = {code: row for code, row in zip(values.index, values[columns + ["herkomst"]].to_dict("records"))
+               if isinstance(code, str) and code.startswith("GM")}
     start = f"{year}-01-01"
     rows = {}
     for code in codes:
-        if code in present:
-            rows[code] = {**values.loc[code, columns + ["herkomst"]].to_dict(), "herleid": False}
+        if code in records:
+            rows[code] = {**records[code], "herleid": False}
             continue
-        parts = backcast_parts(code, present, start, crosswalk, as_of)
+        parts = predecessors.backcast(code, records, start)
         if parts is None:
             rows[code] = {**{c: math.nan for c in columns}, "herkomst": "cbs", "herleid": False}
             continue
-        rows[code] = {c: float(sum(values.loc[p, c] * share for p, share in parts)) for c in columns}
-        rows[code]["herkomst"] = weakest("afgeleid", *(values.loc[p, "herkomst"] for p, _ in parts))
+        rows[code] = {c: float(sum(records[p][c] * share for p, share in parts)) for c in columns}
+        rows[code]["herkomst"] = weakest("afgeleid", *(records[p]["herkomst"] for p, _ in parts))
         rows[code]["herleid"] = True
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -369,17 +398,14 @@ def population_in(config: StudyConfig, bevolking: CbsTable, year: int) -> pd.Dat
 
 
 def finance_year(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
-                 crosswalk: pd.DataFrame, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
+                 predecessors: Predecessors, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
     """Per gemeente of the classification: lasten, inwoners and their kinds for one Iv3 year and report."""
     codes = gemeenten["code"].tolist()
-    as_of = classification_date(config)
-    lasten = in_classification(iv3_lasten(config, iv3[year], year, report, warnings), codes, year, crosswalk,
-                               as_of, ["lasten"])
-    inwoners = in_classification(population_in(config, bevolking, year), codes, year, crosswalk, as_of,
-                                 ["inwoners"])
-    for code in lasten.index[lasten["lasten"].isna() & ~lasten.index.isin(
-            [c for c in lasten.index if lasten.loc[c, "herleid"]])]:
-        warnings.add(iv3[year].table_id, f"lasten {report}", str(year), code, "gemeente ontbreekt of geen opgave")
+    per_iv3_code = iv3_lasten(config, iv3[year], year, report, warnings)
+    lasten = in_classification(per_iv3_code, codes, year, predecessors, ["lasten"])
+    inwoners = in_classification(population_in(config, bevolking, year), codes, year, predecessors, ["inwoners"])
+    for code in lasten.index[lasten["lasten"].isna() & ~lasten.index.isin(per_iv3_code.index)]:
+        warnings.add(iv3[year].table_id, f"lasten {report}", str(year), code, "gemeente ontbreekt in de tabel")
     return pd.DataFrame({"lasten": lasten["lasten"].astype(float), "lasten_herkomst": lasten["herkomst"],
                          "inwoners": inwoners["inwoners"].astype(float), "inwoners_herkomst": inwoners["herkomst"],
                          "herleid": lasten["herleid"].astype(bool) | inwoners["herleid"].astype(bool)})
@@ -447,16 +473,16 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
 
 
 def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
-                 jeugdzorg: CbsTable, crosswalk: pd.DataFrame, warnings: Warnings, rule: str | None = None,
+                 jeugdzorg: Jeugdzorg, predecessors: Predecessors, warnings: Warnings, rule: str | None = None,
                  rekening_year: int | None = None) -> pd.DataFrame:
     """lasten.csv: lasten per gebruiker and per inwoner (jaarrekening) and the index against the begroting."""
     p = config.periods
     rule = rule or config.choices.lasten_per_inwoner_groep
     year = rekening_year or p.iv3_rekening_year
-    rekening = finance_year(config, gemeenten, iv3, bevolking, crosswalk, year, "jaarrekening", warnings)
-    begroting = finance_year(config, gemeenten, iv3, bevolking, crosswalk, p.iv3_begroting_year, "begroting",
+    rekening = finance_year(config, gemeenten, iv3, bevolking, predecessors, year, "jaarrekening", warnings)
+    begroting = finance_year(config, gemeenten, iv3, bevolking, predecessors, p.iv3_begroting_year, "begroting",
                              warnings)
-    users = users_in_year(config, gemeenten, jeugdzorg, crosswalk, year, warnings)
+    users = users_in_year(config, gemeenten, jeugdzorg, predecessors, year, warnings)
     return lasten_rows(config, gemeenten, rekening, begroting, users, rule)
 
 
@@ -570,12 +596,13 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
 # Choices the report leaves open: every option, for the validation page
 
 
-def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, crosswalk: pd.DataFrame) -> pd.DataFrame:
+def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, jeugdzorg: Jeugdzorg,
+                  predecessors: Predecessors) -> pd.DataFrame:
     """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes)."""
     frames = []
     quiet = Warnings({})
     for option in ("gewogen", "ongewogen"):
-        lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
+        lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors,
                               quiet, rule=option)
         groups = lasten[lasten["unit_type"] != "gemeente"]
         for column in ("lasten_per_inwoner_rekening", "index_lasten_per_inwoner"):
@@ -586,7 +613,7 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, cr
                                         "herkomst": groups[f"{column}_herkomst"].values}))
     p = config.periods
     for option in ("gepoold", "ongewogen"):
-        jh = build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk, quiet, rule=option)
+        jh = build_jeugdhulp(config, gemeenten, jeugdzorg, predecessors, quiet, rule=option)
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):
@@ -638,12 +665,13 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     tables = load_tables(config)
     gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"])
     crosswalk = load_crosswalk(config, tables["bevolking"])
+    predecessors = Predecessors(crosswalk, classification_date(config))
+    jeugdzorg = read_jeugdzorg(config, tables["jeugdzorg"])
     warnings = Warnings(dict(zip(gemeenten["code"], gemeenten["naam"])))
     ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
-    jeugdhulp = build_jeugdhulp(config, gemeenten, tables["jeugdzorg"], crosswalk, warnings)
-    lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
-                          warnings)
-    lasten_basis = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], tables["jeugdzorg"], crosswalk,
+    jeugdhulp = build_jeugdhulp(config, gemeenten, jeugdzorg, predecessors, warnings)
+    lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors, warnings)
+    lasten_basis = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors,
                                 warnings, rekening_year=config.periods.cost_trend_base_year)
     outputs = {
         "gemeenten.csv": gemeenten,
@@ -652,7 +680,7 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
         "lasten.csv": lasten,
         "jeugdhulp.csv": jeugdhulp,
         "kerncijfers.csv": build_kerncijfers(config, jeugdhulp, lasten, lasten_basis),
-        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, tables, crosswalk)],
+        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, tables, jeugdzorg, predecessors)],
                                 ignore_index=True),
     }
     paths = {}

@@ -139,7 +139,8 @@ def pct_groep_gepoold(aantallen: pd.Series, basis: pd.Series) -> float:
     ``choices.pct_zonder_verblijf_groep: gepoold`` (the alternative is :func:`pct_groep_ongewogen`).
     Annex 3 note 6: "Gebaseerd op CBS Kerncijfers code <JH121> op halfjaarbasis".
     """
-    present = aantallen.notna() & basis.notna() & (basis > 0)
+    aantallen, basis = np.asarray(aantallen, dtype=float), np.asarray(basis, dtype=float)
+    present = ~np.isnan(aantallen) & ~np.isnan(basis) & (basis > 0)
     if not present.any():
         return math.nan
     return round_half_up(float(aantallen[present].sum() / basis[present].sum() * 100.0), 1)
@@ -147,7 +148,8 @@ def pct_groep_gepoold(aantallen: pd.Series, basis: pd.Series) -> float:
 
 def pct_groep_ongewogen(percentages: pd.Series) -> float:
     """% of a group as the unweighted mean of its members' one-decimal percentages (``ongewogen``)."""
-    present = percentages.dropna()
+    values = np.asarray(percentages, dtype=float)
+    present = values[~np.isnan(values)]
     return round_half_up(float(present.mean()), 1) if len(present) else math.nan
 
 
@@ -178,6 +180,7 @@ def backcast_weighted_pct(pct: pd.Series, weights: pd.Series) -> float:
     het aantal jongeren [...] in die gemeenten." The predecessors' percentages are averaged with
     their numbers of youth with jeugdzorg as weights, as the annex says, rounded to one decimal.
     """
+    pct, weights = np.asarray(pct, dtype=float), np.asarray(weights, dtype=float)
     return round_half_up(float((pct * weights).sum() / weights.sum()), 1)
 
 

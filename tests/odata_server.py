@@ -6,8 +6,18 @@ key per entity set) the way ``opendata.cbs.nl/ODataFeed/odata/<ID>/`` does:
 * ``/ODataFeed/odata/<ID>/``: the entity-set list (``{"name": ..., "url": ...}``), including both
   ``UntypedDataSet`` and ``TypedDataSet`` because cbsodata removes the one it does not want;
 * ``/ODataFeed/odata/<ID>/<EntitySet>``: ``{"odata.metadata": ..., "value": [...]}``; the data sets
-  are split into pages of ``page_size`` rows, each page but the last carrying an absolute
-  ``odata.nextLink`` with ``$skip`` (as the real feed does), so cbsodata's paging code runs.
+  are split into pages of ``page_size`` rows (CBS: 10 000), each page but the last carrying an
+  absolute ``odata.nextLink`` with ``$skip`` (as the real feed does), so cbsodata's paging code runs;
+  ``$filter`` (``eq``/``ne`` on a column, ``substringof('x', Col)``, ``startswith(Col, 'x')``, joined
+  by ``and``/``or`` with parentheses) and ``$select`` are applied as CBS does: against the padded
+  keys, exactly (``RegioS eq 'GM0150'`` matches nothing, ``RegioS eq 'GM0150    '`` does);
+  ``UntypedDataSet`` is the typed data as strings, ``"."`` where the typed cell is ``null``;
+* ``/ODataCatalog/Tables``: the catalog cbsodata's ``get_table_list`` reads (Identifier, Title,
+  ShortTitle, Modified, Catalog, ...) for every served table plus the entries of
+  ``tests/fixtures/odata/_catalog.json`` (other Iv3 years), with ``$filter`` and ``$select``.
+
+Every request is logged (:attr:`ODataServer.requests`, :meth:`ODataServer.queries`) so a test can
+assert what the client asked for.
 
 Faults are injected per test with :meth:`ODataServer.add_fault` (HTTP 500, a dropped connection,
 a page that is not valid JSON, a body shorter than its Content-Length, a slow answer), and the
@@ -36,12 +46,25 @@ DATA_SETS = ("TypedDataSet", "UntypedDataSet")
 FAULT_KINDS = ("500", "503", "404", "drop", "invalid_json", "short_body", "slow")
 
 
+CATALOG_PATH = "/ODataCatalog/Tables"
+CATALOG_FIELDS = ("ID", "Title", "ShortTitle", "Identifier", "Summary", "Modified", "MetaDataModified",
+                  "ReasonDelivery", "ExplanatoryText", "Language", "Catalog", "Frequency", "Period",
+                  "ShortDescription", "OutputStatus", "Source")
+
+
 def load_fixtures(directory: Path = FIXTURES) -> dict[str, dict[str, list]]:
     """All fixture tables, keyed by table id (as CBS spells it), each a dict of entity sets."""
     tables = {}
     for path in sorted(directory.glob("*.json")):
-        tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        if not path.name.startswith("_"):
+            tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     return tables
+
+
+def load_catalog_extra(directory: Path = FIXTURES) -> list[dict]:
+    """Catalog entries of tables the server does not serve (``_catalog.json``)."""
+    path = directory / "_catalog.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
 
 
 @dataclass
@@ -72,6 +95,7 @@ class ODataServer:
     def __init__(self, tables: dict[str, dict[str, list]] | None = None, page_size: int = 10,
                  port: int = 0):
         self.tables = copy.deepcopy(tables if tables is not None else load_fixtures())
+        self.catalog_extra = copy.deepcopy(load_catalog_extra()) if tables is None else []
         self.page_size = page_size
         self.faults: list[Fault] = []
         self.requests: list[str] = []  # path + query of every request, in order
@@ -123,10 +147,32 @@ class ODataServer:
                 return value
         raise KeyError(table_id)
 
-    def requested(self, entity: str) -> int:
-        """How many requests asked for ``entity`` ("" for the entity-set list)."""
-        pattern = re.compile(rf"/ODataFeed/odata/[^/]+/{re.escape(entity)}(\?|$)", re.IGNORECASE)
-        return sum(1 for r in self.requests if pattern.search(r))
+    def requested(self, entity: str, table: str | None = None) -> int:
+        """How many requests asked for ``entity`` ("" for the entity-set list), of ``table`` or any table."""
+        return len(self.queries(entity, table))
+
+    def queries(self, entity: str, table: str | None = None) -> list[dict[str, str]]:
+        """The decoded query parameters of every request for ``entity`` (of ``table``), in order."""
+        table_part = re.escape(table) if table else "[^/]+"
+        pattern = re.compile(rf"^/ODataFeed/odata/{table_part}/{re.escape(entity)}(\?|$)", re.IGNORECASE)
+        return [{k: v[-1] for k, v in parse_qs(urlsplit(r).query, keep_blank_values=True).items()}
+                for r in self.requests if pattern.search(r)]
+
+    def catalog(self) -> list[dict]:
+        """The ``ODataCatalog/Tables`` entries: one per served table (from its TableInfos) plus the extras."""
+        rows = []
+        for table_id, table in self.tables.items():
+            info = (table.get("TableInfos") or [{}])[0]
+            row = {name: info.get(name) for name in CATALOG_FIELDS}
+            row["Identifier"] = info.get("Identifier") or table_id
+            row["RecordCount"] = len(table.get("TypedDataSet", []))
+            row["ColumnCount"] = sum(1 for p in table.get("DataProperties", []) if p.get("Type") != "TopicGroup")
+            rows.append(row)
+        for extra in self.catalog_extra:
+            rows.append({name: extra.get(name) for name in CATALOG_FIELDS} | extra)
+        for i, row in enumerate(rows):
+            row["ID"] = i
+        return rows
 
     def _take_fault(self, table_id: str, entity: str, page: int) -> Fault | None:
         with self._lock:
@@ -152,11 +198,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's naming
         self.feed.requests.append(self.path)
         parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if parts.path.lower() == CATALOG_PATH.lower():
+            return self._catalog(query)
         match = re.fullmatch(r"/ODataFeed/odata/([^/]+)/([^/]*)", parts.path, re.IGNORECASE)
         if not match:
             return self._send_json(404, {"odata.error": {"message": {"value": "Resource not found"}}})
         table_id, entity = match.group(1), match.group(2)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         skip = int(query.get("$skip", 0) or 0)
         fault = self.feed._take_fault(table_id, entity, skip // self.feed.page_size)
         if fault is not None and self._apply_fault(fault):
@@ -178,6 +226,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(404, {"odata.error": {"message": {"value": f"No entity set {entity}"}}})
         return self._send_json(200, {"odata.metadata": f"{base}$metadata#Cbs.OData.WebAPI.{entity}",
                                      "value": table[entity]})
+
+    def _catalog(self, query: dict) -> None:
+        fault = self.feed._take_fault("ODataCatalog", "Tables", 0)
+        if fault is not None and self._apply_fault(fault):
+            return
+        try:
+            rows = _filtered(self.feed.catalog(), query.get("$filter"))
+        except ValueError as exc:
+            return self._send_json(400, {"odata.error": {"message": {"value": str(exc)}}})
+        rows = _selected(rows, query.get("$select"))
+        base = f"http://{self.headers.get('Host', f'127.0.0.1:{self.feed.port}')}/ODataCatalog/"
+        return self._send_json(200, {"odata.metadata": f"{base}$metadata#Tables", "value": rows})
 
     def _apply_fault(self, fault: Fault) -> bool:
         """Act out ``fault``; False when the normal answer should still follow (a slow one)."""
@@ -226,10 +286,9 @@ def entity_set_list(table: dict[str, list], base: str) -> dict:
 def data_page(table: dict[str, list], entity: str, base: str, query: dict, skip: int, page_size: int) -> dict:
     rows = _filtered(table["TypedDataSet"], query.get("$filter"))
     if entity == "UntypedDataSet":
-        rows = [{k: (v if k == "ID" or v is None else str(v)) for k, v in r.items()} for r in rows]
-    if query.get("$select"):
-        columns = [c.strip() for c in query["$select"].split(",")]
-        rows = [{k: r[k] for k in columns if k in r} for r in rows]
+        # CBS's untyped data: every value a string, "." where the typed data has null (suppressed)
+        rows = [{k: (v if k == "ID" else "." if v is None else str(v)) for k, v in r.items()} for r in rows]
+    rows = _selected(rows, query.get("$select"))
     page = {"odata.metadata": f"{base}$metadata#Cbs.OData.WebAPI.{entity}", "value": rows[skip:skip + page_size]}
     if skip + page_size < len(rows):
         # Like the real feed: an absolute link that repeats $format, $filter and $select.
@@ -243,46 +302,128 @@ def data_page(table: dict[str, list], entity: str, base: str, query: dict, skip:
     return page
 
 
-_TERM = re.compile(r"""^(?:(?P<col>\w+)\s+eq\s+'(?P<value>[^']*)'"""
-                   r"""|substringof\('(?P<sub>[^']*)',\s*(?P<subcol>\w+)\)"""
-                   r"""|startswith\((?P<startcol>\w+),\s*'(?P<start>[^']*)'\))$""")
+def _selected(rows: list[dict], select: str | None) -> list[dict]:
+    if not select:
+        return rows
+    columns = [c.strip() for c in select.split(",") if c.strip()]
+    if rows:
+        unknown = [c for c in columns if c not in rows[0]]
+        if unknown:
+            raise ValueError(f"$select names unknown properties: {', '.join(unknown)}")
+    return [{k: r[k] for k in columns if k in r} for r in rows]
+
+
+# --- $filter: a small OData v3 expression parser --------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<word>[A-Za-z_][\w.]*)|(?P<sym>[(),]))")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"$filter not understood at {text[pos:pos + 20]!r}")
+        kind = m.lastgroup
+        value = m.group(kind)
+        if kind == "str":
+            value = value[1:-1].replace("''", "'")
+        tokens.append((kind, value))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return tokens
+
+
+class _Parser:
+    """or_expr := and_expr ('or' and_expr)*; and_expr := atom ('and' atom)*;
+    atom := '(' or_expr ')' | substringof('x', Col) | startswith(Col, 'x') | Col (eq|ne) literal."""
+
+    def __init__(self, text: str):
+        self.tokens, self.i, self.text = _tokens(text), 0, text
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None)
+
+    def take(self, value: str | None = None):
+        token = self.peek()
+        if token[0] is None or (value is not None and token[1].lower() != value):
+            raise ValueError(f"$filter {self.text!r}: expected {value or 'more'} at token {self.i}")
+        self.i += 1
+        return token
+
+    def parse(self):
+        tree = self.or_expr()
+        if self.i != len(self.tokens):
+            raise ValueError(f"$filter {self.text!r}: unexpected {self.peek()[1]!r}")
+        return tree
+
+    def or_expr(self):
+        terms = [self.and_expr()]
+        while self.peek()[1] and self.peek()[1].lower() == "or":
+            self.take()
+            terms.append(self.and_expr())
+        return ("or", terms)
+
+    def and_expr(self):
+        terms = [self.atom()]
+        while self.peek()[1] and self.peek()[1].lower() == "and":
+            self.take()
+            terms.append(self.atom())
+        return ("and", terms)
+
+    def atom(self):
+        kind, value = self.take()
+        if value == "(":
+            tree = self.or_expr()
+            self.take(")")
+            return tree
+        if kind != "word":
+            raise ValueError(f"$filter {self.text!r}: unexpected {value!r}")
+        if value.lower() in ("substringof", "startswith", "endswith"):
+            self.take("(")
+            first = self.take()
+            self.take(",")
+            second = self.take()
+            self.take(")")
+            if value.lower() == "substringof":  # substringof('needle', Column)
+                return ("substringof", second[1], first[1])
+            return (value.lower(), first[1], second[1])  # startswith(Column, 'prefix')
+        op = self.take()[1].lower()
+        if op not in ("eq", "ne"):
+            raise ValueError(f"$filter {self.text!r}: operator {op!r} not supported by the test server")
+        literal_kind, literal = self.take()
+        return (op, value, literal if literal_kind == "str" else float(literal))
+
+
+def _holds(row: dict, tree) -> bool:
+    op = tree[0]
+    if op == "or":
+        return any(_holds(row, t) for t in tree[1])
+    if op == "and":
+        return all(_holds(row, t) for t in tree[1])
+    column, operand = tree[1], tree[2]
+    if column not in row:
+        raise ValueError(f"$filter names unknown property {column!r}")
+    value = row[column]
+    if op in ("eq", "ne"):
+        same = (str(value) == operand) if isinstance(operand, str) else (value == operand)
+        return same if op == "eq" else not same
+    text = "" if value is None else str(value)
+    if op == "substringof":
+        return operand in text
+    if op == "startswith":
+        return text.startswith(operand)
+    return text.endswith(operand)
 
 
 def _filtered(rows: list[dict], expression: str | None) -> list[dict]:
-    """A small subset of OData $filter: ``eq``, ``substringof`` and ``startswith`` joined by and/or."""
+    """Rows for which the OData ``$filter`` expression holds (a ValueError for what it cannot parse)."""
     if not expression:
         return rows
-    groups = [[_unwrap(t) for t in re.split(r"\s+or\s+", _unwrap(g))]
-              for g in re.split(r"\s+and\s+", _unwrap(expression))]
-    return [r for r in rows if all(any(_term_holds(r, t) for t in group) for group in groups)]
-
-
-def _unwrap(text: str) -> str:
-    """Drop enclosing parentheses, but not the closing one of ``substringof(...)``."""
-    text = text.strip()
-    while text.startswith("(") and _closing_paren(text) == len(text) - 1:
-        text = text[1:-1].strip()
-    return text
-
-
-def _closing_paren(text: str) -> int:
-    depth = 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return i
-    return -1
-
-
-def _term_holds(row: dict, term: str) -> bool:
-    m = _TERM.match(term.strip())
-    if m is None:
-        raise ValueError(f"filter term not supported by the test server: {term!r}")
-    if m.group("col"):
-        return str(row.get(m.group("col"))) == m.group("value")
-    if m.group("subcol"):
-        return m.group("sub") in str(row.get(m.group("subcol")))
-    return str(row.get(m.group("startcol"))).startswith(m.group("start"))
+    tree = _Parser(expression).parse()
+    return [r for r in rows if _holds(r, tree)]
 
 
 # --- Helpers a test uses to turn a fixture into "the next CBS release" ---------------------------
@@ -299,6 +440,17 @@ def renumber_measure(table: dict[str, list], old: str, new: str) -> None:
             prop["Key"] = new
     for row in table["TypedDataSet"]:
         row[new] = row.pop(old)
+
+
+def rekey_category(table: dict[str, list], dimension: str, old: str, new: str) -> None:
+    """A new release gives a category another key (padded to the old width); its title stays."""
+    width = max(len(c["Key"]) for c in table[dimension])
+    for category in table[dimension]:
+        if category["Key"].strip() == old:
+            padded_old, category["Key"] = category["Key"], new.ljust(width)
+    for row in table["TypedDataSet"]:
+        if row[dimension] == padded_old:
+            row[dimension] = new.ljust(width)
 
 
 def drop_measure(table: dict[str, list], key: str) -> None:

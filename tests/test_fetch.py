@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cbsodata
@@ -20,26 +19,21 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import odata_server  # noqa: E402
-from odata_server import ODataServer, add_period, drop_measure, load_fixtures, renumber_measure, set_info  # noqa: E402
+from odata_server import (ODataServer, add_period, drop_measure, load_fixtures, rekey_category,  # noqa: E402
+                          renumber_measure, set_info)
 
 from pipeline import cli  # noqa: E402
 from pipeline import fetch as fetch_module  # noqa: E402
-from pipeline.config import MeasureSpec, TableSpec  # noqa: E402
+from pipeline.config import DEFAULT_CONFIG, CategorySpec, PerYear, load_config  # noqa: E402
 from pipeline.errors import FetchError, MissingColumnError  # noqa: E402
-from pipeline.fetch import (RetryPolicy, catalog_override, fetch_table, resolve_endpoint,  # noqa: E402
+from pipeline.fetch import (RetryPolicy, catalog_override, fetch_role, fetch_table, resolve_endpoint,  # noqa: E402
                             transient_reason)
 from pipeline.snapshot import load_table, write_snapshot  # noqa: E402
 
 TABLE = "84134NED"
-JEUGDZORG_MEASURES = {
-    "jongeren": MeasureSpec("JongerenTot18Jaar_1", "Jongeren tot 18 jaar"),
-    "totaal_jeugdzorg": MeasureSpec("TotaalJeugdzorg_2", "Totaal jeugdzorg"),
-    "zonder_verblijf": MeasureSpec("JeugdhulpZonderVerblijf_3", "Jeugdhulp zonder verblijf"),
-    "zonder_verblijf_pct": MeasureSpec("JeugdhulpZonderVerblijfRelatief_4", "Jeugdhulp zonder verblijf (relatief)"),
-    "met_verblijf": MeasureSpec("JeugdhulpMetVerblijf_5", "Jeugdhulp met verblijf"),
-    "via_wijkteam": MeasureSpec("JeugdhulpViaWijkteam_6", "Jeugdhulp via wijkteam"),
-}
+CONFIG = load_config(DEFAULT_CONFIG)       # the repository's config/study.yml, in the shapes of docs/shapes.md
 FIXTURE = load_fixtures()
+FILTERED_ROWS = 92   # 4 care forms x (6 regions x 4 periods - Zwolle's absent 2017HJ01); PV23 and JH 12 left out
 
 
 @pytest.fixture(autouse=True)
@@ -59,14 +53,14 @@ def raw_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def spec() -> TableSpec:
-    return TableSpec(role="jeugdzorg", table_id=TABLE, catalog="opendata.cbs.nl", measures=dict(JEUGDZORG_MEASURES))
+def spec():
+    return CONFIG.tables["jeugdzorg"]
 
 
 @pytest.fixture
 def fetch(server, raw_dir, spec):
     """fetch_table against the local server, with a tiny backoff so retries cost milliseconds."""
-    def run(table_spec: TableSpec = None, **kwargs):
+    def run(table_spec=None, **kwargs):
         kwargs.setdefault("catalog_url", server.url)
         kwargs.setdefault("backoff", 0.001)
         kwargs.setdefault("timeout", 5)
@@ -80,63 +74,132 @@ def file_state(directory: Path) -> dict[str, tuple[str, int]]:
             for p in sorted(directory.iterdir())}
 
 
-def stripped_rows(rows: list[dict]) -> list[dict]:
-    return [{k: (v.strip() if k in ("RegioS", "Perioden") else v) for k, v in r.items()} for r in rows]
-
-
 def assert_no_staging_left(raw_dir: Path) -> None:
     leftovers = [p.name for p in raw_dir.iterdir() if p.name.startswith(".")] if raw_dir.exists() else []
     assert leftovers == []
 
 
-# --- A normal fetch ------------------------------------------------------------------------------
+def with_category(spec, dimension: str, name: str, **fields):
+    categories = {d: dict(named) for d, named in spec.categories.items()}
+    categories.setdefault(dimension, {})[name] = CategorySpec(**fields)
+    return spec.model_copy(update={"categories": categories})
 
-def test_full_fetch_reproduces_the_fixture(fetch, server, raw_dir, capsys):
+
+# --- A normal fetch: server-side selection from the config ---------------------------------------
+
+def test_fetch_sends_the_config_as_filter_and_keeps_only_those_rows(fetch, server, raw_dir, capsys):
     result = fetch()
 
+    sent = server.queries("TypedDataSet", TABLE)[0]
+    # the real, padded keys of the four configured care forms, resolved by title in VormenVanJeugdzorg.json
+    assert "VormenVanJeugdzorg eq 'A041661 '" in sent["$filter"]
+    assert "VormenVanJeugdzorg eq 'A041660 '" not in sent["$filter"]        # JH 12 is not configured
+    assert "substringof('GM',RegioS)" in sent["$filter"] and "substringof('JZ',RegioS)" in sent["$filter"]
+    assert sent["$select"].split(",") == ["ID", "VormenVanJeugdzorg", "RegioS", "Perioden",
+                                          "JongerenMetJeugdzorg_1", "JongerenMetJeugdzorgRelatief_2"]
     table = load_table(raw_dir / TABLE)
-    records = table.data.astype(object).where(table.data.notna(), None).to_dict("records")
-    assert records == stripped_rows(FIXTURE[TABLE]["TypedDataSet"])
-    assert table.dimension("RegioS")["Key"].tolist() == [r["Key"].strip() for r in FIXTURE[TABLE]["RegioS"]]
-    assert table.period_table()["Key"].tolist() == [r["Key"] for r in FIXTURE[TABLE]["Perioden"]]
-    assert table.info == FIXTURE[TABLE]["TableInfos"][0]
-    # 42 rows in pages of 10: cbsodata followed four odata.nextLinks.
-    assert server.requested("TypedDataSet") == 5
+    assert len(table.data) == FILTERED_ROWS == result.rows
+    assert set(table.data["VormenVanJeugdzorg"]) == {"A041659", "A041661", "A041662", "A041665"}
+    assert not table.data["RegioS"].str.startswith("PV").any()
+    assert "Jeugdzorgtrajecten_3" not in table.data.columns
+    # the dimension lists are whole: inspect and the build can still see every category
+    assert len(table.dimension("VormenVanJeugdzorg")) == 5 and len(table.dimension("RegioS")) == 7
+    # the Perioden titles as CBS writes them
+    assert table.period_table()["Title"].tolist()[:3] == ["1e halfjaar 2017", "2e halfjaar 2017", "2017"]
+    # paged per 10 rows: cbsodata followed nine odata.nextLinks, each repeating the filter
+    assert server.requested("TypedDataSet") == 10
+    assert all(q.get("$filter") == sent["$filter"] for q in server.queries("TypedDataSet"))
     assert server.requested("UntypedDataSet") == 0
-    assert result.status == "fetched" and result.rows == 42
-    assert result.resolved["zonder_verblijf"] == "JeugdhulpZonderVerblijf_3"
-    out = capsys.readouterr().out
-    assert f"{TABLE}: 42 rows" in out and " kB " in out and " s, " in out
+    assert f"{TABLE}: {FILTERED_ROWS} rows" in capsys.readouterr().out
 
 
-def test_manifest_records_provenance(fetch, server, raw_dir):
+def test_suppressed_cell_arrives_as_null_and_an_absent_municipality_stays_absent(fetch, raw_dir):
+    fetch()
+    data = load_table(raw_dir / TABLE).data
+    cell = data[(data.RegioS == "GM0150") & (data.VormenVanJeugdzorg == "A041665") & (data.Perioden == "2020HJ01")]
+    assert len(cell) == 1 and cell["JongerenMetJeugdzorg_1"].isna().all()      # null, never 0
+    assert data[(data.RegioS == "GM0193") & (data.Perioden == "2017HJ01")].empty
+
+
+def test_manifest_records_provenance_filters_and_resolved_categories(fetch, server, raw_dir):
     fetch()
     manifest = json.loads((raw_dir / TABLE / "manifest.json").read_text())
-    assert manifest["table_id"] == TABLE
+    assert manifest["table_id"] == TABLE and manifest["role"] == "jeugdzorg"
     assert manifest["catalog"] == f"127.0.0.1:{server.port}"
     assert manifest["generated"] is False
+    assert manifest["provenance"] == {"default": "cbs", "blocks": []}
     assert manifest["source"] == f"CBS OData v3 {server.url}/ODataFeed/odata/{TABLE}/"
     assert manifest["cbsodata_version"] == cbsodata.__version__
     assert manifest["fetched_at"].endswith("+00:00")
     assert manifest["modified"] == FIXTURE[TABLE]["TableInfos"][0]["Modified"]
-    assert manifest["filters"] is None and manifest["select"] is None
+    assert manifest["filters"] == server.queries("TypedDataSet")[0]["$filter"]
+    assert manifest["categories"]["VormenVanJeugdzorg"]["zonder_verblijf"] == ["A041661"]
+    assert manifest["measures"] == {"jongeren": "JongerenMetJeugdzorg_1", "relatief": "JongerenMetJeugdzorgRelatief_2"}
     assert set(manifest["files"]) == {"TableInfos.json", "DataProperties.json", "CategoryGroups.json",
-                                      "RegioS.json", "Perioden.json", "TypedDataSet.json"}
+                                      "VormenVanJeugdzorg.json", "RegioS.json", "Perioden.json", "TypedDataSet.json"}
     assert_no_staging_left(raw_dir)
 
 
-def test_filters_and_select_reach_the_service_and_the_manifest(fetch, raw_dir, spec):
-    narrowed = replace(spec, filters="substringof('GM',RegioS)",
-                       select=("RegioS", "Perioden") + tuple(m.key for m in JEUGDZORG_MEASURES.values()))
-    result = fetch(narrowed)
-    assert result.rows == 28  # 4 municipalities x 7 half years
-    manifest = load_table(raw_dir / TABLE).manifest
-    assert manifest["filters"] == "substringof('GM',RegioS)"
-    assert manifest["select"][:2] == ["RegioS", "Perioden"]
-    # Same filters: unchanged. Other filters: the snapshot no longer matches the config, so re-fetch.
-    assert fetch(narrowed).status == "unchanged"
-    assert fetch(spec).status == "fetched"
-    assert load_table(raw_dir / TABLE).manifest["rows"] == 42
+def test_category_is_found_by_title_when_a_release_changes_its_key(fetch, server, raw_dir, capsys):
+    rekey_category(server.table("03759ned"), "Geslacht", "T001038", "T009999")
+
+    fetch(CONFIG.tables["bevolking"])
+
+    assert "Geslacht eq 'T009999'" in server.queries("TypedDataSet", "03759ned")[0]["$filter"]
+    table = load_table(raw_dir / "03759ned")
+    assert set(table.data["Geslacht"]) == {"T009999"} and len(table.data) == 10  # 5 regions x 2 years
+    err = capsys.readouterr().err
+    assert "category Geslacht.totaal has key T009999 in this release (config says T001038)" in err
+    assert "tables.bevolking.categories.Geslacht.totaal.key" in err
+
+
+def test_wrong_category_title_fails_in_one_line_listing_candidates(fetch, spec, raw_dir):
+    wrong = with_category(spec, "VormenVanJeugdzorg", "zonder_verblijf", title="JH 121 Jeugdhulp zonder verblijf")
+    with pytest.raises(MissingColumnError) as failure:
+        fetch(wrong)
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "'JH 121 Jeugdhulp zonder verblijf'" in message and "VormenVanJeugdzorg" in message
+    assert "A041661: JH 121 Totaal jeugdhulp zonder verblijf" in message
+    assert f"python -m pipeline inspect {TABLE}" in message
+    assert not (raw_dir / TABLE).exists()
+
+
+def test_iv3_table_ids_are_resolved_from_the_catalog_by_title(fetch, server, raw_dir):
+    unpinned = CONFIG.tables["iv3"].model_copy(
+        update={"per_year": PerYear(title="Gemeenten {year} onbewerkte Iv3-data")})
+
+    results = fetch_role(unpinned, raw_dir, [2017, 2019], catalog_url=server.url, backoff=0.001)
+
+    assert [r.table_id for r in results] == ["45038NED", "45046NED"]
+    assert server.requested("", "45042NED") == 0          # 2018 is in the catalog, but not asked for
+    manifest = load_table(raw_dir / "45038NED").manifest
+    assert manifest["resolved_from_title"] == "Gemeenten 2017 onbewerkte Iv3-data" and manifest["year"] == 2017
+    assert manifest["catalog"] == f"127.0.0.1:{server.port}"
+    data = load_table(raw_dir / "45046NED").data
+    # only lasten (keys starting L) of 6.72/6.82, begroting and jaarrekening of that year
+    assert set(data["Categorie"]) == {"L1.1", "L3.8"} and set(data["Verslagsoort"]) == {"2019X000", "2019X005"}
+    assert set(data["TaakveldBalanspost"]) == {"6.72", "6.82"}
+    assert (data["k_1ePlaatsing_1"] == -99998).sum() == 2   # Zwolle 6.82 jaarrekening L1.1, L3.8: "geen opgave"
+    assert "Categorie eq 'L1.1    '" in server.queries("TypedDataSet", "45046NED")[0]["$filter"]
+
+
+def test_iv3_pin_with_another_title_fails_naming_both(fetch, server, raw_dir):
+    wrong = CONFIG.tables["iv3"].model_copy(update={"per_year": PerYear(
+        title="Gemeenten {year} onbewerkte Iv3-data", table_ids={"2017": "45046NED"})})
+    with pytest.raises(FetchError, match=r"table_ids.2017 = 45046NED is titled 'Gemeenten 2019 onbewerkte Iv3-data'"
+                                         r".*'Gemeenten 2017 onbewerkte Iv3-data' is 45038NED"):
+        fetch(wrong, year=2017)
+    assert not raw_dir.exists() or not any(raw_dir.iterdir())
+
+
+def test_iv3_title_matching_nothing_lists_the_closest_catalog_titles(fetch):
+    wrong = CONFIG.tables["iv3"].model_copy(update={"per_year": PerYear(title="Gemeenten {year} Iv3 onbewerkt")})
+    with pytest.raises(FetchError) as failure:
+        fetch(wrong, year=2017)
+    message = str(failure.value)
+    assert "no table titled 'Gemeenten 2017 Iv3 onbewerkt'" in message and "\n" not in message
+    assert "closest: 'Gemeenten 2017 onbewerkte Iv3-data' (45038NED)" in message
 
 
 def test_cbsodata_options_are_restored(fetch, server):
@@ -155,15 +218,15 @@ def test_one_bad_page_is_retried(fetch, server, raw_dir, kind):
     server.add_fault(kind, page=1, times=1)  # page 2 of TypedDataSet fails once
     result = fetch()
     assert result.retried == 1
-    assert load_table(raw_dir / TABLE).data.shape[0] == 42
+    assert load_table(raw_dir / TABLE).data.shape[0] == FILTERED_ROWS
     # Only the failed page was asked again, not the whole table.
-    assert server.requested("TypedDataSet") == 6
+    assert server.requested("TypedDataSet") == 11
 
 
 def test_slow_answer_times_out_and_is_retried(fetch, server):
     server.add_fault("slow", entity="DataProperties", times=1, delay=0.6)
     result = fetch(timeout=0.2)
-    assert result.retried == 1 and result.rows == 42
+    assert result.retried == 1 and result.rows == FILTERED_ROWS
 
 
 def test_persistent_500_leaves_the_old_snapshot_byte_identical(fetch, server, raw_dir):
@@ -203,7 +266,7 @@ def test_truncated_page_on_every_try_is_a_fetch_error(fetch, server, raw_dir):
 
 def test_unknown_table_is_not_retried(fetch, server, spec):
     with pytest.raises(FetchError, match=r"table 99999NED: not found at .*HTTP 404.*config/study.yml"):
-        fetch(replace(spec, table_id="99999NED"))
+        fetch(spec.model_copy(update={"table_id": "99999NED"}))
     assert server.requested("TableInfos") == 1
 
 
@@ -245,18 +308,18 @@ def test_unchanged_table_is_not_touched(fetch, server, raw_dir, capsys):
 def test_force_downloads_an_unchanged_table(fetch, server):
     fetch()
     assert fetch(force=True).status == "fetched"
-    assert server.requested("TypedDataSet") == 10
+    assert server.requested("TypedDataSet") == 20
 
 
 def test_new_period_appears_in_the_snapshot(fetch, server, raw_dir):
     fetch()
     table = server.table(TABLE)
-    add_period(table, "2020HJ02", "2020 2e halfjaar")
+    add_period(table, "2020HJ02", "2e halfjaar 2020")
     set_info(table, Modified="2021-12-20T02:00:00", MetaDataModified="2021-12-20T02:00:00")
 
     result = fetch()
 
-    assert result.status == "fetched" and result.rows == 48
+    assert result.status == "fetched" and result.rows == FILTERED_ROWS + 4 * 6  # 4 care forms x 6 regions
     periods = load_table(raw_dir / TABLE).period_table()
     assert periods["Key"].tolist()[-1] == "2020HJ02"
     assert periods.set_index("Key").loc["2020HJ02", "Status"] == "Voorlopig"
@@ -264,30 +327,32 @@ def test_new_period_appears_in_the_snapshot(fetch, server, raw_dir):
 
 
 def test_renumbered_measure_resolves_by_title(fetch, server, raw_dir, capsys):
-    renumber_measure(server.table(TABLE), "JeugdhulpZonderVerblijf_3", "JeugdhulpZonderVerblijf_4")
+    renumber_measure(server.table(TABLE), "JongerenMetJeugdzorgRelatief_2", "JongerenMetJeugdzorgRelatief_4")
 
     result = fetch()
 
-    assert result.resolved["zonder_verblijf"] == "JeugdhulpZonderVerblijf_4"
-    assert "JeugdhulpZonderVerblijf_4" in load_table(raw_dir / TABLE).data.columns
+    assert result.resolved["relatief"] == "JongerenMetJeugdzorgRelatief_4"
+    assert "JongerenMetJeugdzorgRelatief_4" in server.queries("TypedDataSet")[0]["$select"]
+    assert "JongerenMetJeugdzorgRelatief_4" in load_table(raw_dir / TABLE).data.columns
     err = capsys.readouterr().err
-    assert "measure zonder_verblijf has key JeugdhulpZonderVerblijf_4" in err
-    assert "tables.jeugdzorg.measures.zonder_verblijf.key" in err
+    assert "measure relatief has key JongerenMetJeugdzorgRelatief_4" in err
+    assert "tables.jeugdzorg.measures.relatief.key" in err
 
 
 def test_missing_measure_names_it_and_keeps_the_snapshot(fetch, server, raw_dir):
     fetch()
     before = file_state(raw_dir / TABLE)
     table = server.table(TABLE)
-    drop_measure(table, "JeugdhulpMetVerblijf_5")
+    drop_measure(table, "JongerenMetJeugdzorgRelatief_2")
     set_info(table, Modified="2021-12-20T02:00:00")
 
     with pytest.raises(MissingColumnError) as failure:
         fetch()
 
     message = str(failure.value)
-    assert "'JeugdhulpMetVerblijf_5'" in message and "candidates:" in message
-    assert "JeugdhulpZonderVerblijf_3" in message  # candidates share the stem "Jeugdhulp..."
+    assert "'JongerenMetJeugdzorgRelatief_2'" in message and "candidates:" in message
+    assert "Jeugdzorgtrajecten_3" in message
+    assert server.requested("TypedDataSet") == 10  # the first fetch only: nothing downloaded for nothing
     assert f"{TABLE} is unchanged" in message
     assert file_state(raw_dir / TABLE) == before
     assert_no_staging_left(raw_dir)
@@ -301,14 +366,19 @@ def test_missing_dimension_is_reported(fetch, server, raw_dir):
     table["WijkenEnBuurten"] = table.pop("RegioS")
     for row in table["TypedDataSet"]:
         row["WijkenEnBuurten"] = row.pop("RegioS")
-    with pytest.raises(MissingColumnError, match=r"dimension 'RegioS' not in table 84134NED"):
+    with pytest.raises(MissingColumnError, match=r"table 84134NED has no region dimension 'RegioS'.*WijkenEnBuurten"):
         fetch()
     assert not (raw_dir / TABLE).exists()
 
 
-def test_empty_data_set_is_refused(fetch, spec):
-    with pytest.raises(FetchError, match=r"TypedDataSet has no rows"):
-        fetch(replace(spec, filters="RegioS eq 'GM9999    '"))
+def test_empty_data_set_is_refused(fetch, server, spec):
+    # a category CBS lists but publishes no figures for: the filter selects nothing
+    server.table(TABLE)["VormenVanJeugdzorg"].append({"Key": "A041699 ", "Title": "JB Totaal jeugdbescherming",
+                                                      "Description": None, "CategoryGroupID": None})
+    only = spec.model_copy(update={"categories": {"VormenVanJeugdzorg": {
+        "jb": CategorySpec(title="JB Totaal jeugdbescherming")}}})
+    with pytest.raises(FetchError, match=r"TypedDataSet has no rows for \$filter .*A041699.*categories"):
+        fetch(only)
 
 
 def test_discontinued_table_warns_but_fetches(fetch, server, raw_dir, capsys):
@@ -353,59 +423,13 @@ def test_bad_catalog_url_is_refused(monkeypatch):
     assert catalog_override("http://other:2") == "http://other:2"
 
 
-STUDY_YML = """
-tables:
-  bevolking:
-    table_id: "03759ned"
-    measures: {inwoners: {key: "BevolkingOp1Januari_1", title: "Bevolking op 1 januari"}}
-  jeugdzorg:
-    table_id: "84134NED"
-    measures:
-      jongeren: {key: "JongerenTot18Jaar_1", title: "Jongeren tot 18 jaar"}
-      totaal_jeugdzorg: {key: "TotaalJeugdzorg_2", title: "Totaal jeugdzorg"}
-      zonder_verblijf: {key: "JeugdhulpZonderVerblijf_3", title: "Jeugdhulp zonder verblijf"}
-      zonder_verblijf_pct: {key: "JeugdhulpZonderVerblijfRelatief_4", title: "Jeugdhulp zonder verblijf (relatief)"}
-      met_verblijf: {key: "JeugdhulpMetVerblijf_5", title: "Jeugdhulp met verblijf"}
-      via_wijkteam: {key: "JeugdhulpViaWijkteam_6", title: "Jeugdhulp via wijkteam"}
-  inkomen:
-    table_id: "84866NED"
-    measures: {mediaan_inkomen: {key: "MediaanGestandaardiseerdInkomen_1", title: "Mediaan gestandaardiseerd inkomen"}}
-  armoede:
-    table_id: "84868NED"
-    measures:
-      kinderen_laag_inkomen_pct: {key: "KinderenInHuishoudensMetLaagInkomen_1",
-                                  title: "Kinderen in huishoudens met laag inkomen"}
-  iv3:
-    table_id: "Iv3Taakvelden"
-    catalog: "dataderden.cbs.nl"
-    measures:
-      lasten: {key: "Lasten_1", title: "Lasten"}
-      lasten_per_inwoner: {key: "LastenPerInwoner_2", title: "Lasten per inwoner"}
-periods:
-  jeugdhulp_base: {year: 2017, half: 1}
-  jeugdhulp_current: {year: 2020, half: 1}
-  jeugdzorg_users_year: 2019
-  iv3_begroting_year: 2017
-  iv3_rekening_year: 2019
-  income_year: 2019
-  classification_year: 2020
-  taakvelden: ["6.72", "6.82"]
-size_classes:
-  "100-150K": {min: 100000, max: 150000}
-cases:
-  - {code: "GM0150", size_class: "100-150K", jeugdregio: "JZ07", references: ["GM0200", "GM0193"]}
-"""
-
-
 @pytest.fixture
 def study(tmp_path, raw_dir, monkeypatch):
-    """A config over the fixture tables whose snapshots land in the temporary raw_dir."""
-    path = tmp_path / "study.yml"
-    path.write_text(STUDY_YML, encoding="utf-8")
-    real_load = fetch_module.load_config
-    monkeypatch.setattr(fetch_module, "load_config", lambda p: replace(real_load(p), raw_dir=raw_dir))
+    """config/study.yml itself, with its data folders in tmp: snapshots land in the temporary raw_dir."""
+    from conftest import write_config
+
     monkeypatch.setattr(fetch_module, "DEFAULT_BACKOFF", 0.001)
-    return path
+    return write_config(tmp_path, raw=raw_dir)
 
 
 def test_fetch_command_fetches_every_table(study, server, raw_dir, capsys):
@@ -414,7 +438,7 @@ def test_fetch_command_fetches_every_table(study, server, raw_dir, capsys):
     assert sorted(p.name for p in raw_dir.iterdir()) == sorted(FIXTURE)
     for table_id in FIXTURE:
         assert f"{table_id}: " in out
-    assert "5 fetched, 0 unchanged, 0 failed" in out
+    assert "7 fetched, 0 unchanged, 0 failed" in out
     assert cli.main(["fetch", "--config", str(study), "--catalog-url", server.url, "--table", "jeugdzorg"]) == 0
     assert "84134NED unchanged" in capsys.readouterr().out
 
@@ -431,8 +455,8 @@ def test_fetch_command_goes_on_after_one_failed_table(study, server, raw_dir, ca
     captured = capsys.readouterr()
     assert code == 2
     assert "error: table 84866NED: HTTP 500" in captured.err
-    assert "1 of 5 tables failed (84866NED)" in captured.err
-    assert "4 fetched, 0 unchanged, 1 failed" in captured.out
+    assert "1 of 7 tables failed (84866NED)" in captured.err
+    assert "6 fetched, 0 unchanged, 1 failed" in captured.out
     assert not (raw_dir / "84866NED").exists() and (raw_dir / "84134NED").exists()
 
 
@@ -441,8 +465,8 @@ def test_fetch_command_rejects_an_unknown_table(study, server, capsys):
     assert "--table nope is neither a role nor a table id" in capsys.readouterr().err
 
 
-def test_inspect_shows_the_snapshot_and_the_config_check(study, server, raw_dir, capsys):
-    renumber_measure(server.table(TABLE), "JeugdhulpZonderVerblijf_3", "JeugdhulpZonderVerblijf_4")
+def test_inspect_lists_dimensions_categories_measures_and_the_config_check(study, server, raw_dir, capsys):
+    rekey_category(server.table(TABLE), "VormenVanJeugdzorg", "A041661", "A041700")
     cli.main(["fetch", "--config", str(study), "--catalog-url", server.url, "--table", TABLE])
     capsys.readouterr()
 
@@ -450,20 +474,36 @@ def test_inspect_shows_the_snapshot_and_the_config_check(study, server, raw_dir,
 
     out = capsys.readouterr().out
     assert "Identifier    84134NED" in out and "OutputStatus  Regulier" in out
-    assert "Modified      2021-06-30T02:00:00" in out
-    assert "JeugdhulpViaWijkteam_6" in out and "[aantal]" in out
-    assert "RegioS (GeoDimension, 6 keys): NL01, GM0150, GM0193, GM0200, GM0344, ..., JZ07" in out
-    assert "Perioden (TimeDimension, 7 keys)" in out
-    assert "JeugdhulpZonderVerblijf_4 (by title; config key JeugdhulpZonderVerblijf_3 is outdated)" in out
+    assert "VormenVanJeugdzorg (Dimension, 5 categories):" in out
+    assert "    A041700  JH 121 Totaal jeugdhulp zonder verblijf" in out     # every care form, key and title
+    assert "RegioS (GeoDimension, 7 categories), first and last 3:" in out and "... 1 more" in out
+    assert "JongerenMetJeugdzorgRelatief_2  Jongeren met jeugdzorg, relatief  [%]" in out
+    assert "VormenVanJeugdzorg.zonder_verblijf A041700 'JH 121 Totaal jeugdhulp zonder verblijf' (by title)" in out
+    assert "region RegioS" in out and "4 GM, 1 NL, 1 JZ" in out
 
 
-def test_inspect_remote_asks_the_service(study, server, raw_dir, capsys):
+def test_inspect_an_iv3_table_shows_its_year_and_the_key_prefix(study, server, raw_dir, capsys):
+    cli.main(["fetch", "--config", str(study), "--catalog-url", server.url, "--table", "iv3"])
+    capsys.readouterr()
+    assert cli.main(["inspect", "--config", str(study), "45046NED"]) == 0
+    out = capsys.readouterr().out
+    assert "config tables.iv3 (2019: 'Gemeenten 2019 onbewerkte Iv3-data'):" in out
+    assert "Categorie.lasten" in out and "2 keys starting 'L': L1.1, L3.8" in out
+    assert "Verslagsoort.jaarrekening" in out and "2019X005 'Jaarrekening 2019' (ok)" in out
+    assert "k_1ePlaatsing_1  1e plaatsing  [x 1 000 euro]" in out
+
+
+def test_inspect_remote_asks_the_service_and_fails_a_wrong_title_with_candidates(study, server, raw_dir, capsys):
     set_info(server.table("84868NED"), OutputStatus="Gediscontinueerd")
+    for category in server.table("84868NED")["InkomensgrensHuishouden"]:
+        category["Title"] = category["Title"].replace("Inkomen tot", "Onder")   # a retitled category
     assert cli.main(["inspect", "--config", str(study), "84868NED", "--remote", "--catalog-url", server.url]) == 0
     out = capsys.readouterr().out
     assert f"from          service {server.url}/ODataFeed/odata/84868NED/" in out
     assert "OutputStatus  Gediscontinueerd" in out and "CBS no longer updates this table" in out
-    assert "KinderenInHuishoudensMetLaagInkomen_1 ok" in out
+    assert "measure kinderen_relatief" in out and "KinderenRelatief_6 ok" in out
+    assert "InkomensgrensHuishouden.laag_inkomen MISSING title 'Inkomen tot lage-inkomensgrens'" in out
+    assert "2000100: Onder lage-inkomensgrens" in out
     assert server.requested("TypedDataSet") == 0
     assert not raw_dir.exists()
 
@@ -474,8 +514,8 @@ def test_inspect_a_new_table_id_shows_which_roles_it_fits(study, server, capsys)
     assert cli.main(["inspect", "--config", str(study), "85000NED", "--remote", "--catalog-url", server.url]) == 0
     out = capsys.readouterr().out
     assert "85000NED is not in" in out
-    assert "jeugdzorg  6/6 (now 84134NED)" in out
-    assert "bevolking  0/1" in out
+    assert "jeugdzorg  2/2 measures, 4/4 categories (now 84134NED)" in out
+    assert "bevolking  0/1 measures" in out
 
 
 def test_inspect_without_snapshot_points_to_fetch(study, capsys):
@@ -518,7 +558,9 @@ def test_the_repository_config_fetches_every_fixture_table(server, tmp_path, cap
     config = write_config(tmp_path, raw=tmp_path / "raw")
     assert cli.main(["fetch", "--config", str(config), "--catalog-url", server.url]) == 0
     captured = capsys.readouterr()
-    assert "5 fetched, 0 unchanged, 0 failed" in captured.out
-    # the fixture release numbers via_wijkteam _6, the config (like the demo snapshot) _7: found by title
-    assert "JeugdhulpViaWijkteam_6" in captured.out + captured.err
+    assert "7 fetched, 0 unchanged, 0 failed" in captured.out
+    assert "warning" not in captured.err          # every key and title of the config matches as it stands
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(FIXTURE)
+    for table_id in FIXTURE:
+        table = load_table(tmp_path / "raw" / table_id)
+        assert len(table.data) > 0 and table.manifest["generated"] is False
