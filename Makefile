@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 snapshot: $(STAMP)
-	$(PY) -m pipeline demo-snapshot
+	$(PY) -m tools.demo_snapshot
 
 fetch: $(STAMP)
 	$(PY) -m pipeline fetch

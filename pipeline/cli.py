@@ -2,7 +2,6 @@
 
     fetch          CBS OData -> data/raw/<table>/ (cbsodata, retries, atomic swap)
     inspect ID     a table's TableInfos, measures and dimensions (snapshot or service)
-    demo-snapshot  write the bundled, generated demo snapshot (no internet needed)
     build          data/raw -> data/processed (indicators for all municipalities, once; the
                    comparison with the published report)
     run            execute the case notebook with papermill, once per case
@@ -72,11 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--remote", action="store_true", help="ask the CBS service instead of the snapshot")
     inspect.add_argument("--catalog-url", default=None)
 
-    demo = sub.add_parser("demo-snapshot", help="write the generated demo snapshot into data/raw")
-    _add_common(demo)
-    demo.add_argument("--shared", type=Path, default=None,
-                      help="folder with the real CBS reference data (default: ../shared/data)")
-
     build = sub.add_parser("build", help="compute all indicators: data/raw -> data/processed")
     _add_common(build)
     build.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
@@ -119,10 +113,6 @@ def _dispatch(args) -> int:
         from .fetch import inspect_command
         return inspect_command(args)
     config = load_config(args.config)
-    if args.command == "demo-snapshot":
-        from .demo import write_demo_snapshot
-        write_demo_snapshot(config, shared=args.shared)
-        return 0
     started = time.perf_counter()
     if args.command == "pdf":
         from .exports import write_pdfs

@@ -183,18 +183,20 @@ def kerncijfers_html(session: Session) -> str:
             f'<p class="note">{html.escape(sources)}</p>')
 
 
-METHOD_FUNCTIONS = [ind.ses_deciel, ind.armoede_deciel, ind.lasten_per_gebruiker, ind.lasten_per_inwoner,
-                    ind.lasten_per_inwoner_groep, ind.index_lasten_per_inwoner, ind.pct_jeugdhulp_zonder_verblijf,
-                    ind.index_pct_zonder_verblijf, ind.backcast_weighted_pct, ind.verandering_procentpunt,
-                    ind.deciel_zonder_verblijf, ind.index_aantal, ind.index_lasten_per_gebruiker]
+METHOD_FUNCTIONS = ind.USED_BY_BUILD
 
 
 # Choices the report leaves open, for readers (the reasoning is in the function's docstring)
 CHOICES_NL = {
-    "lasten_per_inwoner_groep": (
-        "Het rapport zegt niet hoe de rijen Nederland en grootteklasse zijn gemiddeld. Een naar inwoners gewogen "
-        "gemiddelde kan de gedrukte waarden niet opleveren; het ongewogen gemiddelde over gemeenten wel, dus dat "
-        "wordt gebruikt."),
+    "lasten_per_inwoner_gewogen": (
+        "Het rapport zegt niet hoe de rijen Nederland en grootteklasse zijn gemiddeld. Gekozen is totale lasten "
+        "gedeeld door totaal aantal inwoners (config: choices.lasten_per_inwoner_groep: gewogen): dat geeft voor "
+        "Nederland de gedrukte € 293 uit de echte CBS-aantallen gebruikers en inwoners. De validatiepagina toont "
+        "het effect van het ongewogen gemiddelde."),
+    "pct_groep_gepoold": (
+        "Voor een groep zonder eigen CBS-rij (grootteklasse) is het percentage het gepoolde aandeel over de "
+        "jeugdbasis van de leden (config: choices.pct_zonder_verblijf_groep: gepoold); Nederland en jeugdregio's "
+        "nemen de eigen CBS-rij."),
 }
 
 
