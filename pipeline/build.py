@@ -33,7 +33,7 @@ from . import indicators as ind
 from .config import StudyConfig
 from .errors import SnapshotError
 from .iorw import write_text
-from .mergers import predecessors_at
+from .mergers import CrosswalkIndex, predecessors_at
 from .periods import Period, find_half_year, find_year
 from .reference import crosswalk as load_crosswalk
 from .reference import municipalities, population
@@ -130,7 +130,7 @@ class Predecessors:
     """
 
     def __init__(self, crosswalk: pd.DataFrame, as_of: str):
-        self.crosswalk, self.as_of = crosswalk, as_of
+        self.crosswalk, self.as_of = CrosswalkIndex(crosswalk), as_of
         self.merged = set(crosswalk["new_code"])
         self.cache: dict[tuple[str, str], list[tuple[str, float]]] = {}
 
@@ -411,18 +411,35 @@ def finance_year(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, Cb
                          "herleid": lasten["herleid"].astype(bool) | inwoners["herleid"].astype(bool)})
 
 
-def per_inwoner(finance: pd.DataFrame, members: list[str], rule: str) -> tuple[float, str]:
-    """Lasten per inwoner of a group (``choices.lasten_per_inwoner_groep``) and its kind."""
-    part = finance.loc[members]
-    kind = weakest(*part["lasten_herkomst"], *part["inwoners_herkomst"])
-    if rule == "gewogen":
-        return ind.lasten_per_inwoner_gewogen(part["lasten"], part["inwoners"]), kind
-    return ind.lasten_per_inwoner_ongewogen(ind.lasten_per_inwoner(part["lasten"], part["inwoners"])), kind
+class Finance:
+    """One Iv3 year's lasten and inhabitants per gemeente as arrays, for group figures over any set of members."""
+
+    def __init__(self, frame: pd.DataFrame, codes: list[str]):
+        frame = frame.reindex(codes)
+        self.lasten = frame["lasten"].to_numpy(float)
+        self.inwoners = frame["inwoners"].to_numpy(float)
+        self.rank = np.maximum(frame["lasten_herkomst"].map(KIND_RANK).to_numpy(), 
+                               frame["inwoners_herkomst"].map(KIND_RANK).to_numpy())
+        self.lasten_rank = frame["lasten_herkomst"].map(KIND_RANK).to_numpy()
+        self.herleid = frame["herleid"].to_numpy(bool)
+
+    def per_inwoner(self, idx: np.ndarray, rule: str) -> tuple[float, str]:
+        """Lasten per inwoner of a group (``choices.lasten_per_inwoner_groep``) and its kind."""
+        kind = KINDS[int(self.rank[idx].max())]
+        if rule == "gewogen":
+            return ind.lasten_per_inwoner_gewogen(pd.Series(self.lasten[idx]), pd.Series(self.inwoners[idx])), kind
+        return ind.lasten_per_inwoner_ongewogen(pd.Series(ind.lasten_per_inwoner(self.lasten[idx],
+                                                                                 self.inwoners[idx]))), kind
 
 
 def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataFrame, begroting: pd.DataFrame,
                 users: pd.DataFrame, rule: str) -> pd.DataFrame:
-    """lasten.csv rows: every gemeente, then Nederland, jeugdregio's and size classes (annex 3 notes 3-5)."""
+    """lasten.csv rows: every gemeente, then Nederland, jeugdregio's and size classes (annex 3 notes 3-5).
+
+    A group's lasten are its members' sum; its users are CBS's own row (Nederland, jeugdregio) when every
+    member has lasten, else the users of the members that have (so both sums cover the same gemeenten);
+    its lasten per inwoner follow the configured group rule.
+    """
     names = dict(zip(gemeenten["code"], gemeenten["naam"]))
     codes = gemeenten["code"].tolist()
     records = []
@@ -439,24 +456,33 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
             "lasten_per_inwoner_begroting": ind.lasten_per_inwoner(b["lasten"], b["inwoners"]),
             "lasten_per_inwoner_begroting_herkomst": weakest(b["lasten_herkomst"], b["inwoners_herkomst"]),
         })
+    position = {code: i for i, code in enumerate(codes)}
+    rek, beg = Finance(rekening, codes), Finance(begroting, codes)
+    member_users = users.reindex(codes)
+    user_counts = member_users["gebruikers"].to_numpy(float)
+    user_ranks = member_users["herkomst"].map(KIND_RANK).to_numpy()
+    inwoner_ranks = rekening.reindex(codes)["inwoners_herkomst"].map(KIND_RANK).to_numpy()
     for unit_type, code, name, members in aggregate_units(config, gemeenten):
-        part = rekening.loc[members]
-        if code in users.index:  # CBS's own row (Nederland, jeugdregio)
+        idx = np.array([position[m] for m in members])
+        with_lasten = idx[~np.isnan(rek.lasten[idx])]
+        if code in users.index and len(with_lasten) == len(idx):  # CBS's own row (Nederland, jeugdregio)
             gebruikers, gebruikers_kind = users.loc[code, "gebruikers"], users.loc[code, "herkomst"]
-        else:
-            gebruikers = users.loc[members, "gebruikers"].sum(min_count=1)
-            gebruikers_kind = weakest(*users.loc[members, "herkomst"])
-        rek, rek_kind = per_inwoner(rekening, members, rule)
-        beg, beg_kind = per_inwoner(begroting, members, rule)
+        else:  # a size class, or a member without lasten: users of the same members as the lasten
+            counted = user_counts[with_lasten]
+            gebruikers = float(np.nansum(counted)) if (~np.isnan(counted)).any() else math.nan
+            gebruikers_kind = KINDS[int(user_ranks[with_lasten].max())] if len(with_lasten) else "cbs"
+        rek_value, rek_kind = rek.per_inwoner(idx, rule)
+        beg_value, beg_kind = beg.per_inwoner(idx, rule)
         records.append({
             "unit_type": unit_type, "code": code, "naam": name,
-            "herleid": bool(rekening.loc[members, "herleid"].any() or begroting.loc[members, "herleid"].any()),
-            "lasten_rekening": part["lasten"].sum(min_count=1), "lasten_rekening_herkomst": weakest(*part["lasten_herkomst"]),
+            "herleid": bool(rek.herleid[idx].any() or beg.herleid[idx].any()),
+            "lasten_rekening": float(rek.lasten[with_lasten].sum()) if len(with_lasten) else math.nan,
+            "lasten_rekening_herkomst": KINDS[int(rek.lasten_rank[idx].max())],
             "gebruikers": gebruikers, "gebruikers_herkomst": gebruikers_kind,
-            "inwoners_rekening": part["inwoners"].sum(min_count=1),
-            "inwoners_rekening_herkomst": weakest(*part["inwoners_herkomst"]),
-            "lasten_per_inwoner_rekening": rek, "lasten_per_inwoner_rekening_herkomst": rek_kind,
-            "lasten_per_inwoner_begroting": beg, "lasten_per_inwoner_begroting_herkomst": beg_kind,
+            "inwoners_rekening": float(np.nansum(rek.inwoners[idx])),
+            "inwoners_rekening_herkomst": KINDS[int(inwoner_ranks[idx].max())],
+            "lasten_per_inwoner_rekening": rek_value, "lasten_per_inwoner_rekening_herkomst": rek_kind,
+            "lasten_per_inwoner_begroting": beg_value, "lasten_per_inwoner_begroting_herkomst": beg_kind,
         })
     data = pd.DataFrame.from_records(records)
     data["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(data["lasten_rekening"], data["gebruikers"])

@@ -132,7 +132,8 @@ def case_outputs(output_dir: Path) -> list[Path]:
 
 
 def build_lock(config: StudyConfig) -> Lock:
-    deps = {"raw": tree_hash(config.raw_dir)}
+    # the build step also validates against the transcribed chapter and the reviewed differences
+    deps = {"raw": tree_hash(config.raw_dir), "published": tree_hash(config.published_dir)}
     deps.update(common_deps(config))
     return Lock(config.processed_dir / ".build.json", deps)
 

@@ -160,7 +160,9 @@ def pct_via_wijkteam(via_wijkteam, zonder_verblijf):
     jeugdhulp via wijkteams onder alle 100.000+ gemeenten Utrecht [...] de hoogste percentages
     jeugdhulp via wijkteams aanbiedt."
     """
-    return round_half_up(via_wijkteam / zonder_verblijf * 100.0, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):   # no zonder verblijf: no share (NaN), not an error
+        share = via_wijkteam / (zonder_verblijf if isinstance(zonder_verblijf, pd.Series) else np.float64(zonder_verblijf))
+    return round_half_up(share * 100.0, 1)
 
 
 def index_pct_zonder_verblijf(pct: pd.Series, pct_base: pd.Series) -> pd.Series:

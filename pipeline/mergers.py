@@ -63,7 +63,19 @@ def build_crosswalk(regions: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["date", "new_code", "old_code"]).reset_index(drop=True)
 
 
-def predecessors_at(code: str, period_start: str, crosswalk: pd.DataFrame, as_of: str,
+class CrosswalkIndex:
+    """The crosswalk as lookups: merger events per new code, and the inhabitants moved per old code and date."""
+
+    def __init__(self, crosswalk: pd.DataFrame):
+        self.events: dict[str, list[tuple[str, str, int]]] = {}
+        self.moved: dict[tuple[str, str], int] = {}
+        for old, new, when, inhabitants in zip(crosswalk["old_code"], crosswalk["new_code"], crosswalk["date"],
+                                               crosswalk["inhabitants"]):
+            self.events.setdefault(new, []).append((when, old, int(inhabitants)))
+            self.moved[(old, when)] = self.moved.get((old, when), 0) + int(inhabitants)
+
+
+def predecessors_at(code: str, period_start: str, crosswalk, as_of: str,
                     _before: str | None = None) -> list[tuple[str, float]]:
     """The municipalities that made up ``code`` on ``period_start`` (ISO date), with the share of each.
 
@@ -73,25 +85,18 @@ def predecessors_at(code: str, period_start: str, crosswalk: pd.DataFrame, as_of
     predecessor's inhabitants that went to ``code`` (1.0 for a whole-municipality merger), so a
     municipality split over several successors counts only in part. ``as_of`` is the date of the
     classification ``code`` belongs to: later mergers (Haaren split over four successors in 2021) do
-    not concern a 2020 municipality.
+    not concern a 2020 municipality. ``crosswalk`` is the crosswalk frame or its :class:`CrosswalkIndex`.
     """
-    events = crosswalk[(crosswalk["new_code"] == code) & (crosswalk["date"] > period_start)
-                       & (crosswalk["date"] <= as_of)]
-    if _before is not None:
-        events = events[events["date"] < _before]
-    if events.empty:
+    index = crosswalk if isinstance(crosswalk, CrosswalkIndex) else CrosswalkIndex(crosswalk)
+    events = [e for e in index.events.get(code, []) if period_start < e[0] <= as_of
+              and (_before is None or e[0] < _before)]
+    if not events:
         return [(code, 1.0)]
-    latest = events["date"].max()
+    latest = max(e[0] for e in events)
     result: list[tuple[str, float]] = []
-    for old_code, inhabitants in zip(*(events.loc[events["date"] == latest, c] for c in ("old_code", "inhabitants"))):
-        share = _share_to(old_code, latest, inhabitants, crosswalk)
-        for pred, pred_share in predecessors_at(old_code, period_start, crosswalk, as_of, _before=latest):
+    for _, old_code, inhabitants in (e for e in events if e[0] == latest):
+        total = index.moved.get((old_code, latest), 0)
+        share = float(inhabitants) / float(total) if total else 1.0
+        for pred, pred_share in predecessors_at(old_code, period_start, index, as_of, _before=latest):
             result.append((pred, share * pred_share))
     return result
-
-
-def _share_to(old_code: str, event_date: str, inhabitants: int, crosswalk: pd.DataFrame) -> float:
-    """Fraction of ``old_code``'s inhabitants that moved with this row in the event on ``event_date``."""
-    moves = crosswalk[(crosswalk["old_code"] == old_code) & (crosswalk["date"] == event_date)]
-    total = moves["inhabitants"].sum()
-    return float(inhabitants) / float(total) if total else 1.0

@@ -322,20 +322,20 @@ class CbsTable:
         topics = self.properties[self.properties["Type"] == "Topic"]
         return topics[[c for c in ("Key", "Title", "Unit", "Decimals") if c in topics]].reset_index(drop=True)
 
-    def resolve_measure(self, key: str, title: str | None = None) -> str:
+    def resolve_measure(self, key: str | None, title: str | None = None) -> str:
         """Find a measure by its configured key, else by title (a new release may renumber ``_3`` to ``_4``)."""
         measures = self.measures()
-        if key in set(measures["Key"]):
+        if key and key in set(measures["Key"]):
             return key
         if title is not None:
             wanted = _normalise_title(title)
             hits = measures[measures["Title"].map(_normalise_title) == wanted]
             if len(hits) == 1:
                 return hits["Key"].iloc[0]
-        stem = key.rsplit("_", 1)[0]
+        stem = key.rsplit("_", 1)[0] if key else "\0"
         candidates = measures[measures["Key"].str.startswith(stem)]["Key"].tolist() or measures["Key"].tolist()
         raise MissingColumnError(
-            f"measure {key!r} ({title or 'no title'}) not in table {self.table_id}; "
+            f"measure {key or title!r} ({title or 'no title'}) not in table {self.table_id}; "
             f"candidates: {', '.join(candidates[:8])}; update `tables:` in config/study.yml "
             f"(see `python -m pipeline inspect {self.table_id}`)")
 

@@ -1,69 +1,209 @@
-"""Build on the bundled snapshot: deterministic output, back-casting, clear errors on gaps."""
+"""Build on the bundled snapshot in CBS's real shapes: coverage, determinism, back-casting, provenance per
+value, and the anomalies real tables have (suppressed cells, CBS's "." marker, absent municipalities,
+renumbered category keys, duplicate rows, a new period written the successor table's way)."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import indicators as ind
 from pipeline.build import build_all
 from pipeline.config import load_config
-from pipeline.errors import SnapshotError
-from pipeline.snapshot import build_manifest, write_manifest
+from pipeline.errors import MissingColumnError, SnapshotError
+from pipeline.snapshot import build_manifest, load_table, write_manifest
 
 from conftest import write_config
 
 
-def test_build_covers_every_2020_municipality(built):
-    gemeenten = pd.read_csv(built.processed_dir / "gemeenten.csv", dtype=str)
+def rewrite(table_dir, entity: str, edit) -> None:
+    """Edit one entity set of a raw snapshot copy and re-seal its manifest (as a new CBS release would be)."""
+    path = table_dir / f"{entity}.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    records = edit(records) or records
+    path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    manifest = json.loads((table_dir / "manifest.json").read_text(encoding="utf-8"))
+    fresh = build_manifest(table_dir, table_id=manifest["table_id"], catalog=manifest["catalog"])
+    write_manifest(table_dir, {**manifest, **{k: fresh[k] for k in ("files", "rows")}})
+
+
+def processed(config, name: str) -> pd.DataFrame:
+    return pd.read_csv(config.processed_dir / name, dtype={"code": str})
+
+
+def at(frame: pd.DataFrame, code: str, period: str) -> pd.Series:
+    return frame[(frame["code"] == code) & (frame["periode"] == period)].iloc[0]
+
+
+def test_build_covers_every_2020_municipality_with_its_cbs_jeugdregio(built):
+    gemeenten = processed(built, "gemeenten.csv")
     assert len(gemeenten) == 355
     assert gemeenten["code"].str.match(r"^GM\d{4}$").all()
-    assert gemeenten["jeugdregio_code"].notna().all()
-    ses = pd.read_csv(built.processed_dir / "ses.csv")
-    assert ses["ses_deciel"].between(1, 10).all() and ses["armoede_deciel"].between(1, 10).all()
+    assert gemeenten["jeugdregio_code"].str.match(r"^JZ\d{2}$").all()   # from Gebieden in Nederland 2020
+    assert gemeenten.set_index("code").loc["GM0150", "jeugdregio_naam"] == "IJsselland"
+    ses = processed(built, "ses.csv")
+    assert ses["ses_deciel"].dropna().between(1, 10).all() and ses["armoede_deciel"].dropna().between(1, 10).all()
 
 
 def test_build_is_byte_identical_on_rerun(built, tmp_path):
     again = load_config(write_config(tmp_path))
     build_all(again)
-    for name in ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "provenance.json", "crosswalk.csv"):
+    for name in ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "keuzes.csv",
+                 "provenance.json", "crosswalk.csv"):
         assert (again.processed_dir / name).read_bytes() == (built.processed_dir / name).read_bytes(), name
 
 
-def test_altena_is_backcast_from_its_predecessors_before_2019(built):
-    jh = pd.read_csv(built.processed_dir / "jeugdhulp.csv", dtype={"code": str})
-    altena = jh[(jh["code"] == "GM1959")].set_index("periode")
-    assert altena.loc["2017HJ01", "herleid"] and not altena.loc["2019HJ01", "herleid"]
-    # the pooled predecessors' share equals the printed percentage (Tabel 7: 6,5%)
-    row = altena.loc["2017HJ01"]
-    assert row["pct_zonder_verblijf"] == pytest.approx(round(row["zonder_verblijf"] / row["jongeren"] * 100, 1))
-    assert row["pct_zonder_verblijf"] == pytest.approx(6.5)
+def test_every_value_says_whether_it_is_real_derived_or_generated(built):
+    jh, lasten = processed(built, "jeugdhulp.csv"), processed(built, "lasten.csv")
+    deventer = lasten.set_index("code").loc["GM0150"]
+    assert deventer["gebruikers_herkomst"] == "cbs"                 # 84134NED JZ Totaal: real
+    assert deventer["lasten_rekening_herkomst"] == "gegenereerd"    # Iv3: generated in the demo
+    assert deventer["lasten_per_gebruiker_herkomst"] == "gegenereerd"
+    assert at(jh, "GM0150", "2017HJ01")["pct_zonder_verblijf_herkomst"] == "afgeleid"   # from real 83432NED
+    assert at(jh, "GM0150", "2017HJ01")["pct_zonder_verblijf"] == pytest.approx(8.1)
+    assert at(jh, "GM0150", "2020HJ01")["index_zonder_verblijf_herkomst"] == "gegenereerd"
+    value_columns = [c for c in jh.columns if f"{c}_herkomst" in jh.columns]
+    for column in value_columns:
+        assert set(jh[f"{column}_herkomst"]) <= {"cbs", "afgeleid", "gegenereerd"}, column
+
+
+def test_a_merged_municipality_is_backcast_from_its_predecessors_weighted_by_their_youth_in_care(built):
+    """Annex 3 note 6: percentages of the predecessors, weighted by their numbers of youth with jeugdzorg."""
+    jh = processed(built, "jeugdhulp.csv")
+    assert not at(jh, "GM1952", "2019HJ01")["herleid"]
+    row = at(jh, "GM1952", "2017HJ01")    # Midden-Groningen, formed 2018 from three municipalities
+    assert row["herleid"] and row["pct_zonder_verblijf_herkomst"] == "afgeleid"
+    table = load_table(built.table_dir("jeugdzorg"))
+    cells = table.select(built.tables["jeugdzorg"])
+    cells = cells[(cells["Perioden"] == "2017HJ01") & cells["regio"].isin(["GM0018", "GM0040", "GM1987"])]
+    pct = cells[cells["VormenVanJeugdzorg"] == "zonder_verblijf"].set_index("regio")["relatief"]
+    weights = cells[cells["VormenVanJeugdzorg"] == "totaal_jeugdzorg"].set_index("regio")["jongeren"]
+    assert len(pct) == 3
+    expected = ind.backcast_weighted_pct(pct.sort_index().values, weights.sort_index().values)
+    assert row["pct_zonder_verblijf"] == pytest.approx(expected)
 
 
 def test_half_years_come_from_the_perioden_dimension_with_provisional_flag(built):
-    jh = pd.read_csv(built.processed_dir / "jeugdhulp.csv")
-    nl = jh[jh["code"] == "NL01"]
-    assert nl["periode"].tolist()[0] == "2015HJ01" and nl["periode"].tolist()[-1] == "2020HJ01"
-    assert nl.set_index("periode").loc["2020HJ01", "voorlopig"]
-    assert not nl.set_index("periode").loc["2019HJ02", "voorlopig"]
+    nl = processed(built, "jeugdhulp.csv")
+    nl = nl[nl["code"] == "NL01"].set_index("periode")
+    assert nl.index[0] == "2015HJ01" and nl.index[-1] == "2020HJ02"
+    assert nl.loc["2020HJ02", "voorlopig"] and not nl.loc["2020HJ01", "voorlopig"]
+    assert nl.loc["2017HJ01", "periode_titel"] == "1e halfjaar 2017"
 
 
-def test_provenance_says_which_tables_are_generated(built):
+def test_provenance_json_keeps_the_blocks_that_say_how(built):
     provenance = json.loads((built.processed_dir / "provenance.json").read_text())
-    assert provenance["bevolking"]["generated"] is False
-    assert provenance["jeugdzorg"]["generated"] is True
-    assert len(provenance["jeugdzorg"]["snapshot_sha256"]) == 64
+    tables = provenance["tables"]
+    assert tables["gebieden"]["generated"] is False
+    assert tables["jeugdzorg"]["generated"] is True
+    kinds = {b["kind"] for b in tables["jeugdzorg"]["provenance"]["blocks"]}
+    assert kinds == {"afgeleid", "gegenereerd"} and tables["jeugdzorg"]["provenance"]["default"] == "cbs"
+    assert {tables["iv3_2017"]["table_id"], tables["iv3_2019"]["table_id"]} == {"45038NED", "45046NED"}
+    assert len(tables["jeugdzorg"]["snapshot_sha256"]) == 64
+    assert all(isinstance(line, str) for line in provenance["warnings"])
 
 
-def test_a_municipality_missing_without_a_merger_is_an_error_naming_it(raw_copy, tmp_path):
-    table = raw_copy / "84134NED"
-    rows = json.loads((table / "TypedDataSet.json").read_text())
-    rows = [r for r in rows if not (r["RegioS"].strip() == "GM0150" and r["Perioden"] == "2018HJ01")]
-    (table / "TypedDataSet.json").write_text(json.dumps(rows, indent=2))
-    manifest = json.loads((table / "manifest.json").read_text())
-    write_manifest(table, {**build_manifest(table, table_id=manifest["table_id"], catalog=manifest["catalog"])})
+def test_a_suppressed_cell_is_empty_with_a_warning_never_zero(raw_copy, tmp_path, capsys):
+    def suppress(rows):
+        for row in rows:
+            if row["RegioS"].strip() == "GM0150" and row["Perioden"] == "2019HJ02" and row["VormenVanJeugdzorg"].strip() == "JH121":
+                row["JongerenMetJeugdzorgRelatief_2"] = None
+    rewrite(raw_copy / "84134NED", "TypedDataSet", suppress)
     config = load_config(write_config(tmp_path, raw=raw_copy))
-    with pytest.raises(SnapshotError, match="GM0150 has no data for 2018HJ01 in table 84134NED"):
+    build_all(config)
+    row = at(processed(config, "jeugdhulp.csv"), "GM0150", "2019HJ02")
+    assert np.isnan(row["pct_zonder_verblijf"])
+    kern = processed(config, "kerncijfers.csv").set_index("code").loc["GM0150"]
+    assert np.isnan(kern["verandering_covid_procentpunt"])    # not a change from zero
+    out = capsys.readouterr().out
+    assert "warning: table 84134NED, zonder_verblijf relatief, 2019HJ02: geen waarde (CBS) for Deventer (GM0150)" in out
+
+
+def test_cbs_dot_marker_in_untyped_data_is_a_missing_value(raw_copy, tmp_path):
+    def dots(rows):
+        for row in rows:
+            for key, value in list(row.items()):
+                if key == "MediaanGestandaardiseerdInkomen_4":
+                    row[key] = "." if row["Regio"].strip() == "GM0150" else ("" if value is None else f"{value}")
+    rewrite(raw_copy / "84866NED", "TypedDataSet", dots)
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    build_all(config)
+    ses = processed(config, "ses.csv").set_index("code")
+    assert np.isnan(ses.loc["GM0150", "mediaan_inkomen"]) and np.isnan(ses.loc["GM0150", "ses_deciel"])
+    assert ses["ses_deciel"].notna().sum() > 340
+
+
+def test_geen_opgave_in_iv3_is_not_an_amount(built):
+    """-99998 ("geen opgave") among a municipality's summed cells: no total, not a total short of a category."""
+    lasten = processed(built, "lasten.csv").set_index("code")
+    table = load_table(built.table_dir("iv3", built.periods.iv3_rekening_year))
+    cells = table.select(built.tables["iv3"], year=built.periods.iv3_rekening_year)
+    raw = table.data
+    flagged = raw[raw["k_1ePlaatsing_1"] == -99998]
+    missing = set(cells.loc[cells["bedrag"].isna() & (cells["Verslagsoort"] == "jaarrekening"), "regio"])
+    assert len(flagged) > 0
+    for code in missing & set(lasten.index):
+        assert np.isnan(lasten.loc[code, "lasten_rekening"])
+    assert cells["bedrag"].dropna().min() > -99998 * 1000 / 2     # never summed as an amount
+
+
+def test_amounts_are_scaled_by_the_unit_the_table_declares(built):
+    lasten = processed(built, "lasten.csv").set_index("code")
+    year = built.periods.iv3_rekening_year
+    table = load_table(built.table_dir("iv3", year))
+    assert table.unit_factor("k_1ePlaatsing_1") == 1000.0
+    cells = table.select(built.tables["iv3"], year=year)
+    deventer = cells[(cells["regio"] == "GM0150") & (cells["Verslagsoort"] == "jaarrekening")]
+    raw = table.data
+    keys = table.resolve_category("Categorie", built.tables["iv3"].categories["Categorie"]["lasten"])
+    raw = raw[(raw["Gemeenten"] == "GM0150") & raw["Categorie"].isin(keys)
+              & raw["TaakveldBalanspost"].isin(["6.72", "6.82"]) & (raw["Verslagsoort"] == f"{year}X005")]
+    assert deventer["bedrag"].sum() == pytest.approx(raw["k_1ePlaatsing_1"].sum() * 1000)
+    assert lasten.loc["GM0150", "lasten_rekening"] == pytest.approx(deventer["bedrag"].sum())
+
+
+def test_a_municipality_absent_without_a_merger_is_empty_and_warned(raw_copy, tmp_path, capsys):
+    rewrite(raw_copy / "84134NED", "TypedDataSet",
+            lambda rows: [r for r in rows if not (r["RegioS"].strip() == "GM0150" and r["Perioden"] == "2018HJ01")])
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    build_all(config)
+    row = at(processed(config, "jeugdhulp.csv"), "GM0150", "2018HJ01")
+    assert np.isnan(row["pct_zonder_verblijf"]) and pd.isna(row["zonder_verblijf"])
+    assert "2018HJ01: gemeente ontbreekt (geen voorgangers in de crosswalk) for Deventer (GM0150)" in capsys.readouterr().out
+
+
+def test_duplicate_rows_are_an_error_naming_the_table(raw_copy, tmp_path):
+    rewrite(raw_copy / "84866NED", "TypedDataSet", lambda rows: rows + [dict(rows[5], ID=len(rows))])
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    with pytest.raises(SnapshotError, match="table 84866NED has duplicate rows"):
         build_all(config)
+
+
+def test_a_renumbered_category_key_is_found_by_its_title(raw_copy, tmp_path, built):
+    """A new release gives JH 121 another key: the config names its title, so nothing changes."""
+    def rekey(records):
+        for record in records:
+            for field in ("Key", "VormenVanJeugdzorg"):
+                if str(record.get(field, "")).strip() == "JH121":
+                    record[field] = "A041661 "
+    rewrite(raw_copy / "84134NED", "VormenVanJeugdzorg", rekey)
+    rewrite(raw_copy / "84134NED", "TypedDataSet", rekey)
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    build_all(config)
+    # the values are unchanged (the demo manifest's provenance blocks name the old key, so kinds may differ)
+    values = [c for c in processed(built, "jeugdhulp.csv").columns if not c.endswith("_herkomst")]
+    assert processed(config, "jeugdhulp.csv")[values].equals(processed(built, "jeugdhulp.csv")[values])
+
+
+def test_a_wrong_category_title_names_the_candidates_and_inspect(tmp_path):
+    path = write_config(tmp_path)
+    text = path.read_text(encoding="utf-8").replace("JH 121 Totaal jeugdhulp zonder verblijf", "JH 121 Zonder verblijf")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MissingColumnError, match=r"no category title 'JH 121 Zonder verblijf' in dimension "
+                                                 r"VormenVanJeugdzorg; candidates: .*JH121: JH 121 Totaal jeugdhulp "
+                                                 r"zonder verblijf.*pipeline inspect 84134NED"):
+        build_all(load_config(path))
 
 
 def test_a_corrupted_raw_file_stops_the_build_with_the_file_named(raw_copy, tmp_path):
@@ -74,25 +214,27 @@ def test_a_corrupted_raw_file_stops_the_build_with_the_file_named(raw_copy, tmp_
         build_all(config)
 
 
-def test_a_new_half_year_flows_into_the_processed_data_and_the_figure(raw_copy, tmp_path):
-    """A new CBS release with 2020 H2: no code change, the period appears with its own title."""
+def test_a_new_half_year_in_the_successor_spelling_flows_into_the_data_and_the_figure(raw_copy, tmp_path):
+    """A new release adds 2021 H1, titled as 85099NED writes it ("1e half jaar 2021"): no code change."""
     from pipeline.case import index_series, load_case
 
-    table = raw_copy / "84134NED"
-    periods = json.loads((table / "Perioden.json").read_text())
-    for period in periods:   # the new release makes 2020 H1 definitive
-        if period["Key"] == "2020HJ01":
-            period.update(Title="2020 1e halfjaar", Status="Definitief")
-    periods.append({"Key": "2020HJ02", "Title": "2020 2e halfjaar*", "Description": None, "Status": "Voorlopig"})
-    (table / "Perioden.json").write_text(json.dumps(periods, indent=2))
-    rows = json.loads((table / "TypedDataSet.json").read_text())
-    added = [dict(r, Perioden="2020HJ02", ID=len(rows) + i) for i, r in enumerate(x for x in rows if x["Perioden"] == "2020HJ01")]
-    (table / "TypedDataSet.json").write_text(json.dumps(rows + added, indent=2))
-    manifest = json.loads((table / "manifest.json").read_text())
-    write_manifest(table, build_manifest(table, table_id=manifest["table_id"], catalog=manifest["catalog"]))
+    def add_period(periods):
+        for period in periods:
+            if period["Key"] == "2020HJ02":
+                period["Status"] = "Definitief"
+        return periods + [{"Key": "2021HJ01", "Title": "1e half jaar 2021", "Description": None,
+                           "Status": "Voorlopig"}]
+
+    def add_rows(rows):
+        new = [dict(r, Perioden="2021HJ01") for r in rows if r["Perioden"] == "2020HJ02"]
+        return rows + [dict(r, ID=len(rows) + i) for i, r in enumerate(new)]
+
+    rewrite(raw_copy / "84134NED", "Perioden", add_period)
+    rewrite(raw_copy / "84134NED", "TypedDataSet", add_rows)
     config = load_config(write_config(tmp_path, raw=raw_copy))
     build_all(config)
-    jh = pd.read_csv(config.processed_dir / "jeugdhulp.csv")
-    assert "2020 2e halfjaar*" in set(jh["periode_titel"])
+    jh = processed(config, "jeugdhulp.csv")
+    row = at(jh, "GM0150", "2021HJ01")
+    assert row["periode_titel"] == "1e half jaar 2021" and row["voorlopig"] and row["halfjaar"] == 1
     series = index_series(load_case("GM0150", config.path))
-    assert list(series.index[-2:]) == ["2020HJ1", "2020HJ2*"]   # the older half year is no longer the newest
+    assert list(series.index[-2:]) == ["2020HJ2", "2021HJ1*"]

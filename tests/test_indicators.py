@@ -42,40 +42,52 @@ def test_decile_ties_share_a_decile_and_missing_stays_missing():
     assert pd.isna(deciles["d"])
 
 
-def test_lasten_per_gebruiker_converts_thousands_of_euros():
-    lasten = pd.Series({"GM0150": 23_988.0})          # x 1 000 euro, 6.72 + 6.82
-    users = pd.Series({"GM0150": 2_365.0})
-    assert ind.lasten_per_gebruiker(lasten, users)["GM0150"] == pytest.approx(10_142.92, abs=0.01)
+def test_lasten_per_gebruiker_divides_lasten_in_euro_by_youth_with_jeugdzorg():
+    # Nederland 2019 as printed: 443 585 users (84134NED) and EUR 11 409 per user
+    assert ind.lasten_per_gebruiker(443_585 * 11_409.0, 443_585) == pytest.approx(11_409)
+    lasten = pd.Series({"GM0150": 24_038_910.0})
+    assert ind.lasten_per_gebruiker(lasten, pd.Series({"GM0150": 2370}))["GM0150"] == pytest.approx(10_143, abs=0.01)
 
 
-def test_lasten_per_inwoner_sums_taakvelden_and_treats_a_missing_one_as_zero():
-    frame = pd.DataFrame({"TV672": [190.0, 150.0], "TV682": [50.0, None]}, index=["GM0150", "GM0297"])
-    assert ind.lasten_per_inwoner(frame).to_dict() == {"GM0150": 240.0, "GM0297": 150.0}
+def test_lasten_per_inwoner_divides_lasten_by_inhabitants():
+    # the printed Nederland figure: 443 585 x EUR 11 409 over 17 282 163 inhabitants (1 January 2019) = EUR 293
+    assert ind.round_half_up(ind.lasten_per_inwoner(443_585 * 11_409.0, 17_282_163)) == 293
 
 
-def test_group_lasten_per_inwoner_is_the_unweighted_mean_of_members():
-    per_inwoner = pd.Series({"a": 200.0, "b": 300.0, "c": 400.0})
-    groups = pd.Series({"a": "NL01", "b": "NL01", "c": "size:x"})
-    result = ind.lasten_per_inwoner_groep(per_inwoner, groups)
-    assert result.to_dict() == {"NL01": 250.0, "size:x": 400.0}
+def test_group_lasten_per_inwoner_weighted_is_total_over_total_and_leaves_out_members_without_data():
+    lasten = pd.Series([1_000_000.0, 3_000_000.0, float("nan")])
+    inwoners = pd.Series([10_000.0, 10_000.0, 5_000.0])
+    assert ind.lasten_per_inwoner_gewogen(lasten, inwoners) == pytest.approx(200.0)
+    assert ind.lasten_per_inwoner_ongewogen(pd.Series([100.0, 300.0, float("nan")])) == pytest.approx(200.0)
+    assert ind.lasten_per_inwoner_gewogen(pd.Series([1e6, 1e6]), pd.Series([1e4, 3e4])) == pytest.approx(50.0)
+    assert ind.lasten_per_inwoner_ongewogen(pd.Series([100.0, 1e6 / 3e4])) == pytest.approx((100 + 33.333) / 2, 0.01)
 
 
-def test_backcast_lasten_per_inwoner_weights_predecessors_by_implied_inhabitants():
-    # predecessor a: 1 000 (x1000) at 100 per inwoner = 10 000 inhabitants; b: 3 000 at 300 = 10 000
-    lasten = pd.Series({"a": 1_000.0, "b": 3_000.0})
-    per_inwoner = pd.Series({"a": 100.0, "b": 300.0})
-    result = ind.lasten_per_inwoner_pooled(lasten, per_inwoner, pd.Series({"a": "GM1959", "b": "GM1959"}))
-    assert result["GM1959"] == pytest.approx(200.0)   # 4 000 000 euro / 20 000 inhabitants
+def test_implied_base_and_pooled_group_share():
+    # Deventer 2017 H1 in 83432NED: 2425 youth with jeugdzorg = 9.2% -> a youth base of about 26 359
+    assert ind.implied_base(2425.0, 9.2) == pytest.approx(26_358.7, abs=0.1)
+    assert ind.pct_groep_gepoold([140.0, 60.0, float("nan")], [2000.0, 1000.0, 500.0]) == pytest.approx(6.7)
+    assert ind.pct_groep_ongewogen([7.0, 6.0, float("nan")]) == pytest.approx(6.5)
+    assert math.isnan(ind.pct_groep_gepoold([float("nan")], [100.0]))
+
+
+def test_pct_via_wijkteam_is_the_share_of_zonder_verblijf():
+    assert ind.pct_via_wijkteam(25.0, 2145.0) == pytest.approx(1.2)
+    assert math.isnan(ind.pct_via_wijkteam(25.0, 0.0))   # no zonder verblijf: no share, not infinity
+
+
+def test_the_methods_section_lists_exactly_the_functions_the_build_calls():
+    import re
+    from pipeline.config import ROOT
+
+    source = (ROOT / "pipeline" / "build.py").read_text(encoding="utf-8")
+    called = set(re.findall(r"\bind\.([a-z_]+)\b", source))
+    assert called == {fn.__name__ for fn in ind.USED_BY_BUILD}
 
 
 def test_index_lasten_per_inwoner_uses_whole_euros():
     # Deventer: 240 / 222 = 108.1 -> 108; unrounded inputs 240.4 / 221.6 must give the same
     assert ind.index_lasten_per_inwoner(pd.Series([240.4]), pd.Series([221.6]))[0] == pytest.approx(240 / 222 * 100)
-
-
-def test_pct_zonder_verblijf_is_pooled_and_rounded_to_one_decimal():
-    assert ind.pct_jeugdhulp_zonder_verblijf(pd.Series([140.0, 60.0]).sum(), pd.Series([2000.0, 1000.0]).sum()) \
-        == pytest.approx(6.7)   # 200 / 3000 = 6.67 %
 
 
 def test_index_pct_uses_published_one_decimal_percentages():

@@ -72,3 +72,53 @@ def test_a_failed_write_keeps_the_previous_snapshot_byte_identical(tmp_path):
         write_snapshot(target, {"TableInfos": [{"x": Unserialisable()}]}, table_id="T1", catalog="c")
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["T1"]   # no staging directory left behind
+
+
+def test_a_title_only_measure_resolves_and_fails_with_candidates(tmp_path):
+    table = load_table(tiny_table(tmp_path))
+    assert table.resolve_measure(None, "Jongeren met jeugdhulp") == "JongerenMetJeugdhulp_4"
+    with pytest.raises(MissingColumnError, match="'Iets anders'.*candidates: JongerenMetJeugdhulp_4"):
+        table.resolve_measure(None, "Iets anders")
+
+
+@pytest.mark.parametrize("unit, factor", [("aantal", 1.0), ("%", 1.0), ("euro", 1.0), ("x 1 000 euro", 1000.0),
+                                          ("1 000 euro", 1000.0), ("x 1 000", 1000.0), ("x 1 mln euro", 1e6),
+                                          ("x 1\u00a0000 euro", 1000.0), ("", 1.0)])
+def test_the_unit_multiplier_is_read_from_data_properties(tmp_path, unit, factor):
+    properties = [{"Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's"},
+                  {"Type": "Topic", "Key": "Bedrag_1", "Title": "Bedrag", "Unit": unit}]
+    table = load_table(tiny_table(tmp_path, DataProperties=properties,
+                                  TypedDataSet=[{"ID": 0, "RegioS": "GM0150    ", "Bedrag_1": 12}]))
+    assert table.unit_factor("Bedrag_1") == factor
+
+
+def test_periods_are_recognised_by_key_or_title_in_every_spelling_cbs_uses():
+    import pandas as pd
+    from pipeline.periods import parse_periods
+
+    dimension = pd.DataFrame([
+        {"Key": "2017HJ01", "Title": "1e halfjaar 2017", "Status": "Definitief"},
+        {"Key": "2017JJ00", "Title": "2017", "Status": "Definitief"},
+        {"Key": "A0001", "Title": "1e half jaar 2024", "Status": "Voorlopig"},    # 85099NED's spelling, unknown key
+        {"Key": "B0002", "Title": "2015 2e halfjaar", "Status": "Definitief"},    # older releases
+        {"Key": "2017KW01", "Title": "2017 1e kwartaal", "Status": "Definitief"},  # not a half year: left out
+        {"Key": "2020JJ00", "Title": "2020*", "Status": ""},                       # provisional by its asterisk
+    ])
+    found = [(p.key, p.year, p.half, p.provisional) for p in parse_periods(dimension)]
+    assert found == [("2017HJ01", 2017, 1, False), ("2017JJ00", 2017, None, False), ("A0001", 2024, 1, True),
+                     ("B0002", 2015, 2, False), ("2020JJ00", 2020, None, True)]
+
+
+def test_rows_get_the_kind_of_the_first_matching_provenance_block(tmp_path):
+    rows = [{"ID": i, "RegioS": "GM0150    ", "Perioden": p, "JongerenMetJeugdhulp_4": i}
+            for i, p in enumerate(["2017HJ01", "2018HJ01"])]
+    target = tiny_table(tmp_path, TypedDataSet=rows, Perioden=[
+        {"Key": "2017HJ01", "Title": "1e halfjaar 2017", "Status": "Definitief"},
+        {"Key": "2018HJ01", "Title": "1e halfjaar 2018", "Status": "Definitief"}])
+    manifest = read_manifest(target)
+    manifest["provenance"] = {"default": "cbs", "blocks": [
+        {"where": {"Perioden": ["2018HJ01"]}, "kind": "gegenereerd", "note": "demo"},
+        {"where": {"RegioS": ["GM0150"]}, "kind": "afgeleid", "note": "other table"}]}
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    table = load_table(target)
+    assert table.row_kinds(table.data).tolist() == ["afgeleid", "gegenereerd"]
