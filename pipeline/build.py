@@ -253,29 +253,24 @@ def group_forms(members: list[dict], rule: str) -> dict:
     return result
 
 
-def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
-                    warnings: Warnings, rule: str | None = None) -> pd.DataFrame:
-    """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
-
-    Nederland and the jeugdregio's take CBS's own row; a size class follows the configured group rule.
-    """
-    rule = rule or config.choices.pct_zonder_verblijf_groep
-    cells = table.cells
+def half_years(config: StudyConfig, table: Jeugdzorg) -> tuple[list[Period], Period]:
+    """The table's half years, checked to include the configured base and current half year; and the base."""
     periods = [p for p in table.periods if p.half]
-    base = find_half_year(periods, config.periods.jeugdhulp_base.year, config.periods.jeugdhulp_base.half,
-                          table.table_id)
-    find_half_year(periods, config.periods.jeugdhulp_current.year, config.periods.jeugdhulp_current.half,
-                   table.table_id)
-    codes = gemeenten["code"].tolist()
-    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
-    units = aggregate_units(config, gemeenten)
-    records = []
+    p = config.periods
+    base = find_half_year(periods, p.jeugdhulp_base.year, p.jeugdhulp_base.half, table.table_id)
+    find_half_year(periods, p.jeugdhulp_current.year, p.jeugdhulp_current.half, table.table_id)
+    return periods, base
+
+
+def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
+                   warnings: Warnings) -> dict[str, tuple[dict, dict]]:
+    """Per half year: every gemeente's care forms (back-cast where needed) and whether they were back-cast."""
+    result = {}
+    periods, _ = half_years(config, table)
     for period in periods:
-        cells_p = cells.get(period.key, {})
-        stamp = {"periode": period.key, "periode_titel": period.title, "jaar": period.year,
-                 "halfjaar": period.half, "voorlopig": period.provisional}
-        member_forms, member_herleid = {}, {}
-        for code in codes:
+        cells_p = table.cells.get(period.key, {})
+        forms_by_code, herleid_by_code = {}, {}
+        for code in gemeenten["code"]:
             forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
             if forms is None:
                 warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
@@ -284,17 +279,39 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
             for form in ("zonder_verblijf", "totaal_jeugdzorg"):
                 if forms and math.isnan(_form(forms, form)[1]):
                     warnings.add(table.table_id, f"{form} relatief", period.key, code)
-            member_forms[code], member_herleid[code] = forms, herleid
-            records.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp, "herleid": herleid,
-                            **jeugdhulp_record(forms)})
-        for unit_type, code, name, members in units:
+            forms_by_code[code], herleid_by_code[code] = forms, herleid
+        result[period.key] = (forms_by_code, herleid_by_code)
+    return result
+
+
+def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, members: dict,
+                    rule: str | None = None) -> pd.DataFrame:
+    """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
+
+    ``members`` are the gemeenten's care forms per half year (:func:`gemeente_forms`). Nederland and the
+    jeugdregio's take CBS's own row; a size class follows the configured group rule.
+    """
+    rule = rule or config.choices.pct_zonder_verblijf_groep
+    periods, base = half_years(config, table)
+    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
+    units = aggregate_units(config, gemeenten)
+    records = []
+    for period in periods:
+        cells_p = table.cells.get(period.key, {})
+        stamp = {"periode": period.key, "periode_titel": period.title, "jaar": period.year,
+                 "halfjaar": period.half, "voorlopig": period.provisional}
+        member_forms, member_herleid = members[period.key]
+        for code, forms in member_forms.items():
+            records.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp,
+                            "herleid": member_herleid[code], **jeugdhulp_record(forms)})
+        for unit_type, code, name, group in units:
             own = cells_p.get(code)
             if own is not None and not math.isnan(_form(own, "zonder_verblijf")[1]):
                 forms = own
             else:
-                forms = group_forms([member_forms[m] for m in members], rule)
+                forms = group_forms([member_forms[m] for m in group], rule)
             records.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
-                            "herleid": any(member_herleid[m] for m in members), **jeugdhulp_record(forms)})
+                            "herleid": any(member_herleid[m] for m in group), **jeugdhulp_record(forms)})
     data = pd.DataFrame.from_records(records)
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
@@ -343,21 +360,21 @@ def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg
 # Iv3 lasten (one dataderden table per year) and population
 
 
-def iv3_lasten(config: StudyConfig, table: CbsTable, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
+def iv3_lasten(config: StudyConfig, table_id: str, sel: pd.DataFrame, year: int, report: str,
+               warnings: Warnings) -> pd.DataFrame:
     """Lasten (euro) of the configured taakvelden in one report (begroting, jaarrekening), per Iv3 municipality.
 
     Lasten on a taakveld are the sum over its lasten categories (keys starting ``L``); the amounts are
     scaled by the table's unit (x 1 000 euro). A municipality with a "geen opgave" or suppressed cell
     among them gets no total: an incomplete sum is not a total.
     """
-    sel = table.select(config.tables["iv3"], year=year)
     sel = sel[sel["Verslagsoort"] == report]
     grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
     frame = grouped.agg(lasten=("bedrag", "sum"), missing=("missing", "any"), rank=("rank", "max"))
     frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
     frame.loc[frame["missing"], "lasten"] = math.nan
     for code in frame.index[frame["missing"]]:
-        warnings.add(table.table_id, f"lasten {'+'.join(config.tables['iv3'].categories['TaakveldBalanspost'])} "
+        warnings.add(table_id, f"lasten {'+'.join(config.tables['iv3'].categories['TaakveldBalanspost'])} "
                      f"{report}", str(year), code, "geen opgave of geen waarde")
     return frame[["lasten", "herkomst"]]
 
@@ -387,28 +404,56 @@ def in_classification(values: pd.DataFrame, codes: list[str], year: int, predece
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def population_in(config: StudyConfig, bevolking: CbsTable, year: int) -> pd.DataFrame:
+def population_in(pop: pd.DataFrame, table_id: str, year: int) -> pd.DataFrame:
     """Inhabitants on 1 January of ``year`` per region code of that year: inwoners, herkomst."""
-    pop = population(config, bevolking)
     rows = pop[pop["year"] == year].set_index("code")
     if rows.empty:
-        raise SnapshotError(f"population table {bevolking.table_id} has no 1 January {year}; lasten per inwoner "
+        raise SnapshotError(f"population table {table_id} has no 1 January {year}; lasten per inwoner "
                             f"need it: fetch a snapshot that covers {year}")
     return rows[["inwoners", "herkomst"]]
 
 
-def finance_year(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
-                 predecessors: Predecessors, year: int, report: str, warnings: Warnings) -> pd.DataFrame:
+def finance_year(config: StudyConfig, gemeenten: pd.DataFrame, iv3: CbsTable, selection: pd.DataFrame,
+                 pop: tuple[pd.DataFrame, str], predecessors: Predecessors, year: int, report: str,
+                 warnings: Warnings) -> pd.DataFrame:
     """Per gemeente of the classification: lasten, inwoners and their kinds for one Iv3 year and report."""
     codes = gemeenten["code"].tolist()
-    per_iv3_code = iv3_lasten(config, iv3[year], year, report, warnings)
+    per_iv3_code = iv3_lasten(config, iv3.table_id, selection, year, report, warnings)
     lasten = in_classification(per_iv3_code, codes, year, predecessors, ["lasten"])
-    inwoners = in_classification(population_in(config, bevolking, year), codes, year, predecessors, ["inwoners"])
+    inwoners = in_classification(population_in(*pop, year), codes, year, predecessors, ["inwoners"])
     for code in lasten.index[lasten["lasten"].isna() & ~lasten.index.isin(per_iv3_code.index)]:
-        warnings.add(iv3[year].table_id, f"lasten {report}", str(year), code, "gemeente ontbreekt in de tabel")
+        warnings.add(iv3.table_id, f"lasten {report}", str(year), code, "gemeente ontbreekt in de tabel")
     return pd.DataFrame({"lasten": lasten["lasten"].astype(float), "lasten_herkomst": lasten["herkomst"],
                          "inwoners": inwoners["inwoners"].astype(float), "inwoners_herkomst": inwoners["herkomst"],
                          "herleid": lasten["herleid"].astype(bool) | inwoners["herleid"].astype(bool)})
+
+
+@dataclass(frozen=True)
+class LastenInputs:
+    """What lasten per gebruiker and per inwoner are computed from, read once per build: per gemeente of the
+    classification the jaarrekening of every year needed, the begroting of the index year, and the youth
+    with jeugdzorg (users) of every rekening year."""
+
+    rekening: dict[int, pd.DataFrame]
+    begroting: pd.DataFrame
+    users: dict[int, pd.DataFrame]
+
+
+def read_lasten_inputs(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, jeugdzorg: Jeugdzorg,
+                       predecessors: Predecessors, warnings: Warnings) -> LastenInputs:
+    p = config.periods
+    pop = (population(config, tables["bevolking"]), tables["bevolking"].table_id)
+    selections = {year: tables["iv3"][year].select(config.tables["iv3"], year=year) for year in config.iv3_years()}
+
+    def finance(year: int, report: str) -> pd.DataFrame:
+        return finance_year(config, gemeenten, tables["iv3"][year], selections[year], pop, predecessors, year,
+                            report, warnings)
+
+    years = sorted({p.iv3_rekening_year, p.cost_trend_base_year})
+    return LastenInputs(rekening={year: finance(year, "jaarrekening") for year in years},
+                        begroting=finance(p.iv3_begroting_year, "begroting"),
+                        users={year: users_in_year(config, gemeenten, jeugdzorg, predecessors, year, warnings)
+                               for year in years})
 
 
 class Finance:
@@ -427,9 +472,8 @@ class Finance:
         """Lasten per inwoner of a group (``choices.lasten_per_inwoner_groep``) and its kind."""
         kind = KINDS[int(self.rank[idx].max())]
         if rule == "gewogen":
-            return ind.lasten_per_inwoner_gewogen(pd.Series(self.lasten[idx]), pd.Series(self.inwoners[idx])), kind
-        return ind.lasten_per_inwoner_ongewogen(pd.Series(ind.lasten_per_inwoner(self.lasten[idx],
-                                                                                 self.inwoners[idx]))), kind
+            return ind.lasten_per_inwoner_gewogen(self.lasten[idx], self.inwoners[idx]), kind
+        return ind.lasten_per_inwoner_ongewogen(ind.lasten_per_inwoner(self.lasten[idx], self.inwoners[idx])), kind
 
 
 def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataFrame, begroting: pd.DataFrame,
@@ -440,22 +484,20 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
     member has lasten, else the users of the members that have (so both sums cover the same gemeenten);
     its lasten per inwoner follow the configured group rule.
     """
-    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
     codes = gemeenten["code"].tolist()
+    r, b, u = rekening.reindex(codes), begroting.reindex(codes), users.reindex(codes)
+    own = pd.DataFrame({
+        "unit_type": "gemeente", "code": codes, "naam": gemeenten["naam"].tolist(),
+        "herleid": (r["herleid"].astype(bool) | b["herleid"].astype(bool)).values,
+        "lasten_rekening": r["lasten"].values, "lasten_rekening_herkomst": r["lasten_herkomst"].values,
+        "gebruikers": u["gebruikers"].values, "gebruikers_herkomst": u["herkomst"].values,
+        "inwoners_rekening": r["inwoners"].values, "inwoners_rekening_herkomst": r["inwoners_herkomst"].values,
+        "lasten_per_inwoner_rekening": ind.lasten_per_inwoner(r["lasten"], r["inwoners"]).values,
+        "lasten_per_inwoner_rekening_herkomst": weakest_columns(r, ["lasten_herkomst", "inwoners_herkomst"]).values,
+        "lasten_per_inwoner_begroting": ind.lasten_per_inwoner(b["lasten"], b["inwoners"]).values,
+        "lasten_per_inwoner_begroting_herkomst": weakest_columns(b, ["lasten_herkomst", "inwoners_herkomst"]).values,
+    })
     records = []
-    for code in codes:
-        r, b = rekening.loc[code], begroting.loc[code]
-        records.append({
-            "unit_type": "gemeente", "code": code, "naam": names[code],
-            "herleid": bool(r["herleid"] or b["herleid"]),
-            "lasten_rekening": r["lasten"], "lasten_rekening_herkomst": r["lasten_herkomst"],
-            "gebruikers": users.loc[code, "gebruikers"], "gebruikers_herkomst": users.loc[code, "herkomst"],
-            "inwoners_rekening": r["inwoners"], "inwoners_rekening_herkomst": r["inwoners_herkomst"],
-            "lasten_per_inwoner_rekening": ind.lasten_per_inwoner(r["lasten"], r["inwoners"]),
-            "lasten_per_inwoner_rekening_herkomst": weakest(r["lasten_herkomst"], r["inwoners_herkomst"]),
-            "lasten_per_inwoner_begroting": ind.lasten_per_inwoner(b["lasten"], b["inwoners"]),
-            "lasten_per_inwoner_begroting_herkomst": weakest(b["lasten_herkomst"], b["inwoners_herkomst"]),
-        })
     position = {code: i for i, code in enumerate(codes)}
     rek, beg = Finance(rekening, codes), Finance(begroting, codes)
     member_users = users.reindex(codes)
@@ -484,7 +526,7 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
             "lasten_per_inwoner_rekening": rek_value, "lasten_per_inwoner_rekening_herkomst": rek_kind,
             "lasten_per_inwoner_begroting": beg_value, "lasten_per_inwoner_begroting_herkomst": beg_kind,
         })
-    data = pd.DataFrame.from_records(records)
+    data = pd.concat([own, pd.DataFrame.from_records(records)], ignore_index=True)
     data["lasten_per_gebruiker"] = ind.lasten_per_gebruiker(data["lasten_rekening"], data["gebruikers"])
     data["lasten_per_gebruiker_herkomst"] = weakest_columns(data, ["lasten_rekening_herkomst", "gebruikers_herkomst"])
     data["index_lasten_per_inwoner"] = ind.index_lasten_per_inwoner(data["lasten_per_inwoner_rekening"],
@@ -498,18 +540,12 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
     return data[["unit_type", "code", "naam", "herleid", *values, *(f"{v}_herkomst" for v in values)]]
 
 
-def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, iv3: dict[int, CbsTable], bevolking: CbsTable,
-                 jeugdzorg: Jeugdzorg, predecessors: Predecessors, warnings: Warnings, rule: str | None = None,
+def build_lasten(config: StudyConfig, gemeenten: pd.DataFrame, inputs: LastenInputs, rule: str | None = None,
                  rekening_year: int | None = None) -> pd.DataFrame:
     """lasten.csv: lasten per gebruiker and per inwoner (jaarrekening) and the index against the begroting."""
-    p = config.periods
-    rule = rule or config.choices.lasten_per_inwoner_groep
-    year = rekening_year or p.iv3_rekening_year
-    rekening = finance_year(config, gemeenten, iv3, bevolking, predecessors, year, "jaarrekening", warnings)
-    begroting = finance_year(config, gemeenten, iv3, bevolking, predecessors, p.iv3_begroting_year, "begroting",
-                             warnings)
-    users = users_in_year(config, gemeenten, jeugdzorg, predecessors, year, warnings)
-    return lasten_rows(config, gemeenten, rekening, begroting, users, rule)
+    year = rekening_year or config.periods.iv3_rekening_year
+    return lasten_rows(config, gemeenten, inputs.rekening[year], inputs.begroting, inputs.users[year],
+                       rule or config.choices.lasten_per_inwoner_groep)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,14 +658,12 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
 # Choices the report leaves open: every option, for the validation page
 
 
-def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, jeugdzorg: Jeugdzorg,
-                  predecessors: Predecessors) -> pd.DataFrame:
+def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: LastenInputs, jeugdzorg: Jeugdzorg,
+                  members: dict) -> pd.DataFrame:
     """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes)."""
     frames = []
-    quiet = Warnings({})
     for option in ("gewogen", "ongewogen"):
-        lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors,
-                              quiet, rule=option)
+        lasten = build_lasten(config, gemeenten, lasten_inputs, rule=option)
         groups = lasten[lasten["unit_type"] != "gemeente"]
         for column in ("lasten_per_inwoner_rekening", "index_lasten_per_inwoner"):
             frames.append(pd.DataFrame({"keuze": "lasten_per_inwoner_groep", "optie": option,
@@ -639,7 +673,7 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, je
                                         "herkomst": groups[f"{column}_herkomst"].values}))
     p = config.periods
     for option in ("gepoold", "ongewogen"):
-        jh = build_jeugdhulp(config, gemeenten, jeugdzorg, predecessors, quiet, rule=option)
+        jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option)
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):
@@ -695,10 +729,11 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     jeugdzorg = read_jeugdzorg(config, tables["jeugdzorg"])
     warnings = Warnings(dict(zip(gemeenten["code"], gemeenten["naam"])))
     ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
-    jeugdhulp = build_jeugdhulp(config, gemeenten, jeugdzorg, predecessors, warnings)
-    lasten = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors, warnings)
-    lasten_basis = build_lasten(config, gemeenten, tables["iv3"], tables["bevolking"], jeugdzorg, predecessors,
-                                warnings, rekening_year=config.periods.cost_trend_base_year)
+    members = gemeente_forms(config, gemeenten, jeugdzorg, predecessors, warnings)
+    jeugdhulp = build_jeugdhulp(config, gemeenten, jeugdzorg, members)
+    lasten_inputs = read_lasten_inputs(config, gemeenten, tables, jeugdzorg, predecessors, warnings)
+    lasten = build_lasten(config, gemeenten, lasten_inputs)
+    lasten_basis = build_lasten(config, gemeenten, lasten_inputs, rekening_year=config.periods.cost_trend_base_year)
     outputs = {
         "gemeenten.csv": gemeenten,
         "crosswalk.csv": crosswalk,
@@ -706,7 +741,7 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
         "lasten.csv": lasten,
         "jeugdhulp.csv": jeugdhulp,
         "kerncijfers.csv": build_kerncijfers(config, jeugdhulp, lasten, lasten_basis),
-        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, tables, jeugdzorg, predecessors)],
+        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, lasten_inputs, jeugdzorg, members)],
                                 ignore_index=True),
     }
     paths = {}

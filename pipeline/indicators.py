@@ -97,7 +97,8 @@ def lasten_per_inwoner_gewogen(lasten: pd.Series, inwoners: pd.Series) -> float:
     inhabitants is EUR 293, the printed lasten per inwoner, which is the weighted figure. Members
     without a value are left out of both sums. ``choices.lasten_per_inwoner_groep: gewogen``.
     """
-    present = lasten.notna() & inwoners.notna()
+    lasten, inwoners = np.asarray(lasten, dtype=float), np.asarray(inwoners, dtype=float)
+    present = ~np.isnan(lasten) & ~np.isnan(inwoners)
     if not present.any():
         return math.nan
     return float(lasten[present].sum() / inwoners[present].sum())
@@ -108,7 +109,8 @@ def lasten_per_inwoner_ongewogen(per_inwoner: pd.Series) -> float:
 
     The alternative to :func:`lasten_per_inwoner_gewogen`: ``choices.lasten_per_inwoner_groep: ongewogen``.
     """
-    present = per_inwoner.dropna()
+    values = np.asarray(per_inwoner, dtype=float)
+    present = values[~np.isnan(values)]
     return float(present.mean()) if len(present) else math.nan
 
 
