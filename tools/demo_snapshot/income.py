@@ -17,7 +17,7 @@ from .targets import targets
 STRING_MEASURES_84721 = None  # every Code_/Naam_/Omschrijving_/SorteringNaam_ column is a string measure
 
 
-def write_gebieden() -> None:
+def write_gebieden(out) -> None:
     d = read_dump(GEBIEDEN)
     measures = [c for c in d.columns if c not in ("ID", "RegioS")]
     props = [dimension_property(0, "RegioS", "Regio's", "GeoDimension")]
@@ -41,7 +41,7 @@ def write_gebieden() -> None:
             "DataProperties": props,
             "RegioS": [category(pad(c, REGION_WIDTH), t.strip()) for c, t in zip(codes, d["RegioS"])],
             "TypedDataSet": rows}
-    write_table(GEBIEDEN, sets, catalog=OPENDATA, blocks=[],
+    write_table(out, GEBIEDEN, sets, catalog=OPENDATA, blocks=[],
                 source=DUMP_SOURCE.format(file="84721NED.csv") + "; RegioS keys restored from Code_1")
 
 
@@ -84,7 +84,7 @@ def read_income() -> pd.DataFrame:
     return d
 
 
-def write_income(rng) -> pd.Series:
+def write_income(out, rng) -> pd.Series:
     d = read_income()
     measures = [c for c in d.columns if c[-1].isdigit()]
     units = {"ParticuliereHuishoudens_1": ("x 1 000", 1), "ParticuliereHuishoudensRelatief_2": ("%", 0)}
@@ -153,12 +153,12 @@ def write_income(rng) -> pd.Series:
                "note": "not in the offline dump (cut off): 2019 generated from the real incl.-studenten row "
                        "(+0-5 %, student towns +5-12 %), medians of the 355 municipalities reordered so "
                        "pipeline.indicators.ses_deciel gives the printed SES deciles; regions: incl x mean uplift"}]
-    write_table(INKOMEN, sets, catalog=OPENDATA, blocks=blocks,
+    write_table(out, INKOMEN, sets, catalog=OPENDATA, blocks=blocks,
                 source=DUMP_SOURCE.format(file="84866NED.csv") + "; Populatie/Kenmerken keys invented offline")
     return incl
 
 
-def write_armoede(incl: pd.Series, rng) -> None:
+def write_armoede(out, incl: pd.Series, rng) -> None:
     d = read_dump(ARMOEDE)
     d["code"] = map_regions(d["RegioS"], ARMOEDE)
     d["per"] = map_periods(d["Perioden"])
@@ -169,7 +169,18 @@ def write_armoede(incl: pd.Series, rng) -> None:
     pct = pd.Series({c: float(np.clip(7.5 * np.exp(-((incl[c] if incl[c] == incl[c] else nat) - nat) / 5.0)
                                       * rng.lognormal(0, 0.2), 1.0, 25.0)) for c in tot.index})
     m = pct[muni].round(1)
-    pct[muni] = force_deciles(m, targets().armoede_deciel, highest_first=True)
+    fixed = dict(targets().armoede_deciel)
+    region, named, lowest = targets().prose.armoede_min_deciel
+    g = gebieden()
+    others = [c for c in g.index[g["JZ"] == region] if c not in named]
+    for _ in range(3):    # the region's other members at least decile ``lowest`` (prose), the printed ones exact
+        forced = force_deciles(m, fixed, highest_first=True)
+        deciles = armoede_deciel(forced)
+        low = [c for c in others if c not in fixed and deciles[c] < lowest]
+        if not low:
+            break
+        fixed.update({c: lowest for c in low})
+    pct[muni] = forced
     rows = []
     for _, r in d.iterrows():
         rows.append({"ID": 0, "InkomensgrensHuishouden": pad("T001", 6), "DuurInkomenspositie": pad("1J", 4),
@@ -228,7 +239,8 @@ def write_armoede(incl: pd.Series, rng) -> None:
     blocks = [{"where": {"InkomensgrensHuishouden": ["LIG"]}, "kind": "gegenereerd",
                "note": "not in the offline dump (only Totaal rows survived): 2019 generated, children's share falling "
                        "with the real median income (84866NED), reordered so pipeline.indicators.armoede_deciel over "
-                       "the 355 municipalities gives the printed deciles; NL01/PV/LD/CR children-weighted sums; "
+                       "the 355 municipalities gives the printed deciles (and decile 3 or higher for the other members of JZ36, "
+                       "chapter 6's prose); NL01/PV/LD/CR children-weighted sums; "
                        "counts = real Totaal x share"}]
-    write_table(ARMOEDE, sets, catalog=OPENDATA, blocks=blocks,
+    write_table(out, ARMOEDE, sets, catalog=OPENDATA, blocks=blocks,
                 source=DUMP_SOURCE.format(file="84868NED.csv") + "; dimension keys invented offline")

@@ -19,8 +19,10 @@ from pipeline.indicators import round_half_up
 
 from .constants import DATADERDEN, IV3, IV3_REGION_WIDTH, IV3_TITLE, STUDY, TAAKVELD_WIDTH
 from .output import category, dimension_property, table_info, topic_property, write_table
+from pipeline.mergers import predecessors_at
+
 from .population import classification_before, crosswalk
-from .regions import gebieden, successor_2020
+from .regions import gebieden
 from .sources import InputError, capture_codes, pad
 from .targets import targets
 
@@ -50,25 +52,38 @@ def integer_for_index(value: int, index: int) -> int:
     raise InputError(f"no whole-euro base gives index {index} for {value}")
 
 
-def scale_to(values: pd.Series, free: list[str], members: list[str], pop: pd.Series, target: float) -> None:
-    """Scale the free members' lasten so round(sum lasten / sum pop over members) == target (whole euros)."""
+def interval_pick(lo: float, hi: float, centre: float) -> int | None:
+    """The whole number in [lo, hi) closest to ``centre``, or None when there is none."""
+    first, last = int(np.ceil(lo)), int(np.ceil(hi)) - 1
+    if first > last:
+        return None
+    return int(min(max(round(centre), first), last))
+
+
+def scale_free(values: pd.Series, free: list[str], value_of, target: float, bounds=(0.05, 20.0)) -> float:
+    """Scale the free entries (whole thousands) so ``value_of(values)`` reaches ``target``; returns the factor."""
     if not free:
         raise InputError("no free municipality left to calibrate a group with")
     start = values[free].astype(float).copy()
-    lo, hi = 0.05, 20.0
-    want = target
+    lo, hi = bounds
     for _ in range(80):
         mid = (lo + hi) / 2
-        trial = values.copy()
-        trial[free] = (start * mid).round()
-        if trial[members].sum() * 1000.0 / pop[members].sum() < want:
+        values[free] = (start * mid).round()
+        if value_of(values) < target:
             lo = mid
         else:
             hi = mid
     values[free] = (start * hi).round()
+    return hi
 
 
-def build(rng, pops: dict[int, pd.Series], users: pd.Series) -> dict:
+def geen_opgave(muni: list[str], pop19: pd.Series, printed: set, excluded: set) -> str:
+    """The municipality whose jaarrekening 2019 is all 'geen opgave': the first (by code) of 5 000-20 000
+    inhabitants in no printed table and no case's jeugdregio (so no printed cell needs its figures)."""
+    return next(c for c in muni if 5_000 <= pop19[c] < 20_000 and c not in printed and c not in excluded)
+
+
+def build(rng, pops: dict[int, pd.Series], users: pd.Series, users17: pd.Series) -> dict:
     t = targets()
     cw = crosswalk()
     p19 = pops[2019]
@@ -77,62 +92,104 @@ def build(rng, pops: dict[int, pd.Series], users: pd.Series) -> dict:
     pop20 = pops[2020][muni19].astype(float)
     classes = {label: [c for c in muni19 if lo <= pop20[c] < hi] for label, (lo, hi) in size_classes().items()}
     users19 = users[muni19].astype(float)
+    printed = ({c for c in t.lasten_per_gebruiker_2019 if c.startswith("GM")}
+               | {c for c in t.lasten_per_inwoner_2019 if c.startswith("GM")}
+               | {c for c in t.index_lasten_per_inwoner if c.startswith("GM")}
+               | set(t.ses_deciel) | set(t.armoede_deciel))
+    g = gebieden()
+    case_regions = {"JZ07", "JZ30", "JZ37", "JZ36"}
+    no_report = geen_opgave(muni19, pop19, printed, set(g.index[g["JZ"].isin(case_regions)]))
+    counted = [c for c in muni19 if c != no_report]          # members with a jaarrekening 2019 total
     # --- rekening 2019, 6.72 + 6.82 (x 1000 euro)
     L19 = (pd.Series(rng.normal(285, 45, len(muni19)).clip(150, 480), index=muni19) * pop19 / 1000).round()
-    printed = set()
-    for code, g in t.lasten_per_gebruiker_2019.items():
-        if code.startswith("GM"):
-            L19[code] = round_half_up(g * users19[code] / 1000.0)
-            printed.add(code)
-    for code, v in t.lasten_per_inwoner_2019.items():
-        if code.startswith("GM"):
-            printed.add(code)
-    free_all = [c for c in muni19 if c not in printed]
+    for code in printed:
+        gpb = t.lasten_per_gebruiker_2019.get(code)
+        lpi = t.lasten_per_inwoner_2019.get(code)
+        pick = None
+        if gpb is not None and lpi is not None:     # both printed: a whole amount that gives both, if one exists
+            lo = max((gpb - 0.5) * users19[code], (lpi - 0.5) * pop19[code]) / 1000.0
+            hi = min((gpb + 0.5) * users19[code], (lpi + 0.5) * pop19[code]) / 1000.0
+            pick = interval_pick(lo, hi, gpb * users19[code] / 1000.0)
+        if pick is None and gpb is not None:
+            pick = round_half_up(gpb * users19[code] / 1000.0)
+        if pick is None and lpi is not None:
+            pick = round_half_up(lpi * pop19[code] / 1000.0)
+        if pick is not None:
+            L19[code] = pick
+    fixed19 = {c for c in printed if c in t.lasten_per_gebruiker_2019 or c in t.lasten_per_inwoner_2019}
+    free_all = [c for c in counted if c not in fixed19]
     used = set()
     for label, members in classes.items():
         key = f"size:{label}"
         if key in t.lasten_per_inwoner_2019:
-            free = [c for c in members if c in free_all]
-            scale_to(L19, free, members, pop19, t.lasten_per_inwoner_2019[key])
+            mem = [c for c in members if c in counted]
+            free = [c for c in mem if c in free_all]
+            scale_free(L19, free, lambda v, m=mem: v[m].sum() * 1000.0 / pop19[m].sum(), t.lasten_per_inwoner_2019[key])
             used.update(free)
-    nl_total = round_half_up(t.lasten_per_gebruiker_2019["NL01"] * float(users["NL01"]) / 1000.0)
+    # Nederland: lasten and users of the municipalities with a jaarrekening (the build's rule)
+    nl_users = users19[counted].sum()
+    nl_total = round_half_up(t.lasten_per_gebruiker_2019["NL01"] * nl_users / 1000.0)
     rest = [c for c in free_all if c not in used]
-    L19[rest] = (L19[rest] * (nl_total - L19.drop(rest).sum()) / L19[rest].sum()).round()
-    L19[rest[0]] += nl_total - L19.sum()
+    L19[rest] = (L19[rest] * (nl_total - L19[counted].drop(rest).sum()) / L19[rest].sum()).round()
+    L19[rest[0]] += nl_total - L19[counted].sum()
     r19 = (L19 * 1000 / pop19).map(round_half_up)
-    # --- begroting 2017 per inwoner in the 2017 classification
+    # --- begroting 2017 per inwoner in the 2017 classification; 2020 municipalities back-cast as the build does
     muni18 = classification_before(set(muni19), cw, "2019-01-01")
     muni17 = sorted(classification_before(muni18, cw, "2018-01-01"))
     pop17 = pops[2017][muni17].astype(float)
-    succ = pd.Series({c: successor_2020(c) for c in muni17})
+    set17 = set(muni17)
+    parts = {m: ([(m, 1.0)] if m in set17 else predecessors_at(m, "2017-01-01", cw, "2020-01-01")) for m in muni19}
+    for m, ps in parts.items():
+        if any(p not in set17 for p, _ in ps):
+            raise InputError(f"{m}: predecessors {ps} not all in the 2017 classification")
+
+    def group17(values: pd.Series, members) -> float:
+        num = sum(s * values[p] for m in members for p, s in parts[m])
+        den = sum(s * pop17[p] for m in members for p, s in parts[m])
+        return num * 1000.0 / den
+
     growth = pd.Series(rng.normal(1.45, 0.15, len(muni19)).clip(1.05, 2.0), index=muni19)
     b20 = (r19 / growth).round()                      # per inwoner 2017, by 2020 municipality
     for code, idx in t.index_lasten_per_inwoner.items():
         if code.startswith("GM"):
             b20[code] = integer_for_index(int(r19[code]), int(idx))
-    L17 = pd.Series({c: round_half_up(b20[succ[c]] * pop17[c] / 1000.0) for c in muni17})
-    groups17 = {m: succ.index[succ == m].tolist() for m in muni19}
-
-    def members17(members):
-        return [p for m in members for p in groups17[m]]
-    fixed17 = set(members17([c for c in t.index_lasten_per_inwoner if c.startswith("GM")]))
-    free17_all = [c for c in muni17 if c not in fixed17]
+    owner = {p: m for m in muni19 for p, _ in parts[m]}
+    L17 = pd.Series({p: round_half_up(b20[owner[p]] * pop17[p] / 1000.0) if p in owner
+                     else round_half_up(float(b20.mean()) * pop17[p] / 1000.0) for p in muni17})
+    fixed17 = {p for c in t.index_lasten_per_inwoner if c.startswith("GM") for p, _ in parts[c]}
     used17 = set()
     for label, members in classes.items():
         key = f"size:{label}"
         if key in t.index_lasten_per_inwoner:
-            r_group = round_half_up(L19[members].sum() * 1000 / pop19[members].sum())
+            mem = [c for c in members if c in counted]
+            r_group = round_half_up(L19[mem].sum() * 1000 / pop19[mem].sum())
             target = integer_for_index(int(r_group), int(t.index_lasten_per_inwoner[key]))
-            m17 = members17(members)
-            free = [c for c in m17 if c in free17_all]
-            scale_to(L17, free, m17, pop17, target)
+            free = [p for m in members for p, _ in parts[m] if p not in fixed17]
+            scale_free(L17, free, lambda v, m=members: group17(v, m), target)
             used17.update(free)
-    r_nl = round_half_up(L19.sum() * 1000 / pop19.sum())
+    # Nederland: index 151 is out of reach (targets.py); the free municipalities move at most -25 % / +35 %
+    r_nl = round_half_up(L19[counted].sum() * 1000 / pop19[counted].sum())
     target = integer_for_index(int(r_nl), int(t.index_lasten_per_inwoner["NL01"]))
-    free = [c for c in free17_all if c not in used17]
-    scale_to(L17, free, muni17, pop17, target)
-    return {"L19": L19, "pop19": pop19, "L17": L17, "pop17": pop17, "muni17": muni17, "muni19": muni19,
-            "classes": classes, "succ": succ, "r19": r19}
+    free = [p for p in muni17 if p not in fixed17 and p not in used17]
+    scale_free(L17, free, lambda v: group17(v, muni19), target, bounds=(0.75, 1.35))
+    # --- rekening 2017: begroting x N(1.06, 0.05); lasten per gebruiker 2017 to the prose's development 2017-2019
+    rek17 = (L17 * rng.normal(1.06, 0.05, len(L17))).round()
+    idx = t.prose.index_lasten_per_gebruiker
+    fixed_rek = set()
+    for code, target_index in idx.items():
+        if code.startswith("GM"):
+            gpb19 = round_half_up(L19[code] * 1000.0 / users19[code])
+            gpb17 = gpb19 / (target_index / 100.0)
+            (p, _), = parts[code]
+            rek17[p] = round_half_up(gpb17 * float(users17[code]) / 1000.0)
+            fixed_rek.add(p)
+    nl19 = round_half_up(L19[counted].sum() * 1000.0 / nl_users)
+    nl17 = nl19 / (idx["NL01"] / 100.0)
+    free = [p for p in muni17 if p not in fixed_rek]
+    total17 = lambda v: sum(s * v[p] for m in muni19 for p, s in parts[m]) * 1000.0 / float(users17["NL01"])  # noqa: E731
+    scale_free(rek17, free, total17, nl17, bounds=(0.5, 2.0))
+    return {"L19": L19, "pop19": pop19, "L17": L17, "rek17": rek17, "pop17": pop17, "muni17": muni17,
+            "muni19": muni19, "classes": classes, "r19": r19, "geen_opgave": no_report}
 
 
 def split(total: float, weights: dict[str, float], rng) -> dict[str, int]:
@@ -144,7 +201,8 @@ def split(total: float, weights: dict[str, float], rng) -> dict[str, int]:
     return dict(zip(weights, parts.tolist()))
 
 
-def table(year: int, totals: dict[str, pd.Series], pop: pd.Series, rng, missing_cells: set) -> None:
+def table(out, year: int, totals: dict[str, pd.Series], pop: pd.Series, rng, missing_cells: set,
+          no_report: tuple | None = None) -> None:
     names = {c["Identifier"]: c["Title"] for c in capture_codes("RegioS")}
     codes = sorted(pop.index)
     share = pd.Series(rng.uniform(0.70, 0.90, len(codes)), index=codes)
@@ -164,6 +222,8 @@ def table(year: int, totals: dict[str, pd.Series], pop: pd.Series, rng, missing_
                 for cat in CATEGORIES:
                     v1 = parts.get(cat, baten.get(cat))
                     if (code, tv) in missing_cells and tv not in SUMMED and cat in ("L1.1", "B3.8"):
+                        v1 = MISSING
+                    if no_report == (code, vs):
                         v1 = MISSING
                     rows.append({"ID": 0, "Gemeenten": pad(code, IV3_REGION_WIDTH),
                                  "TaakveldBalanspost": pad(tv, TAAKVELD_WIDTH), "Categorie": pad(cat, 8),
@@ -186,21 +246,24 @@ def table(year: int, totals: dict[str, pd.Series], pop: pd.Series, rng, missing_
             "Categorie": [category(pad(k, 8), f"{k} {v}") for k, v in CATEGORIES.items()],
             "Verslagsoort": [category(f"{year}{k}", v) for k, v in kinds.items()],
             "TypedDataSet": rows}
-    blocks = [{"where": {}, "kind": "gegenereerd",
-               "note": "no real Iv3 values offline: generated (fixed seed), calibrated to chapter 6 (lasten per "
-                       "gebruiker 2019, size-class lasten per inwoner, index begroting 2017); -99998 = geen opgave"}]
-    write_table(table_id, sets, catalog=DATADERDEN, blocks=blocks,
+    note = ("no real Iv3 values offline: generated (fixed seed), calibrated to chapter 6 (lasten per gebruiker 2019, "
+            "size-class lasten per inwoner, index begroting 2017; rekening 2017: lasten per gebruiker 2017-2019 of "
+            "the prose); -99998 = geen opgave: two cells on taakvelden not summed (6.1, 6.71)")
+    if no_report:
+        note += f", and the whole {kinds[no_report[1]].lower()} of {no_report[0]} (not delivered)"
+    blocks = [{"where": {}, "kind": "gegenereerd", "note": note}]
+    write_table(out, table_id, sets, catalog=DATADERDEN, blocks=blocks,
                 source=f"generated demo data in the shape of CBS dataderden table {table_id} ({title})")
 
 
-def write(rng, pops, users) -> dict:
-    res = build(rng, pops, users)
-    b17 = res["L17"]
-    rek17 = (b17 * rng.normal(1.06, 0.05, len(b17))).round()
+def write(out, rng, pops, users, users17) -> dict:
+    res = build(rng, pops, users, users17)
     beg19 = (res["L19"] * rng.normal(0.92, 0.05, len(res["L19"]))).round()
-    # geen opgave: on taakvelden not summed, and once on a summed one of a municipality in no printed table
-    small = [c for c in res["muni19"] if c not in res["classes"].get("20-50K", []) and res["pop19"][c] < 20000]
-    missing = {(small[0], "6.1"), (small[1], "6.71"), (small[2], "6.72")}
-    table(2017, {"X000": b17, "X005": rek17}, res["pop17"], rng, missing)
-    table(2019, {"X000": beg19, "X005": res["L19"]}, res["pop19"], rng, missing)
+    # geen opgave: single cells on taakvelden not summed, and one municipality's whole jaarrekening 2019
+    small = [c for c in res["muni19"] if c not in res["classes"].get("20-50K", []) and res["pop19"][c] < 20000
+             and c != res["geen_opgave"]]
+    missing = {(small[0], "6.1"), (small[1], "6.71")}
+    table(out, 2017, {"X000": res["L17"], "X005": res["rek17"]}, res["pop17"], rng, missing)
+    table(out, 2019, {"X000": beg19, "X005": res["L19"]}, res["pop19"], rng, missing, (res["geen_opgave"], "X005"))
+    print(f"iv3: jaarrekening 2019 of {res['geen_opgave']} is geen opgave (-99998)")
     return res

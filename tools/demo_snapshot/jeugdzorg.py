@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline import indicators as ind
 from pipeline.indicators import round_half_up
 
 from .constants import JEUGDZORG, OPENDATA, REGION_WIDTH, VORM_WIDTH, VORMEN, DUMP_SOURCE
@@ -70,59 +71,252 @@ def derived_2015_2017() -> pd.DataFrame:
     return out.set_index(["code", "per"])
 
 
-def generate(total: pd.DataFrame, derived: pd.DataFrame, rng) -> pd.DataFrame:
-    """Unrounded counts per (code, per) and form for the generated rows (GM first, regions as member sums)."""
+SUFFIXES = ("HJ01", "HJ02", "JJ00")
+
+
+def years_since_2017(per: str) -> int:
+    return int(per[:4]) - 2017
+
+
+def base_shares(total: pd.DataFrame, derived: pd.DataFrame, gm: list[str], rng) -> dict:
+    """Real 2017 share of each form in JZ Totaal (JH 1211: in JH 121) per (code, form, suffix).
+
+    Where 83432NED suppresses 2017: its 2016 share; a municipality formed later: its predecessors' pooled
+    share; otherwise the national share times a municipal factor (lognormal, fixed seed)."""
+    jz = total["jong"]
+
+    def real(code, form, year, suffix):
+        per = f"{year}{suffix}"
+        if (code, per) not in derived.index or (code, per) not in jz.index:
+            return np.nan
+        num = derived.at[(code, per), form]
+        den = derived.at[(code, per), "JH121"] if form == "JH1211" else jz[(code, per)]
+        return num / den if num == num and den == den and den > 0 else np.nan
+
+    factor = {(code, form): float(np.exp(rng.normal(0.0, 0.25 if form != "JH1211" else 0.12)))
+              for code in gm for form in FORMS}
+    share = {}
+    for form in FORMS:
+        for suffix in SUFFIXES:
+            nat = real("NL01", form, 2017, suffix)
+            for code in gm:
+                value = real(code, form, 2017, suffix)
+                if value != value:
+                    value = real(code, form, 2016, suffix)
+                if value != value:
+                    preds = [c for c in gm if c != code and successor_2020(c) == code]
+                    nums = [derived.at[(c, f"2017{suffix}"), form] for c in preds if (c, f"2017{suffix}") in derived.index]
+                    dens = [(derived.at[(c, f"2017{suffix}"), "JH121"] if form == "JH1211" else jz.get((c, f"2017{suffix}"), np.nan))
+                            for c in preds if (c, f"2017{suffix}") in derived.index]
+                    if preds and nums and not np.isnan(nums).any() and not np.isnan(dens).any() and sum(dens) > 0:
+                        value = sum(nums) / sum(dens)
+                if value != value:
+                    value = nat * factor[(code, form)]
+                share[(code, form, suffix)] = float(min(value, 0.95))
+    return share
+
+
+def path_counts(share17: dict, code: str, form: str, growth: float, jz, noise: dict, extra=None) -> dict:
+    """Counts of one form over the generated periods: 2017 share x growth per year x noise x extra factor."""
+    out = {}
+    for per in GEN_PERIODS:
+        if (code, per) not in jz.index or np.isnan(jz[(code, per)]):
+            continue
+        s = share17[(code, form, per[4:])] * growth ** years_since_2017(per) * noise.get(per, 1.0)
+        if extra:
+            s *= extra.get(per, 1.0)
+        out[per] = min(s, 0.97) * jz[(code, per)]
+    return out
+
+
+def growth_for(share17: dict, code: str, form: str, per: str, count: float, jz) -> float:
+    """The yearly growth that makes the path pass through ``count`` at ``per`` (without noise)."""
+    s = count / jz[(code, per)] / share17[(code, form, per[4:])]
+    return float(s ** (1.0 / years_since_2017(per)))
+
+
+def rel_pct(count: float, base: float) -> float:
+    return relative(count, base)
+
+
+def generate(total: pd.DataFrame, derived: pd.DataFrame, rng, pop2020: pd.Series) -> pd.DataFrame:
+    """Unrounded counts per (code, per) and form for the generated rows (GM; regions are member sums).
+
+    JH 121: smooth drift from the real 2017 shares, 2020 H1 calibrated to the printed percentages, 2019 H2
+    from 2020 H1 and a COVID dip (the prose's dips where it names one, NL01 through the other members); the
+    half years between follow the yearly growth from 2017 to 2019 H2. JH 122 and JH 1211 likewise pass through
+    the prose's levels (targets.py); elsewhere they drift from the real 2017 shares."""
+    t = targets().prose
     codes = sorted(total.index.get_level_values(0).unique())
     gm = [c for c in codes if c.startswith("GM")]
-    jz = total["jong"]
-    # real 2017 shares of each form in JZ Totaal, by half (HJ01 / HJ02 / JJ00); national share as fallback
-    share: dict[tuple[str, str, str], float] = {}
-    for form in FORMS:
-        for suffix in ("HJ01", "HJ02", "JJ00"):
-            per = f"2017{suffix}"
-            nat = derived.at[("NL01", per), form] / jz[("NL01", per)]
-            for code in codes:
-                value = np.nan
-                if (code, per) in derived.index and (code, per) in jz.index:
-                    value = derived.at[(code, per), form] / jz[(code, per)]
-                share[(code, form, suffix)] = value if value == value else (nat if form != "JH1211" else np.nan)
-    # new municipalities (2019) pool their predecessors' 2017 shares
-    for code in gm:
-        for form in FORMS:
-            for suffix in ("HJ01", "HJ02", "JJ00"):
-                per = f"2017{suffix}"
-                if (code, per) in derived.index:
-                    continue
-                preds = [c for c in gm if c != code and successor_2020(c) == code and (c, per) in derived.index]
-                if preds:
-                    num = sum(derived.at[(c, per), form] for c in preds)
-                    den = sum(jz[(c, per)] for c in preds)
-                    if num == num and den == den and den > 0:
-                        share[(code, form, suffix)] = num / den
-    drift = {code: rng.normal(0.0, 0.03) for code in codes}
-    wdrift = {code: rng.normal(0.04, 0.03) for code in codes}
-    dip = {code: float(np.clip(rng.normal(0.955, 0.02), 0.88, 1.0)) for code in codes}
-    rows = {}
-    for code in gm:
-        for per in GEN_PERIODS:
-            if (code, per) not in jz.index or np.isnan(jz[(code, per)]):
-                continue
-            year, suffix = int(per[:4]), per[4:]
-            noise = float(rng.normal(1.0, 0.015))
-            s121 = share[(code, "JH121", suffix)] * (1 + drift[code]) ** (year - 2017) * noise
-            if year == 2020:
-                s121 *= dip[code] if suffix == "HJ01" else (1 + dip[code]) / 2 if suffix == "JJ00" else 0.99
-            c121 = min(s121, 0.97) * jz[(code, per)]
-            w = share[(code, "JH1211", suffix)]
-            w = w / share[(code, "JH121", suffix)] if w == w and share[(code, "JH121", suffix)] > 0 else np.nan
-            c1211 = min(w * (1 + wdrift[code]) ** (year - 2017), 0.95) * c121 if w == w else np.nan
-            s122 = share[(code, "JH122", suffix)] * 0.98 ** (year - 2017) * float(rng.normal(1.0, 0.02))
-            rows[(code, per)] = {"JH121": float(round(c121)), "JH1211": float(round(c1211)) if c1211 == c1211 else np.nan,
-                                 "JH122": float(round(s122 * jz[(code, per)]))}
-    counts = pd.DataFrame.from_dict(rows, orient="index")
-    counts.index = pd.MultiIndex.from_tuples(counts.index, names=["code", "per"])
+    jz, base = total["jong"], total["base"]
+    share17 = base_shares(total, derived, gm, rng)
+    drift = {code: rng.normal(0.0, 0.03) for code in gm}
+    dip = {code: float(np.clip(rng.normal(0.955, 0.02), 0.90, 0.99)) for code in gm}
+    noise = {(code, form): {per: float(rng.normal(1.0, 0.015)) for per in GEN_PERIODS} for code in gm for form in FORMS}
+    gm_rows = [c for c in gm if any((c, p) in jz.index and not np.isnan(jz[(c, p)]) for p in GEN_PERIODS)]
+
+    # --- JH 121: start path, 2020 H1 calibrated (printed), then 2019 H2 from the dip
+    c121 = {}
+    for code in gm_rows:
+        extra = {"2020HJ01": dip[code], "2020JJ00": (1 + dip[code]) / 2, "2020HJ02": 0.99}
+        c121[code] = path_counts(share17, code, "JH121", 1 + drift[code], jz, noise[(code, "JH121")], extra)
+    counts = pd.DataFrame([{"code": c, "per": p, "JH121": float(round(v))} for c, d in c121.items() for p, v in d.items()])
+    counts = counts.set_index(["code", "per"])
     calibrate_2020(counts, total)
-    return counts
+    h1, h2 = "2020HJ01", "2019HJ02"
+
+    def pct20(code):
+        return rel_pct(counts.at[(code, h1), "JH121"], base[(code, h1)])
+
+    want19 = {}
+    for code in gm_rows:
+        if (code, h1) not in counts.index or (code, h2) not in jz.index:
+            continue
+        p20 = pct20(code)
+        if code in t.zonder_dip_procentpunt:
+            want19[code] = round_half_up(p20 - t.zonder_dip_procentpunt[code], 1)
+        elif code in t.zonder_dip_relatief:
+            want19[code] = p20 / (1 + t.zonder_dip_relatief[code] / 100.0)
+        elif code in t.zonder_dip_minimaal:
+            want19[code] = max(p20 / dip[code], p20 - t.zonder_dip_minimaal[code] + 0.05)
+        else:
+            want19[code] = p20 / dip[code]
+    fixed19 = set(t.zonder_dip_procentpunt) | set(t.zonder_dip_relatief) | set(t.zonder_dip_minimaal)
+    nl_want = round_half_up(targets().pct_zonder_2020hj1["NL01"] - t.zonder_dip_procentpunt["NL01"], 1)
+    nl_count19 = count_for_pct(nl_want, base[("NL01", h2)])
+    for _ in range(8):   # decile 10 in 2019 H2 for the named municipalities, NL01 through the free ones
+        for code in t.zonder_deciel10_2019hj2:
+            fixed19.add(code)
+            if code in t.zonder_dip_procentpunt or code in t.zonder_dip_relatief:
+                continue       # its % is fixed by its dip; checked below
+            if ind.decile(pd.Series(want19).map(lambda v: round_half_up(v, 1)))[code] != 10:
+                others = sorted((v for c, v in want19.items() if c != code), reverse=True)
+                want19[code] = others[int(len(want19) / 10) - 3] + 0.1
+        free = [c for c in want19 if c not in fixed19]
+        fixed_sum = sum(want19[c] / 100.0 * base[(c, h2)] for c in want19 if c in fixed19)
+        free_sum = sum(want19[c] / 100.0 * base[(c, h2)] for c in free)
+        k = (nl_count19 - fixed_sum) / free_sum
+        for c in free:
+            want19[c] *= k
+        if abs(k - 1) < 1e-9:
+            break
+    rows = {}
+    for code in gm_rows:
+        d = c121[code]
+        if code in want19:
+            count19 = want19[code] / 100.0 * base[(code, h2)]
+            if code in fixed19:    # the exact one-decimal % the prose needs, from a whole count
+                count19 = count_for_pct(round_half_up(want19[code], 1), base[(code, h2)])
+            g = growth_for(share17, code, "JH121", h2, count19, jz)
+            d = path_counts(share17, code, "JH121", g, jz, noise[(code, "JH121")],
+                            {"2020JJ00": (1 + dip[code]) / 2 * 1.02, "2020HJ02": dip[code] * 1.01})
+            d[h2] = count19
+        if (code, h1) in counts.index:
+            d[h1] = counts.at[(code, h1), "JH121"]
+        for per, v in d.items():
+            rows.setdefault((code, per), {})["JH121"] = float(round(v))
+    # NL01 2019 H2: the free members carry the rest exactly (whole counts)
+    free = sorted((c for c in want19 if c not in fixed19), key=lambda x: -rows[(x, h2)]["JH121"])
+    diff = int(round(nl_count19 - sum(r["JH121"] for (c, per), r in rows.items() if per == h2)))
+    for i in range(abs(diff)):
+        rows[(free[i % len(free)], h2)]["JH121"] += 1 if diff > 0 else -1
+
+    # --- JH 1211 via wijkteam: ratio to JH 121, drifting; 2020 H1 at the prose's levels, 100 000+ capped
+    wdrift = {code: rng.normal(0.04, 0.03) for code in gm}
+    big = set(pop2020.index[pop2020 >= 100_000])
+    for code in gm_rows:
+        w17 = share17[(code, "JH1211", "HJ01")]
+        g = 1 + wdrift[code]
+        target = t.wijkteam_pct_2020hj1.get(code)
+        if target is None and code in big and w17 * g ** 3 * 100 > t.wijkteam_cap_100k:
+            target = t.wijkteam_cap_100k - 2.0
+        if target is not None:
+            g = (target / 100.0 / w17) ** (1 / 3)
+        for per in GEN_PERIODS:
+            if (code, per) not in rows:
+                continue
+            w = share17[(code, "JH1211", per[4:])] * g ** years_since_2017(per)
+            if per != h1 or target is None:
+                w *= noise[(code, "JH1211")][per]
+            else:
+                w = target / 100.0
+            rows[(code, per)]["JH1211"] = float(round(min(w, 0.95) * rows[(code, per)]["JH121"]))
+
+    # --- JH 122 met verblijf
+    halving = {}
+    for region, factors in t.met_halving.items():
+        for code in gm_rows:
+            if region_of(code, region[:2]) == region:
+                halving[code] = factors
+    met_fixed = {c for c, _ in t.met_pct if c.startswith("GM")} | set(t.met_count_ratio) | set(t.met_constant) | set(halving)
+    decline = {code: 0.97 * float(rng.normal(1.0, 0.02)) for code in gm}
+    c122 = {}
+    for code in gm_rows:
+        anchors = [(per, pct) for (c, per), pct in t.met_pct.items() if c == code]
+        g = decline[code]
+        extra = halving.get(code)
+        if code in t.met_count_ratio:
+            frm, to, ratio = t.met_count_ratio[code]
+            real = derived.at[(code, frm), "JH122"]
+            g = growth_for(share17, code, "JH122", to, real * ratio, jz)
+        elif anchors:
+            per, pct = anchors[0]
+            g = growth_for(share17, code, "JH122", per, pct / 100.0 * base[(code, per)], jz)
+        d = path_counts(share17, code, "JH122", g, jz, noise[(code, "JH122")], extra)
+        for per, pct in anchors:
+            d[per] = count_for_pct(pct, base[(code, per)])
+        if code in t.met_count_ratio:
+            frm, to, ratio = t.met_count_ratio[code]
+            d[to] = float(round(derived.at[(code, frm), "JH122"] * ratio))
+        if code in t.met_constant:
+            frm, at, pct = t.met_constant[code]
+            level = round5(pct / 100.0 * base[(code, at)])
+            for per in d:
+                if per >= frm and per[4:] != "JJ00":
+                    d[per] = level
+                elif per >= frm:
+                    d[per] = level * share17[(code, "JH122", "JJ00")] / share17[(code, "JH122", "HJ01")]
+        c122[code] = d
+    # NL01 levels through the free members: one multiplier per calibrated half year, interpolated between
+    free = [c for c in c122 if c not in met_fixed]
+    mult = {}
+    for (c, per), pct in t.met_pct.items():
+        if c == "NL01":
+            want = count_for_pct(pct, base[("NL01", per)])
+            fixed_sum = sum(d.get(per, 0.0) for c2, d in c122.items() if c2 not in free)
+            mult[per] = (want - fixed_sum) / sum(c122[c2].get(per, 0.0) for c2 in free)
+    m19, m20 = mult.get(h2, 1.0), mult.get(h1, 1.0)
+    steps = {"2018HJ01": m19 ** 0.25, "2018HJ02": m19 ** 0.5, "2018JJ00": m19 ** 0.4, "2019HJ01": m19 ** 0.75,
+             "2019JJ00": m19 ** 0.85, h2: m19, h1: m20, "2020HJ02": m20, "2020JJ00": m20}
+    for c in free:
+        for per in c122[c]:
+            c122[c][per] *= steps.get(per, 1.0)
+    # decile 1 in 2019 H2 for the named: at most a tenth of the municipalities strictly below them
+    pct19 = pd.Series({c: rel_pct(d[h2], base[(c, h2)]) for c, d in c122.items() if h2 in d})
+    for code in t.met_deciel1_2019hj2:
+        lowest = pct19[pct19 < pct19[code]].sort_values(kind="stable")
+        room = int(np.ceil(len(pct19) / 10)) - 1
+        for c in lowest.index[room:]:
+            if c not in met_fixed:
+                c122[c][h2] = float(np.ceil(pct19[code] / 100.0 * base[(c, h2)]))
+                pct19[c] = rel_pct(c122[c][h2], base[(c, h2)])
+    for per in (h2, h1):
+        if per in mult:
+            want = count_for_pct(t.met_pct[("NL01", per)], base[("NL01", per)])
+            ranked = sorted(free, key=lambda x: -c122[x].get(per, 0.0))
+            for c in c122:
+                if per in c122[c]:
+                    c122[c][per] = float(round(c122[c][per]))
+            diff = int(round(want - sum(d.get(per, 0.0) for d in c122.values())))
+            for i in range(abs(diff)):
+                c122[ranked[i % len(ranked)]][per] += 1 if diff > 0 else -1
+    for code, d in c122.items():
+        for per, v in d.items():
+            rows[(code, per)]["JH122"] = float(round(v))
+    out = pd.DataFrame.from_dict(rows, orient="index")[FORMS]
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["code", "per"])
+    return out
 
 
 def members(level_code: str, per: str, counts: pd.DataFrame) -> list[str]:
@@ -181,10 +375,10 @@ def aggregate(counts: pd.DataFrame, region_codes: list[str]) -> pd.DataFrame:
     return frame
 
 
-def build(rng):
+def build(out, rng, pop2020: pd.Series):
     total = real_total()
     derived = derived_2015_2017()
-    counts = generate(total, derived, rng)
+    counts = generate(total, derived, rng, pop2020)
     regions = sorted({c for c, _ in total.index if not c.startswith("GM")})
     counts = pd.concat([counts, aggregate(counts, regions)])
     periods = sorted({p for _, p in total.index}, key=lambda k: (k[:4], k[4:] != "HJ01", k[4:] != "HJ02"))
@@ -246,7 +440,7 @@ def build(rng):
                  "table's youth base (_1 / _2 x 100), rounded half up to 1 decimal; empty where 83432NED has no row "
                  f"({len(missing_83432)} regions, e.g. COROP) or suppresses"},
     ]
-    write_table(JEUGDZORG, sets, catalog=OPENDATA, blocks=blocks,
+    write_table(out, JEUGDZORG, sets, catalog=OPENDATA, blocks=blocks,
                 source=DUMP_SOURCE.format(file="84134NED.csv") + "; JH forms 2015-2017 from "
                        + DUMP_SOURCE.format(file="83432NED.csv")
                        + "; VormenVanJeugdzorg keys (JZT, JH121, JH1211, JH122) are invented: real keys unknown offline")

@@ -7,7 +7,9 @@ from collections import Counter
 
 from pipeline.snapshot import write_snapshot
 
-from .constants import BANNER, GENERATED_AT, GENERATOR, OPENDATA, RAW
+from pathlib import Path
+
+from .constants import BANNER, GENERATED_AT, GENERATOR, OPENDATA
 
 
 def table_info(table_id: str, title: str, short_title: str, *, catalog: str = OPENDATA, modified: str,
@@ -70,9 +72,9 @@ def kind_of(row: dict, blocks: list[dict], default: str = "cbs") -> str:
     return default
 
 
-def write_table(table_id: str, entity_sets: dict, *, catalog: str, source: str, blocks: list[dict],
+def write_table(out: Path, table_id: str, entity_sets: dict, *, catalog: str, source: str, blocks: list[dict],
                 filters: str | None = None, extra: dict | None = None) -> dict:
-    """Write data/raw/<table_id>/ and print one summary line (id, rows, kinds)."""
+    """Write <out>/<table_id>/ and print one summary line (id, rows, kinds)."""
     rows = entity_sets["TypedDataSet"]
     for i, row in enumerate(rows):
         row["ID"] = i
@@ -87,7 +89,7 @@ def write_table(table_id: str, entity_sets: dict, *, catalog: str, source: str, 
     fields.update(extra or {})
     dims = [p["Key"] for p in entity_sets["DataProperties"] if p["Type"] != "Topic"]
     check_unique(entity_sets["TypedDataSet"], dims, table_id)
-    manifest = write_snapshot(RAW / table_id, entity_sets, **fields)
+    manifest = write_snapshot(Path(out) / table_id, entity_sets, **fields)
     kinds = Counter(kind_of(r, blocks) for r in entity_sets["TypedDataSet"])
     summary = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     print(f"{table_id}: {manifest['rows']} rows ({summary})")

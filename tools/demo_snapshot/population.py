@@ -11,6 +11,7 @@ from .constants import (BURGERLIJKE_STAAT_TOTAAL, GESLACHT_TOTAAL, LEEFTIJD_TOTA
                         REGION_WIDTH)
 from .output import write_table
 from .sources import capture_codes, capture_json, pad
+from .targets import targets
 
 MEASURE_KEYS = {"M000352": "BevolkingOp1Januari_1", "M000365": "GemiddeldeBevolking_2"}
 GENERATED_YEARS = (2017, 2018)
@@ -56,11 +57,23 @@ def backcast(pop_after: dict[str, float], cw: pd.DataFrame, date: str, rng, year
     return out
 
 
+def scale_to_total(pops: dict[str, int], total: int) -> dict[str, int]:
+    """Scale municipal figures so they sum to the real national total; largest remainders get the last units."""
+    codes = sorted(pops)
+    raw = np.array([pops[c] for c in codes], dtype=float) * total / sum(pops.values())
+    whole = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - whole), kind="stable")[: int(total - whole.sum())]:
+        whole[i] += 1
+    return dict(zip(codes, whole.tolist()))
+
+
 def generated_population(real: pd.Series, cw: pd.DataFrame, rng) -> dict[int, dict[str, int]]:
+    """1 January 2018 and 2017 per municipality, summing to the real national totals (targets.py)."""
+    totals = targets().nl_population
     pop2019 = {c: v for (c, y), v in real.items() if y == 2019 and c.startswith("GM")}
-    pop2018 = backcast(pop2019, cw, "2019-01-01", rng, 2018)
+    pop2018 = scale_to_total(backcast(pop2019, cw, "2019-01-01", rng, 2018), totals[2018])
     # 1 January 2018 is in the 2018 classification (mergers of 2018-01-01 already done): take the growth 2017
-    pop2017 = backcast(pop2018, cw, "2018-01-01", rng, 2017)
+    pop2017 = scale_to_total(backcast(pop2018, cw, "2018-01-01", rng, 2017), totals[2017])
     return {2018: pop2018, 2017: pop2017}
 
 
@@ -125,18 +138,20 @@ def entity_sets(rng) -> tuple[dict, list[dict], dict]:
                "note": "not in the offline capture (2019-2026 only); needed for begroting 2017 per inwoner. "
                        "Generated in the classification of each year: predecessors of the mergers of 2018-01-01 and "
                        "2019-01-01 get the inhabitants CBS's merger texts list for them, every figure minus one "
-                       "year of growth N(0.45%, 0.4%) per year back; NL01 and provinces are the sums"}]
+                       "year of growth N(0.45%, 0.4%) per year back, then all scaled so the municipalities sum to "
+                       "the real national totals (17 081 507 on 1 January 2017, 17 181 084 on 1 January 2018); "
+                       "NL01 and provinces are the sums"}]
     populations = {year: pd.Series(p) for year, p in generated.items()}
     for year in sorted({y for _, y in real.index}):
         populations[year] = real.xs(year, level=1)
     return sets, blocks, populations
 
 
-def write(rng) -> dict[int, pd.Series]:
+def write(out, rng) -> dict[int, pd.Series]:
     """Write 03759ned; return population per year (Series code -> inhabitants, incl. NL01/PV for real years)."""
     sets, blocks, populations = entity_sets(rng)
     index = capture_json("index.json")
-    write_table(POPULATION, sets, catalog=OPENDATA, blocks=blocks, filters=index.get("sliceFilter"),
+    write_table(out, POPULATION, sets, catalog=OPENDATA, blocks=blocks, filters=index.get("sliceFilter"),
                 source=f"real CBS data: OData v4 capture of {index.get('source')} (captured {index.get('capturedAt')}), "
                        "copied as data/external/cbs/03759ned/, reshaped to the v3 layout by tools.demo_snapshot; "
                        "measure M000365 (Gemiddelde bevolking) not kept; 2017JJ00 and 2018JJ00 generated (see provenance)")
