@@ -649,6 +649,12 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
     put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
                                                                      frame["lasten_per_gebruiker_basis"]),
         first["lasten_per_gebruiker_herkomst"], last["lasten_per_gebruiker_herkomst"])
+    # Zaltbommel: "het aantal gebruikers [is] niet meer dan circa 10% toegenomen" (2017-2019, JZ Totaal jaarbasis)
+    put("gebruikers_basis", first["gebruikers"].reindex(frame.index), first["gebruikers_herkomst"])
+    put("gebruikers_actueel", last["gebruikers"].reindex(frame.index), last["gebruikers_herkomst"])
+    put("index_gebruikers", ind.index_aantal(frame["gebruikers_actueel"].astype(float),
+                                             frame["gebruikers_basis"].astype(float)),
+        first["gebruikers_herkomst"], last["gebruikers_herkomst"])
     frame.insert(0, "code", frame.index)
     values = [c for c in frame.columns if c not in ("code", "unit_type", "naam") and not c.endswith("_herkomst")]
     return frame[["code", "unit_type", "naam", *values, *(f"{v}_herkomst" for v in values)]].reset_index(drop=True)
