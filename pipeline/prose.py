@@ -58,10 +58,18 @@ FILE_ROLES = {                                       # the CBS table roles behin
     "jeugdhulp.csv": ("jeugdzorg",),
 }
 G4 = ("GM0363", "GM0344", "GM0518", "GM0599")       # Amsterdam, Utrecht, Den Haag, Rotterdam
-# The report's years behind the single-year columns: lasten.csv is jaarrekening 2019 with that year's
-# users; kerncijfers.csv's lasten_per_gebruiker_basis is 2017 (the cost-trend base year).
+# The report's years behind the single-year columns: lasten.csv is jaarrekening ``periods.iv3_rekening_year``
+# with that year's users; kerncijfers.csv's lasten_per_gebruiker_basis is ``periods.cost_trend_base_year``.
+# These are the defaults when no config is given (the chapter's own years); check_prose reads the config.
 REKENING_JAAR = "2019"
 KOSTEN_BASISJAAR = "2017"
+CLASSIFICATIE_JAAR = "2020"
+# columns of a processed file without a _herkomst column, with the CBS table role they come from (the
+# kind is then that role's kind for the classification year); other columns fall back to the file's roles
+COLUMN_ROLES = {
+    "gemeenten.csv": {"jeugdregio_code": "gebieden", "jeugdregio_naam": "gebieden", "inwoners": "bevolking",
+                      "naam": "gebieden", "provincie": "gebieden", "grootteklasse": "bevolking"},
+}
 HALF_YEAR = re.compile(r"^\d{4}HJ0[12]$")
 CODE = re.compile(r"^(GM\d{4}|NL01|JZ\d{2}|size:.+)$")
 CONDITION = re.compile(r"^(<=|>=|=|<|>)\s*(-?\d+(?:\.\d+)?)$")
@@ -133,6 +141,18 @@ class ProcessedData:
     referenties: dict[str, list[str]]           # case GM code -> its reference GM codes (Tabel 2-11)
     provenance: dict = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
+    rekening_jaar: str = REKENING_JAAR
+    kosten_basisjaar: str = KOSTEN_BASISJAAR
+    classificatie_jaar: str = CLASSIFICATIE_JAAR
+
+    def with_years(self, config) -> "ProcessedData":
+        """The years of the single-year columns from a study config (``periods:``)."""
+        if config is not None:
+            p = config.periods
+            self.rekening_jaar = str(p.iv3_rekening_year)
+            self.kosten_basisjaar = str(p.cost_trend_base_year)
+            self.classificatie_jaar = str(p.classification_year)
+        return self
 
     @classmethod
     def from_dirs(cls, processed_dir: Path, published_dir: Path) -> "ProcessedData":
@@ -156,9 +176,21 @@ class ProcessedData:
             entries = list(self.provenance.values())
         return weakest([kind for entry in entries for kind in table_kinds(entry)] or ["cbs"])
 
+    def column_kind(self, name: str, column: str) -> str:
+        """Kind of a column without a ``_herkomst`` column: the kind of the CBS table role it comes from, for
+        the classification year (``COLUMN_ROLES``), else :meth:`file_kind`."""
+        role = COLUMN_ROLES.get(name, {}).get(column)
+        entries = [entry for key, entry in self.provenance.items() if role and (key == role or key.startswith(f"{role}:"))]
+        if not role:
+            return self.file_kind(name)
+        if not entries:                 # the role's table is not in provenance.json: nothing says generated
+            return "cbs"
+        period = f"{self.classificatie_jaar}JJ00"
+        return weakest([row_kind(entry, {"Perioden": period}) for entry in entries])
+
     def _record(self, name: str, rows: pd.DataFrame, column: str) -> None:
         kind_column = f"{column}_herkomst"
-        fallback = self.file_kind(name)
+        fallback = self.column_kind(name, column)
         if kind_column in rows.columns:
             for kind in rows[kind_column]:
                 self.kinds.append(str(kind) if isinstance(kind, str) and kind else fallback)
@@ -202,11 +234,11 @@ class ProcessedData:
             if indicator not in self.jeugdhulp.columns:
                 raise NietBerekenbaar(f"jeugdhulp.csv heeft geen kolom {indicator}")
             return self._half_year(code, indicator, periode)
-        if periode and indicator == "lasten_per_gebruiker" and periode == KOSTEN_BASISJAAR:
+        if periode and indicator == "lasten_per_gebruiker" and periode == self.kosten_basisjaar:
             return self._single("kerncijfers.csv", code, "lasten_per_gebruiker_basis")
-        if periode and periode != REKENING_JAAR:
+        if periode and periode != self.rekening_jaar:
             raise NietBerekenbaar(f"{indicator} voor {periode}: data/processed heeft deze kolom alleen voor "
-                                  f"{REKENING_JAAR}" if indicator in self.lasten.columns else
+                                  f"{self.rekening_jaar}" if indicator in self.lasten.columns else
                                   f"{indicator} voor {periode} staat niet in data/processed")
         for name in ("kerncijfers.csv", "lasten.csv", "ses.csv", "gemeenten.csv"):
             if indicator in self._frame(name).columns:
@@ -301,6 +333,27 @@ def read_tables(path: Path) -> dict:
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     tables = raw.get("tables", raw) if isinstance(raw, dict) else {}
     return {key: entry for key, entry in tables.items() if isinstance(entry, dict)}
+
+
+def row_kind(entry: dict, where: dict[str, str]) -> str:
+    """The kind of a table's rows at the given keys (e.g. ``{"Perioden": "2020JJ00"}``): the first manifest
+    block whose ``where`` matches decides, else the default. A block on a dimension not given may match:
+    its kind counts too (the weaker of the two)."""
+    prov = entry.get("provenance") or {}
+    default = prov.get("default") or "cbs"
+    if not prov and entry.get("generated"):
+        return "gegenereerd"
+    undecided = []
+    for block in prov.get("blocks", []):
+        conditions = block.get("where") or {}
+        known = {d: keys for d, keys in conditions.items() if d in where}
+        if any(str(where[d]) not in [str(k) for k in keys] for d, keys in known.items()):
+            continue
+        kind = block.get("kind", "gegenereerd")
+        if len(known) == len(conditions):
+            return weakest([kind, *undecided])
+        undecided.append(kind)
+    return weakest([default, *undecided])
 
 
 def table_kinds(entry: dict) -> list[str]:
@@ -724,12 +777,95 @@ def check_claims(data: ProcessedData, claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def check_prose(processed_dir: Path, published_dir: Path) -> pd.DataFrame:
+def check_prose(processed_dir: Path, published_dir: Path, config=None) -> pd.DataFrame:
     """Every transcribed prose claim of chapter 6 computed from ``processed_dir``: id, zin, geciteerd,
     claim, berekend (Dutch text), berekend_waarde, status (klopt / klopt niet / niet berekenbaar), reden,
-    herkomst (weakest provenance kind of the inputs)."""
-    data = ProcessedData.from_dirs(Path(processed_dir), Path(published_dir))
+    herkomst (weakest provenance kind of the inputs). The years of the single-year columns come from
+    ``config`` (a StudyConfig) when given."""
+    data = ProcessedData.from_dirs(Path(processed_dir), Path(published_dir)).with_years(config)
     return check_claims(data, load_claims(Path(published_dir)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The prose against the printed tables themselves
+
+
+class PrintedData(ProcessedData):
+    """The values printed in Tabel 2-11 in the shape of the processed tables. Only what is printed can be
+    read: a claim on another indicator, period or unit, or on a population the tables do not show (all
+    municipalities, a jeugdregio's members, a decile population), is not computable."""
+
+    UNPRINTED_GROUPS = ("gemeenten", "gemeenten-100000+", "jeugdregio", "jeugdregio-overig")
+
+    def file_kind(self, name: str) -> str:
+        return "gedrukt"
+
+    def column_kind(self, name: str, column: str) -> str:
+        return "gedrukt"
+
+    def units(self, spec: str, casus: str, zonder: str = "") -> list[str]:
+        for token in (t.strip() for t in (spec or "").split(";")):
+            if token in self.UNPRINTED_GROUPS:
+                raise NietBerekenbaar(f"de tabellen drukken de groep {token} niet af")
+        return super().units(spec, casus, zonder)
+
+    def gemeente_values(self, indicator: str, periode: str = "") -> pd.Series:
+        raise NietBerekenbaar("de tabellen drukken niet alle gemeenten af (decielpopulatie)")
+
+
+def printed_data(published_dir: Path, config=None) -> PrintedData:
+    """Tabel 2-11 as printed (``data/external/published``), in the columns of the processed tables."""
+    from .published import published_gebruik, published_lasten
+
+    lasten_pub, gebruik_pub = published_lasten(Path(published_dir)), published_gebruik(Path(published_dir))
+    rekening = str(config.periods.iv3_rekening_year) if config is not None else REKENING_JAAR
+    if config is not None:
+        b, c = config.periods.jeugdhulp_base, config.periods.jeugdhulp_current
+        halves = {f"{b.year}HJ0{b.half}": f"pct_zonder_verblijf_{b.year}hj{b.half}",
+                  f"{c.year}HJ0{c.half}": f"pct_zonder_verblijf_{c.year}hj{c.half}"}
+        current = f"{c.year}HJ0{c.half}"
+    else:
+        halves = {"2017HJ01": "pct_zonder_verblijf_2017hj1", "2020HJ01": "pct_zonder_verblijf_2020hj1"}
+        current = "2020HJ01"
+
+    def first(frame: pd.DataFrame, column: str) -> pd.Series:
+        return frame.dropna(subset=[column]).drop_duplicates("rij_code").set_index("rij_code")[column]
+
+    both = pd.concat([lasten_pub, gebruik_pub], ignore_index=True)
+    codes = list(dict.fromkeys(both["rij_code"]))
+    labels = both.drop_duplicates("rij_code").set_index("rij_code")["rij_label"]
+    kind = lambda code: ("nederland" if code == "NL01" else "jeugdregio" if code.startswith("JZ")  # noqa: E731
+                         else "grootteklasse" if code.startswith("size:") else "gemeente")
+    gm = [c for c in codes if c.startswith("GM")]
+    ses = pd.DataFrame({"code": gm, "ses_deciel": first(both, "ses_deciel").reindex(gm).values,
+                        "armoede_deciel": first(both, "armoede_deciel").reindex(gm).values})
+    lasten = pd.DataFrame({
+        "unit_type": [kind(c) for c in codes], "code": codes, "naam": labels.reindex(codes).values,
+        "lasten_per_gebruiker": first(lasten_pub, f"lasten_per_gebruiker_{rekening}").reindex(codes).values,
+        "lasten_per_inwoner_rekening": first(lasten_pub, f"lasten_per_inwoner_{rekening}").reindex(codes).values,
+        "index_lasten_per_inwoner": first(lasten_pub, "index_lasten_per_inwoner").reindex(codes).values})
+    rows = []
+    for periode, column in halves.items():
+        pct = first(gebruik_pub, column)
+        index = first(gebruik_pub, "index_pct_zonder_verblijf")
+        for code in pct.index:
+            rows.append({"unit_type": kind(code), "code": code, "naam": labels[code], "periode": periode,
+                         "pct_zonder_verblijf": pct[code],
+                         "index_zonder_verblijf": index.get(code) if periode == current else math.nan})
+    jeugdhulp = pd.DataFrame(rows, columns=["unit_type", "code", "naam", "periode", "pct_zonder_verblijf",
+                                            "index_zonder_verblijf"])
+    gemeenten = pd.DataFrame({"code": gm, "naam": labels.reindex(gm).values, "jeugdregio_code": math.nan,
+                              "inwoners": math.nan})
+    data = PrintedData(gemeenten=gemeenten, ses=ses, lasten=lasten, kerncijfers=pd.DataFrame({"code": codes}),
+                       jeugdhulp=jeugdhulp, referenties=case_references(Path(published_dir) / LASTEN_FILE))
+    return data.with_years(config)
+
+
+def check_prose_on_printed(published_dir: Path, config=None) -> pd.DataFrame:
+    """Every prose claim computed from the printed tables alone (``herkomst`` = ``gedrukt``): a claim that
+    does not hold there contradicts the report's own tables; claims on what the tables do not print are
+    ``niet berekenbaar``."""
+    return check_claims(printed_data(published_dir, config), load_claims(Path(published_dir)))
 
 
 if __name__ == "__main__":   # python -m pipeline.prose [processed_dir] [published_dir]

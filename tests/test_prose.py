@@ -246,3 +246,77 @@ def test_check_prose_runs_on_a_processed_folder(tmp_path, claims):
     assert list(result.columns) == prose.RESULT_COLUMNS
     assert result["status"].tolist() == [prose.KLOPT, prose.KLOPT_NIET]
     assert set(result["herkomst"]) == {"cbs"}          # no provenance.json: nothing says generated
+
+
+# ---------------------------------------------------------------------------------------------
+# Years from the config, provenance per column, the prose against the printed tables
+
+
+def test_years_of_single_year_columns_come_from_the_config():
+    from types import SimpleNamespace
+
+    data = make_data()
+    row = claim("waarde", "lasten_per_gebruiker", CASE, "=", 4800, periode="2017")
+    assert status(row, data) == prose.KLOPT                      # 2017 = cost-trend base year (default)
+    config = SimpleNamespace(periods=SimpleNamespace(iv3_rekening_year=2020, cost_trend_base_year=2018,
+                                                     classification_year=2021))
+    data = make_data().with_years(config)
+    assert (data.rekening_jaar, data.kosten_basisjaar, data.classificatie_jaar) == ("2020", "2018", "2021")
+    assert status(row, data) == prose.NIET_BEREKENBAAR            # 2017 is no longer a year of the data
+    assert status(claim("waarde", "lasten_per_gebruiker", CASE, "=", 4800, periode="2018"), data) == prose.KLOPT
+
+
+def test_row_kind_follows_the_manifest_blocks_for_the_period():
+    entry = {"generated": True, "provenance": {"default": "cbs", "blocks": [
+        {"where": {"Perioden": ["2017JJ00", "2018JJ00"]}, "kind": "gegenereerd"}]}}
+    assert prose.row_kind(entry, {"Perioden": "2020JJ00"}) == "cbs"
+    assert prose.row_kind(entry, {"Perioden": "2017JJ00"}) == "gegenereerd"
+    # a block on another dimension may apply: it counts
+    other = {"provenance": {"default": "cbs", "blocks": [{"where": {"Vorm": ["A"]}, "kind": "afgeleid"}]}}
+    assert prose.row_kind(other, {"Perioden": "2020JJ00"}) == "afgeleid"
+
+
+def test_gemeenten_columns_take_the_kind_of_the_classification_year():
+    data = make_data()
+    data.provenance = {"bevolking": {"generated": True, "provenance": {"default": "cbs", "blocks": [
+        {"where": {"Perioden": ["2017JJ00"]}, "kind": "gegenereerd"}]}}}
+    assert prose.check_claim(data, CASES["aandeel"][0])["herkomst"] == "cbs"     # inhabitants of 2020: real
+    data.classificatie_jaar = "2017"
+    assert prose.check_claim(data, CASES["aandeel"][0])["herkomst"] == "gegenereerd"
+
+
+def _printed_tables(directory: Path, buren_lpg: str) -> None:
+    """A tiny Tabel 6/7: a case, Nederland and two references, as printed."""
+    directory.mkdir(exist_ok=True)
+    pd.DataFrame({"tabel": ["6"] * 4, "rij_label": ["CASUS", "Nederland", "Ref een", "Ref twee"],
+                  "rij_code": [CASE, "NL01", REF1, REF2], "ses_deciel": ["5", "x", "6", "8"],
+                  "armoede_deciel": ["7", "x", "9", "6"],
+                  "lasten_per_gebruiker_2019": ["€ 6.748", "€ 11.409", "€ 8.028", buren_lpg],
+                  "lasten_per_inwoner_2019": ["€ 236", "€ 293", "€ 199", "€ 227"],
+                  "index_lasten_per_inwoner": ["180", "151", "147", "159"]}).to_csv(directory / prose.LASTEN_FILE,
+                                                                                    index=False)
+    pd.DataFrame({"tabel": ["7"] * 4, "rij_label": ["CASUS", "Nederland", "Ref een", "Ref twee"],
+                  "rij_code": [CASE, "NL01", REF1, REF2], "ses_deciel": ["5", "x", "6", "8"],
+                  "armoede_deciel": ["7", "x", "9", "6"],
+                  "pct_zonder_verblijf_2017hj1": ["8,0%", "7,1%", "6,5%", "5,8%"],
+                  "pct_zonder_verblijf_2020hj1": ["8,8%", "7,2%", "5,8%", "5,9%"],
+                  "index_pct_zonder_verblijf": ["110", "101", "89", "102"]}).to_csv(directory / "hoofdstuk6_gebruik.csv",
+                                                                                     index=False)
+
+
+def test_prose_on_the_printed_tables_finds_a_contradiction(tmp_path):
+    published = tmp_path / "published"
+    _printed_tables(published, "€ 9.643")          # Buren: 9.643 / 11.409 = 0,85, not 20% below
+    rows = [claim("verhouding", "lasten_per_gebruiker", "casus+referenties", "<=", 0.8, ten_opzichte_van="NL01",
+                  aggregatie="elk"),
+            claim("waarde", "index_lasten_per_inwoner", CASE, "=", 180),
+            claim("waarde", "pct_met_verblijf", CASE, "=", 0.5, periode="2020HJ01"),    # not printed
+            claim("aantal_gemeenten", "", "jeugdregio-overig", "=", 2)]                 # group not printed
+    pd.DataFrame(rows).assign(id=["a", "b", "c", "d"]).to_csv(published / prose.TEXT_FILE, index=False)
+    result = prose.check_prose_on_printed(published).set_index("id")
+    assert result.loc["a", "status"] == prose.KLOPT_NIET and "0,85" in result.loc["a", "berekend"]
+    assert result.loc["b", "status"] == prose.KLOPT
+    assert result.loc[["c", "d"], "status"].tolist() == [prose.NIET_BEREKENBAAR] * 2
+    assert set(result["herkomst"]) <= {"gedrukt", ""}
+    _printed_tables(published, "€ 9.043")          # 0,79: now the sentence holds on the tables
+    assert prose.check_prose_on_printed(published).set_index("id").loc["a", "status"] == prose.KLOPT

@@ -1,53 +1,51 @@
-"""Every computed chapter-6 cell equals the published one at the printed precision.
+"""What the bundled snapshot reproduces from real data, and how the rest is explained.
 
-The single exception is the report's own erratum: Tabel 9 prints an index of 102 for Peel en Maas
-next to 7,8% and 5,9%, whose ratio is 76. The pipeline computes 76 and does not bend to 102.
+Only cells computed from real CBS data (cbs, afgeleid) test the report; generated cells are calibrated
+to it, so their matching is circular and is not asserted here. Peel en Maas, Tabel 9: the report prints
+7,8% / 5,9% / index 102; the real base from 83432NED is 5,8%, and 5,9 / 5,8 = 101,7 agrees with the
+printed index: the misprint is the 7,8, not the index.
 """
 
-import pandas as pd
 import pytest
 
-from pipeline.case import gebruik_table, lasten_table, load_case
+from pipeline.case import gebruik_table, load_case
 from pipeline.indicators import round_half_up
-from pipeline.published import published_gebruik, published_lasten
-
-KNOWN_ERRATA = {(9, "GM1894", "index_pct_zonder_verblijf")}
+from pipeline.validate import DIFFERS, MATCH, MATCH_MARGIN, NOT_COMPUTABLE, NOT_PUBLISHED, validate
 
 
-def cells(config):
-    published = {"lasten": published_lasten(), "gebruik": published_gebruik()}
-    for case in config.cases:
-        ctx = load_case(case.code, config.path)
-        for kind, table, number in (("lasten", lasten_table(ctx), case.table_lasten),
-                                    ("gebruik", gebruik_table(ctx), case.table_gebruik)):
-            pub = published[kind][published[kind]["tabel"] == number].set_index("rij_code")
-            mine = table.set_index("rij_code")
-            assert list(mine.index) == list(pub.index), f"Tabel {number} rows differ from the report"
-            for column in [c for c in pub.columns if c in mine.columns and not c.endswith("_gedrukt")
-                           and c not in ("tabel", "rij_label")]:
-                for code in pub.index:
-                    yield number, code, column, pub.loc[code, column], mine.loc[code, column]
+@pytest.fixture(scope="module")
+def result(built):
+    return validate(built)
 
 
-def test_all_published_cells_are_reproduced(built):
-    compared, mismatches = 0, []
-    for number, code, column, printed, computed in cells(built):
-        if pd.isna(printed):
-            continue
-        compared += 1
-        decimals = 1 if column.startswith("pct_") else 0
-        if pd.isna(computed) or round_half_up(computed, decimals) != printed:
-            mismatches.append((number, code, column))
-    assert compared >= 300
-    assert set(mismatches) == KNOWN_ERRATA
+def test_every_real_data_cell_matches_or_is_explained(result):
+    cells = result.published_cells
+    real = cells[cells["herkomst"].isin(["cbs", "afgeleid"])]
+    assert len(real) >= 80
+    assert real["status"].isin([MATCH, MATCH_MARGIN, DIFFERS, NOT_COMPUTABLE]).all()
+    open_ = real[real["status"].isin([DIFFERS, NOT_COMPUTABLE]) & ~real["verwacht"]]
+    assert open_.empty, open_[["tabel", "rij_label", "kolom", "gepubliceerd_gedrukt", "berekend_afgerond"]]
+    # the margin applies to derived percentages only; cbs cells match exactly or differ
+    assert set(real.loc[real["status"] == MATCH_MARGIN, "herkomst"]) <= {"afgeleid"}
+    assert (real.loc[real["status"] == MATCH_MARGIN, "verschil"].abs() <= 0.1 + 1e-9).all()
 
 
-def test_the_tabel_9_erratum_is_computed_from_its_own_percentages(built):
-    table = gebruik_table(load_case("GM1894", built.path)).set_index("rij_code")
-    row = table.loc["GM1894"]
-    assert row["pct_zonder_verblijf_2017hj1"] == pytest.approx(7.8)
-    assert row["pct_zonder_verblijf_2020hj1"] == pytest.approx(5.9)
-    assert round_half_up(row["index_pct_zonder_verblijf"]) == 76   # the report prints 102
+def test_the_tabel_9_misprint_is_the_base_percentage(built, result):
+    row = gebruik_table(load_case("GM1894", built.path)).set_index("rij_code").loc["GM1894"]
+    assert row["pct_zonder_verblijf_2017hj1_herkomst"] == "afgeleid"
+    assert round_half_up(row["pct_zonder_verblijf_2017hj1"], 1) == 5.8            # the report prints 7,8
+    cells = result.cells.set_index(["tabel", "rij_code", "kolom"])
+    assert cells.loc[(9, "GM1894", "pct_zonder_verblijf_2017hj1"), "verklaring"] == "erratum"
+    index = cells.loc[(9, "GM1894", "index_pct_zonder_verblijf")]
+    assert index["toets_echte_basis"].startswith("past:")                           # 5,9 / 5,8 -> 102
+
+
+def test_provenance_of_every_computed_cell_is_known(result):
+    computed = result.cells[result.cells["status"] != NOT_PUBLISHED]
+    assert set(computed["herkomst"]) <= {"cbs", "afgeleid", "gegenereerd"}
+    by_column = computed.groupby("kolom")["herkomst"].agg(set)
+    assert by_column["ses_deciel"] == {"cbs"}                                       # real 84866NED
+    assert by_column["pct_zonder_verblijf_2017hj1"] == {"afgeleid"}                 # real 83432NED
 
 
 def test_tabel_1_reference_groups_agree_with_the_study_config(built):
