@@ -208,6 +208,8 @@ class ProcessedData:
 
     def _single(self, name: str, code: str, column: str) -> float:
         frame = self._frame(name)
+        if column not in frame.columns:
+            raise NietBerekenbaar(f"{name} heeft geen kolom {column}")
         rows = frame[frame["code"] == code]
         if rows.empty:
             raise NietBerekenbaar(f"{code} staat niet in {name}")
@@ -234,8 +236,8 @@ class ProcessedData:
             if indicator not in self.jeugdhulp.columns:
                 raise NietBerekenbaar(f"jeugdhulp.csv heeft geen kolom {indicator}")
             return self._half_year(code, indicator, periode)
-        if periode and indicator == "lasten_per_gebruiker" and periode == self.kosten_basisjaar:
-            return self._single("kerncijfers.csv", code, "lasten_per_gebruiker_basis")
+        if periode and indicator in ("lasten_per_gebruiker", "gebruikers") and periode == self.kosten_basisjaar:
+            return self._single("kerncijfers.csv", code, f"{indicator}_basis")
         if periode and periode != self.rekening_jaar:
             raise NietBerekenbaar(f"{indicator} voor {periode}: data/processed heeft deze kolom alleen voor "
                                   f"{self.rekening_jaar}" if indicator in self.lasten.columns else
