@@ -29,10 +29,10 @@ import pandas as pd
 
 from .iorw import write_bytes, write_text
 from .case import Processed, case_tables, municipality_name, tabel1
-from .provenance import kind_label
+from .provenance import DEMO_BANNER, KIND_LABELS, demo_banner_html, kind_label, where_text
 from .config import WORKBOOK_NAME, StudyConfig, load_config
 from .errors import PipelineError
-from .formatting import column_kind, headers
+from .formatting import NO_VALUE_TITLE, cell_state, column_kind, headers, kind_of
 
 PDF_DIR = "pdf"
 COMBINED_PDF = "hoofdstuk6.pdf"
@@ -41,6 +41,15 @@ COMBINED_PDF = "hoofdstuk6.pdf"
 EURO_FORMAT = '"€ "#,##0'
 PERCENT_FORMAT = '0.0"%"'
 WHOLE_FORMAT = "0"
+GENERATED_COLOUR = "FF767676"  # the grey of .kind-gegenereerd in the HTML reports
+HERKOMST_PREFIX = "herkomst: "
+COMMENT_AUTHOR = "pipeline"
+DERIVED_COMMENT = ("Afgeleid uit echte CBS-cijfers, maar niet zo gepubliceerd: uit een andere CBS-tabel of herleid "
+                   "uit de voorgangers van een fusiegemeente (zie blad bronnen).")
+GENERATED_NOTE = ("Grijs en cursief: berust op gegenereerde demo-waarden (gekalibreerd op het rapport), geen "
+                  "CBS-cijfer. Met een opmerking: afgeleid uit echte CBS-cijfers. Lege cel met opmerking: geen "
+                  "waarde in de bron (CBS), niet nul. Kolommen 'herkomst: ...' geven per cel cbs, afgeleid of "
+                  "gegenereerd.")
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 # Flags that work as root in a container; the resolver rule makes every host name unresolvable,
@@ -94,10 +103,35 @@ def _bold_header(sheet, widths: list[int]) -> None:
     sheet.freeze_panes = "B2"
 
 
+def _mark_provenance(cell, table: pd.DataFrame, column: str, row: int, bold: bool) -> None:
+    """Generated values grey and italic, derived values with a comment, values CBS has none for with one too."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    state = cell_state(table, column, row)
+    if state == "nvt":
+        return
+    kind = kind_of(table, column, row)
+    if kind == "gegenereerd":
+        cell.font = Font(bold=bold, italic=True, color=GENERATED_COLOUR)
+    text = (NO_VALUE_TITLE + f" ({KIND_LABELS[kind]})") if state == "geen" else \
+        DERIVED_COMMENT if kind == "afgeleid" else None
+    if text:
+        cell.comment = Comment(text, COMMENT_AUTHOR, width=260, height=90)
+
+
+def _blocks_text(entry: dict) -> str:
+    """A table's provenance blocks, one line each: kind — rows: note."""
+    prov = entry.get("provenance") or {}
+    lines = [f"{KIND_LABELS.get(b['kind'], b['kind'])} — {where_text(b.get('where') or {})}: {b.get('note', '')}"
+             for b in prov.get("blocks", [])]
+    return "\n".join(lines) or f"alle rijen: {KIND_LABELS.get(prov.get('default', 'cbs'), 'CBS')}"
+
+
 def workbook(config: StudyConfig, data: Processed):
     """The openpyxl workbook: inhoud, Tabel 1-11, bronnen."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     names = headers(config)
     wb = Workbook()
@@ -108,7 +142,8 @@ def workbook(config: StudyConfig, data: Processed):
                      f"{report.get('year', '')}), herberekend uit CBS open data"])
     contents["A1"].font = Font(bold=True)
     if data.generated:
-        contents.append(["Demo snapshot — geen CBS-data; draai `make fetch` met internettoegang voor echte cijfers."])
+        contents.append([DEMO_BANNER])
+    contents.append([GENERATED_NOTE])
     contents.append([])
     contents.append(["blad", "titel"])
     for cell in contents[contents.max_row]:
@@ -125,28 +160,36 @@ def workbook(config: StudyConfig, data: Processed):
     for number, kind, ctx, table in case_tables(config, data):
         sheet = wb.create_sheet(f"Tabel {number}")
         values = [c for c in table.columns if c in names]
-        sheet.append(["Gemeente / groep", "CBS-code"] + [names[c] for c in values])
-        for _, row in table.iterrows():
+        sheet.append(["Gemeente / groep", "CBS-code"] + [names[c] for c in values]
+                     + [f"{HERKOMST_PREFIX}{names[c]}" for c in values])
+        for i, (_, row) in enumerate(table.iterrows()):
             cells = [row["rij_label"], row["rij_code"]]
             cells += [None if pd.isna(row[c]) else float(row[c]) for c in values]
+            cells += [None if cell_state(table, c, i) == "nvt" else kind_of(table, c, i) for c in values]
             sheet.append(cells)
         for j, column in enumerate(values, start=3):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = _value_format(column)
         for i, kind_of_row in enumerate(table["soort"], start=2):
-            if kind_of_row == "casus":
-                for cell in sheet[i]:
-                    cell.font = Font(bold=True)
-        _bold_header(sheet, [24, 12] + [18] * len(values))
+            bold = kind_of_row == "casus"
+            for cell in sheet[i]:
+                cell.font = Font(bold=bold)
+            for j, column in enumerate(values, start=3):
+                _mark_provenance(sheet.cell(row=i, column=j), table, column, i - 2, bold)
+        _bold_header(sheet, [24, 12] + [18] * len(values) + [14] * len(values))
         contents.append([f"Tabel {number}", _caption(number, kind, ctx.name)])
 
     sheet = wb.create_sheet("bronnen")
-    sheet.append(["rol", "CBS-tabel", "titel", "versie (Modified)", "opgehaald", "soort", "snapshot (sha256)"])
+    sheet.append(["rol", "CBS-tabel", "titel", "versie (Modified)", "opgehaald", "soort", "snapshot (sha256)",
+                  "welke rijen afgeleid of gegenereerd, en hoe (toelichting uit het manifest, Engels)"])
     for role, entry in data.provenance.items():
         sheet.append([role, entry.get("table_id"), entry.get("title"), entry.get("modified"), entry.get("fetched_at"),
-                      kind_label(entry), entry.get("snapshot_sha256")])
-    _bold_header(sheet, [12, 14, 60, 26, 26, 20, 66])
-    contents.append(["bronnen", "De CBS-tabellen achter de cijfers: id, titel, versie, ophaaldatum, soort"])
+                      kind_label(entry), entry.get("snapshot_sha256"), _blocks_text(entry)])
+    _bold_header(sheet, [12, 14, 60, 26, 26, 28, 66, 100])
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=8, max_col=8):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    contents.append(["bronnen", "De CBS-tabellen achter de cijfers: id, titel, versie, ophaaldatum, soort "
+                                "(CBS, afgeleid uit CBS, gegenereerd), welke rijen afgeleid of gegenereerd zijn en hoe"])
     contents.column_dimensions["A"].width = 10
     contents.column_dimensions["B"].width = 110
 
@@ -286,8 +329,7 @@ def combined_html(config: StudyConfig, data: Processed) -> str:
         parts.append(f'<section class="case"><h2>Casus {html.escape(name)} <small>({case.code})</small></h2>'
                      + "".join(blocks) + "</section>")
     report = config.report
-    banner = ('<div class="banner" role="alert"><strong>Demo snapshot — geen CBS-data; draai `make fetch` met '
-              "internettoegang voor echte cijfers.</strong></div>") if data.generated else ""
+    banner = demo_banner_html() if data.generated else ""
     body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>{banner}"
             f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"

@@ -6,12 +6,14 @@ byte-identical files.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
+from matplotlib.lines import Line2D
 
 from .case import NEDERLAND, CaseContext, index_series, line_labels
 from .iorw import atomic_path
@@ -26,17 +28,55 @@ STYLE = {
     "axes.spines.right": False,
 }
 REFERENCE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#9c755f", "#76b7b2"]
+GENERATED = "gegenereerd"
+KIND_SUFFIX = "_herkomst"
+
+
+def index_kinds(ctx: CaseContext, data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The provenance kind (cbs, afgeleid, gegenereerd) of every point of the figure, shaped like
+    :func:`pipeline.case.index_series` (half years by lines)."""
+    data = index_series(ctx) if data is None else data
+    jh = ctx.data.jeugdhulp
+    jh = jh[jh["halfjaar"].notna() & jh["code"].isin(list(data.columns))]
+    label = jh["jaar"].astype(int).astype(str) + "HJ" + jh["halfjaar"].astype(int).astype(str) \
+        + jh["voorlopig"].map({True: "*", False: ""})
+    kinds = pd.DataFrame({"periode_label": label, "code": jh["code"],
+                          "kind": jh[f"index_zonder_verblijf{KIND_SUFFIX}"]})
+    wide = kinds.drop_duplicates(["periode_label", "code"]).pivot(index="periode_label", columns="code",
+                                                                    values="kind")
+    return wide.reindex(index=data.index, columns=data.columns)
+
+
+def lighter(colour: str, share: float = 0.5) -> str:
+    """``colour`` mixed with white (``share`` white): the lighter line of generated values."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    return to_hex([c + (1 - c) * share for c in to_rgb(colour)])
+
+
+def _generated_from(values: pd.Series, kinds: pd.Series) -> int | None:
+    """Position of the first point resting on generated values (with a value), or None."""
+    for i, (value, kind) in enumerate(zip(values, kinds)):
+        if kind == GENERATED and not pd.isna(value):
+            return i
+    return None
 
 
 def index_figure(ctx: CaseContext, number: int | None = None):
-    """The figure of one case: bold case line, dashed Nederland, dotted region, thin references."""
+    """The figure of one case: bold case line, dashed Nederland, dotted region, thin references.
+
+    Points resting on generated (demo) values have open markers, and the line from the last real
+    point on is drawn lighter; a legend entry says so.
+    """
     data = index_series(ctx)
+    kinds = index_kinds(ctx, data)
     labels = line_labels(ctx)
+    any_generated = False
     with matplotlib.rc_context(STYLE):
         # a bare Figure, not pyplot: no global state, no backend, the same bytes in a kernel and a script
         fig = Figure(figsize=(8.0, 4.5))
         ax = fig.subplots()
-        x = range(len(data.index))
+        x = list(range(len(data.index)))
         refs = iter(REFERENCE_COLOURS)
         for code in data.columns:
             if code == ctx.case.code:
@@ -47,17 +87,39 @@ def index_figure(ctx: CaseContext, number: int | None = None):
                 style = dict(color="#555555", linewidth=2.0, linestyle=":", zorder=4)
             else:
                 style = dict(color=next(refs), linewidth=1.4, zorder=3)
-            ax.plot(list(x), data[code].values, marker="o", markersize=3, label=labels.get(code, code), **style)
+            values = list(data[code].values)
+            start = _generated_from(data[code], kinds[code])
+            real_end = len(x) if start is None else max(start, 1)  # the real part ends on the last real point
+            if start is None or start > 0:
+                ax.plot(x[:real_end], values[:real_end], marker="o", markersize=3.5, label=labels.get(code, code),
+                        **style)
+            if start is not None:
+                any_generated = True
+                first = max(start - 1, 0)  # the lighter line starts from the last real point
+                # a lighter shade of the line's colour, not transparency: opaque colours keep the PNG small
+                faded = dict(style, color=lighter(style["color"]))
+                ax.plot(x[first:], values[first:], **{k: v for k, v in faded.items() if k != "zorder"},
+                        zorder=style["zorder"] - 0.5, label=labels.get(code, code) if start == 0 else None)
+                ax.plot(x[start:], values[start:], linestyle="none", marker="o", markersize=5,
+                        markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.2,
+                        zorder=style["zorder"] + 0.1)
+        handles, names = ax.get_legend_handles_labels()
+        if any_generated:
+            handles.append(Line2D([], [], color=lighter("#555555"), marker="o", markersize=5,
+                                  markerfacecolor="white", markeredgecolor="#555555"))
+            names.append("gegenereerd (demo)")
         ax.axhline(100, color="#999999", linewidth=0.8)
-        ax.set_xticks(list(x))
+        ax.set_xticks(x)
         ax.set_xticklabels(data.index, rotation=0, fontsize=8)
         base = ctx.config.periods.jeugdhulp_base
         ax.set_ylabel(f"index ({base.year} {base.half}e halfjaar = 100)")
         title = f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a."
         ax.set_title((f"Figuur {number} " if number else "") + title, fontsize=10, loc="left")
-        ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-        if any(str(i).endswith("*") for i in data.index):
-            fig.text(0.01, 0.01, "* voorlopige cijfers", fontsize=7, color="#555555")
+        ax.legend(handles, names, fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        notes = (["* voorlopige cijfers"] if any(str(i).endswith("*") for i in data.index) else []) + \
+            (["open rondjes: berust op gegenereerde demo-waarden, geen CBS-cijfers"] if any_generated else [])
+        if notes:
+            fig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="#555555")
         tight_layout(fig)
     return fig
 
@@ -68,6 +130,20 @@ def tight_layout(fig) -> None:
     TightLayoutEngine().execute(fig)
 
 
+def _save_png(fig, target, metadata: dict) -> None:
+    """The PNG with a 256-colour palette (no dithering): a third of the size of matplotlib's RGBA output,
+    which the reports inline, and just as sharp for line art. Deterministic (no dates in the file)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata=metadata)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+    palette.save(target, format="PNG", optimize=True)
+
+
 def save_figure(fig, stem: Path) -> list[Path]:
     """Write ``stem``.png and ``stem``.svg deterministically (no dates, fixed hash salt), atomically."""
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -76,12 +152,23 @@ def save_figure(fig, stem: Path) -> list[Path]:
         for ext, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             target = stem.with_suffix(f".{ext}")
             with atomic_path(target, suffix=f".{ext}") as tmp:
-                fig.savefig(tmp, format=ext, metadata=metadata)
+                if ext == "png":
+                    _save_png(fig, tmp, metadata)
+                else:
+                    fig.savefig(tmp, format=ext, metadata=metadata)
             paths.append(target)
     return paths
 
 
 def figure_data(ctx: CaseContext) -> pd.DataFrame:
-    """The numbers behind the figure, with readable column names, for the CSV next to it."""
+    """The numbers behind the figure, with readable column names and, after each line, its provenance
+    kind per half year (``<line>_herkomst``: cbs, afgeleid, gegenereerd), for the CSV next to it."""
     data = index_series(ctx)
-    return data.rename(columns=line_labels(ctx))
+    kinds = index_kinds(ctx, data)
+    labels = line_labels(ctx)
+    out = pd.DataFrame(index=data.index)
+    for code in data.columns:
+        name = labels.get(code, code)
+        out[name] = data[code]
+        out[f"{name}{KIND_SUFFIX}"] = kinds[code].where(data[code].notna())
+    return out

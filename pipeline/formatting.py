@@ -69,21 +69,39 @@ def headers(config) -> dict[str, str]:
 
 
 def display_frame(table: pd.DataFrame, config) -> pd.DataFrame:
-    """The table as printed: row labels as index, Dutch headers, formatted text cells."""
+    """The table as printed: row labels as index, Dutch headers, formatted text cells.
+
+    An empty cell is "x" where the report has no value either (not applicable) and "–" where CBS has
+    no value (suppressed or absent): see :func:`cell_state`.
+    """
     names = headers(config)
     values = [c for c in table.columns if c in names]
-    out = pd.DataFrame({names[c]: table[c].map(formatter_for(c)) for c in values})
+    out = pd.DataFrame({names[c]: [cell_text(table, c, i) for i in range(len(table))] for c in values})
     out.index = table["rij_label"].values
     out.index.name = None
     return out
 
 
 KIND_SUFFIX = "_herkomst"
+KINDS = ("cbs", "afgeleid", "gegenereerd")
+NO_VALUE = "\u2013"  # "–": CBS has no value here (suppressed or absent); never zero. "x" stays the report's own
+NO_VALUE_TITLE = "geen waarde in de bron (CBS: onderdrukt of niet beschikbaar); leeg gelaten, niet als nul"
+NOT_APPLICABLE_TITLE = "x: niet van toepassing (zoals in het rapport)"
 KIND_TITLES = {
     "cbs": "CBS-cijfer",
     "afgeleid": "afgeleid uit echte CBS-cijfers (zie Bronnen: hoe)",
     "gegenereerd": "berust op gegenereerde demo-waarden, gekalibreerd op het rapport — geen CBS-cijfer",
 }
+MUNICIPALITY_ROWS = ("casus", "referentie", "gemeente")  # soort (case tables) or unit_type (kerncijfers)
+
+
+def report_leaves_out(row_kind, column: str) -> bool:
+    """Cells the report itself leaves out ("x") although the processed data may carry a kind for them:
+    lasten per gebruiker of a size class (:func:`pipeline.case.lasten_table` blanks the value but keeps the
+    processed row's kind), and deciles of anything but a municipality (Nederland, a region)."""
+    if row_kind == "grootteklasse" and column.startswith("lasten_per_gebruiker"):
+        return True
+    return "deciel" in column and isinstance(row_kind, str) and row_kind not in MUNICIPALITY_ROWS
 
 
 def kind_of(table: pd.DataFrame, column: str, row: int) -> str:
@@ -91,6 +109,43 @@ def kind_of(table: pd.DataFrame, column: str, row: int) -> str:
     kinds = table.get(f"{column}{KIND_SUFFIX}")
     value = kinds.iloc[row] if kinds is not None else None
     return value if isinstance(value, str) else "cbs"
+
+
+def cell_state(table: pd.DataFrame, column: str, row: int) -> str:
+    """``value``, ``nvt`` (empty where the report is empty too: printed "x") or ``geen`` (empty: CBS has
+    no value, suppressed or absent: printed "–").
+
+    A value column without a ``_herkomst`` column is taken as a plain table: an empty cell is "x".
+    """
+    value = table[column].iloc[row]
+    if not pd.isna(value):
+        return "value"
+    kinds = table.get(f"{column}{KIND_SUFFIX}")
+    if kinds is None or not isinstance(kinds.iloc[row], str):
+        return "nvt"
+    row_kind = next((table[c].iloc[row] for c in ("soort", "unit_type") if c in table.columns), None)
+    if report_leaves_out(row_kind, column):
+        return "nvt"
+    return "geen"
+
+
+def cell_text(table: pd.DataFrame, column: str, row: int, formatter=None) -> str:
+    """One cell as printed: the formatted number, "x" (not applicable) or "–" (no value from CBS)."""
+    state = cell_state(table, column, row)
+    if state == "geen":
+        return NO_VALUE
+    return (formatter or formatter_for(column))(table[column].iloc[row])
+
+
+def cell_attributes(table: pd.DataFrame, column: str, row: int) -> str:
+    """``class`` and ``title`` of one value cell: its provenance kind (or why it is empty)."""
+    state = cell_state(table, column, row)
+    if state == "nvt":
+        return f'class="num nvt" title="{html.escape(NOT_APPLICABLE_TITLE)}"'
+    origin = kind_of(table, column, row)
+    if state == "geen":
+        return f'class="num no-value kind-{origin}" title="{html.escape(NO_VALUE_TITLE)}"'
+    return f'class="num kind-{origin}" title="{html.escape(KIND_TITLES[origin])}"'
 
 
 def table_html(table: pd.DataFrame, config, caption: str) -> str:
@@ -106,18 +161,16 @@ def table_html(table: pd.DataFrame, config, caption: str) -> str:
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in shown.columns)
     body = []
     for i, ((label, row), kind) in enumerate(zip(shown.iterrows(), kinds)):
-        cells = []
-        for column, value in zip(columns, row.values):
-            origin = kind_of(table, column, i)
-            cells.append(f'<td class="num kind-{origin}" title="{html.escape(KIND_TITLES[origin])}">'
-                         f"{html.escape(value)}</td>")
-        body.append(f'<tr class="{kind}"><th scope="row">{html.escape(str(label))}</th>{"".join(cells)}</tr>')
+        cells = "".join(f"<td {cell_attributes(table, column, i)}>{html.escape(value)}</td>"
+                        for column, value in zip(columns, row.values))
+        body.append(f'<tr class="{kind}"><th scope="row">{html.escape(str(label))}</th>{cells}</tr>')
     return (f'<table class="h6-table"><caption>{html.escape(caption)}</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def provenance_legend_html(kinds) -> str:
-    """The legend under a table: which marking means generated or derived (only the kinds that occur)."""
+def provenance_legend_html(kinds, empty=()) -> str:
+    """The legend under a table: which marking means generated or derived (only the kinds that occur),
+    and the two empty-cell markers ("x", "–") when they occur (``empty``: states ``nvt``, ``geen``)."""
     items = []
     if "gegenereerd" in kinds:
         items.append('<span class="kind-gegenereerd">grijs en cursief</span>: berust op gegenereerde demo-waarden '
@@ -125,14 +178,55 @@ def provenance_legend_html(kinds) -> str:
     if "afgeleid" in kinds:
         items.append('<span class="kind-afgeleid">stippellijn</span>: afgeleid uit echte CBS-cijfers '
                      "(andere CBS-tabel of herleid uit fusiegemeenten; zie Bronnen)")
+    if items and "cbs" in kinds:
+        items.append("overige cijfers: CBS")
+    elif items:
+        items.append("geen van de cijfers is rechtstreeks een CBS-cijfer")
+    if "geen" in empty:
+        items.append(f"{NO_VALUE}: geen waarde in de bron (CBS: onderdrukt of niet beschikbaar), niet nul")
+    if "nvt" in empty:
+        items.append("x: niet van toepassing, zoals in het rapport")
     if not items:
         return ""
-    return '<p class="legend">' + "; ".join(items) + "; overige cijfers: CBS.</p>"
+    return '<p class="legend">' + "; ".join(items) + ".</p>"
 
 
 def table_kinds(table: pd.DataFrame) -> set[str]:
-    """The provenance kinds that occur among a case table's values."""
-    return {v for c in table.columns if c.endswith(KIND_SUFFIX) for v in table[c].dropna()}
+    """The provenance kinds of a case table's values (the cells that show a number)."""
+    return {kind for state, kind in table_cells(table) if state == "value"}
+
+
+def table_empty_states(table: pd.DataFrame) -> set[str]:
+    """Which empty-cell markers a case table shows: ``nvt`` ("x"), ``geen`` ("–")."""
+    return {state for state, _ in table_cells(table) if state != "value"}
+
+
+def value_columns(table: pd.DataFrame) -> list[str]:
+    """The value columns of a table: those with a ``_herkomst`` column next to them."""
+    return [c[: -len(KIND_SUFFIX)] for c in table.columns
+            if c.endswith(KIND_SUFFIX) and c[: -len(KIND_SUFFIX)] in table.columns]
+
+
+def table_cells(table: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """(state, kind) of every value cell: state ``value``/``nvt``/``geen``, kind cbs/afgeleid/gegenereerd
+    (None for ``nvt``)."""
+    out = []
+    for column in value_columns(table):
+        for i in range(len(table)):
+            state = cell_state(table, column, i)
+            out.append((state, None if state == "nvt" else kind_of(table, column, i)))
+    return out
+
+
+def count_cells(tables) -> dict[str, int]:
+    """Cells of the case tables by what they show: ``cellen`` (all), ``cbs``, ``afgeleid``, ``gegenereerd``
+    (cells with a number, by provenance), ``geen`` ("–", no value from CBS) and ``nvt`` ("x")."""
+    counts = dict.fromkeys(("cellen", *KINDS, "geen", "nvt"), 0)
+    for table in tables:
+        for state, kind in table_cells(table):
+            counts["cellen"] += 1
+            counts[kind if state == "value" else state] += 1
+    return counts
 
 
 def footnotes(config) -> str:

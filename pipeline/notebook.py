@@ -15,12 +15,15 @@ from pathlib import Path
 
 from . import indicators as ind
 from .build import write_csv
-from .case import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
+from .case import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
 from .figures import figure_data, index_figure, save_figure
-from .formatting import euro, footnotes, percent, provenance_legend_html, table_html, table_kinds, whole
+from .formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
+                         kind_of, percent, provenance_legend_html, table_empty_states, table_html, table_kinds,
+                         whole)
 from .selection import RULE_TEXT
-from .provenance import demo_banner_html, provenance_rows, sources_table_html, versions_line
+from .provenance import (KIND_LABELS, demo_banner_html, kind_label, provenance_notes_html, provenance_rows,
+                         read_build_warnings, sources_table_html, versions_line, warnings_for)
 
 
 
@@ -49,15 +52,15 @@ def header_html(session: Session) -> str:
     bounds = size_class_bounds(ctx.config, ctx.case.size_class)
     rule = (f"<dt>Keuze referentiegroep</dt><dd>{html.escape(RULE_TEXT)}</dd>" if ctx.case.automatic else
             "<dt>Keuze referentiegroep</dt><dd>Zoals in Tabel 1 van het rapport (configuratie).</dd>")
-    snapshot = ", ".join(f"{r['table_id']} ({'gegenereerd' if r['generated'] else 'CBS'})"
-                         for r in provenance_rows(ctx.data.provenance))
+    snapshot = ", ".join(f"{r['table_id']} ({kind_label(r)})" for r in provenance_rows(ctx.data.provenance))
     return (banner_html(session)
             + f"<h1>Casus {html.escape(ctx.name)} <small>({ctx.case.code})</small></h1>"
             + '<dl class="summary">'
             + f"<dt>Referentiegroep</dt><dd>{refs}</dd>"
             + f"<dt>Grootteklasse</dt><dd>{html.escape(ctx.case.size_class)} ({size_class_text(bounds)})</dd>"
             + rule
-            + f"<dt>Gegevens</dt><dd>{html.escape(snapshot)}</dd>"
+            + f"<dt>Gegevens</dt><dd>{html.escape(snapshot)}; per tabel uitgesplitst onder "
+              '<a href="#bronnen">Bronnen en herkomst</a></dd>'
             + f"<dt>Bron methode</dt><dd>{html.escape(ctx.config.report.get('publisher', ''))}, "
               f"<em>{html.escape(ctx.config.report.get('title', ''))}</em> "
               f"({ctx.config.report.get('year', '')}), {html.escape(ctx.config.report.get('chapter', ''))}</dd>"
@@ -101,7 +104,8 @@ def _table_section(session: Session, table, number: int | None, kind: str, capti
     """Write the table as CSV (tabelN.csv) and return it as HTML with its caption ("Tabel N ...") and note."""
     write_csv(table.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
     caption = (f"Tabel {number} " if number else "") + caption
-    return (table_html(table, session.ctx.config, caption) + provenance_legend_html(table_kinds(table))
+    return (table_html(table, session.ctx.config, caption)
+            + provenance_legend_html(table_kinds(table), table_empty_states(table))
             + f'<p class="note">{html.escape(note)}</p>')
 
 
@@ -130,8 +134,10 @@ def figure_html(session: Session) -> str:
     stem = session.output_dir / (f"figuur{number}" if number else "figuur")
     fig = index_figure(ctx, number)
     png, _ = save_figure(fig, stem)
-    data = figure_data(ctx)
-    write_csv(data.round(6).reset_index(), stem.with_suffix(".csv"))
+    full = figure_data(ctx)
+    write_csv(full.round(6).reset_index(), stem.with_suffix(".csv"))
+    data = full[[c for c in full.columns if not c.endswith("_herkomst")]]
+    generated = [c for c in data.columns if (full[f"{c}_herkomst"] == "gegenereerd").any()]
     base = ctx.config.periods.jeugdhulp_base
     caption = (f"Figuur {number} " if number else "") + \
         f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a."
@@ -139,10 +145,18 @@ def figure_html(session: Session) -> str:
     alt = (f"Lijndiagram van de index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar, "
            f"{base.year} {base.half}e halfjaar = 100, voor {', '.join(data.columns)}. "
            f"In {data.index[-1]}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
+    if generated:
+        first = next(i for i in data.index if (full.loc[i, [f"{c}_herkomst" for c in data.columns]]
+                                                == "gegenereerd").any())
+        alt += (f" Open rondjes en lichtere lijnen (vanaf {first}): berust op gegenereerde demo-waarden, "
+                "geen CBS-cijfers.")
     encoded = base64.b64encode(png.read_bytes()).decode("ascii")
     return (f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
             f"<figcaption>{html.escape(caption)} (ook als <a href=\"cases/{ctx.case.code}/{stem.name}.svg\">SVG</a> "
-            f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>)</figcaption></figure>")
+            f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>, met de herkomst per punt)</figcaption>"
+            + (f'<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden '
+               f"(gekalibreerd op het rapport), geen CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS.</p>"
+               if generated else "") + "</figure>")
 
 
 KERNCIJFERS_COLUMNS = [  # (column, Dutch header, formatter)
@@ -157,20 +171,35 @@ KERNCIJFERS_COLUMNS = [  # (column, Dutch header, formatter)
 ]
 
 
+def _row_class(ctx: CaseContext, row) -> str:
+    """The row's kind as in Tabel 2-11 (casus, nederland, jeugdregio, referentie): only the case is bold."""
+    if row["code"] == ctx.case.code:
+        return "casus"
+    return row["unit_type"] if row["unit_type"] in ("nederland", "jeugdregio") else "referentie"
+
+
+def _kerncijfers_labels(ctx: CaseContext) -> dict:
+    p = ctx.config.periods
+    return {"base": p.jeugdhulp_base.label, "current": p.jeugdhulp_current.label,
+            "before": p.jeugdhulp_before_covid.label, "first": p.cost_trend_base_year, "last": p.iv3_rekening_year}
+
+
 def kerncijfers_html(session: Session) -> str:
     """The figures chapter 6's text cites beside its tables, with their definitions."""
     ctx = session.ctx
     p = ctx.config.periods
-    labels = {"base": p.jeugdhulp_base.label, "current": p.jeugdhulp_current.label,
-              "before": p.jeugdhulp_before_covid.label, "first": p.cost_trend_base_year, "last": p.iv3_rekening_year}
+    labels = _kerncijfers_labels(ctx)
     formatters = {"percent": percent, "whole": whole, "euro": euro,
                   "points": lambda v: "x" if v != v else f"{v:+.1f}".replace(".", ",")}
     frame = kerncijfers(ctx)
     head = "".join(f'<th scope="col">{html.escape(h.format(**labels))}</th>' for _, h, _ in KERNCIJFERS_COLUMNS)
     body = "".join(
-        f"<tr><th scope='row'>{html.escape(str(row['rij_label']))}</th>"
-        + "".join(f"<td class='num'>{formatters[kind](row[col])}</td>" for col, _, kind in KERNCIJFERS_COLUMNS)
-        + "</tr>" for _, row in frame.iterrows())
+        f"<tr class='{_row_class(ctx, row)}'><th scope='row'>{html.escape(str(row['rij_label']))}</th>"
+        + "".join(f"<td {cell_attributes(frame, col, i)}>{html.escape(cell_text(frame, col, i, formatters[kind]))}</td>"
+                  for col, _, kind in KERNCIJFERS_COLUMNS)
+        + "</tr>" for i, (_, row) in enumerate(frame.iterrows()))
+    shown = frame[[c for c, _, _ in KERNCIJFERS_COLUMNS] + [f"{c}_herkomst" for c, _, _ in KERNCIJFERS_COLUMNS]]
+    legend = provenance_legend_html(table_kinds(shown), table_empty_states(shown))
     write_csv(frame, session.output_dir / "kerncijfers.csv")
     sources = (f"Bron: jeugdzorgtabel {ctx.data.provenance['jeugdzorg']['table_id']} (met verblijf, via wijkteam, "
                f"zonder verblijf per halfjaar) en Iv3-tabellen "
@@ -180,7 +209,7 @@ def kerncijfers_html(session: Session) -> str:
                "index_lasten_per_gebruiker.")
     return (f'<table class="h6-table"><caption>Kerncijfers uit de tekst van hoofdstuk 6</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{body}</tbody></table>'
-            f'<p class="note">{html.escape(sources)}</p>')
+            f'{legend}<p class="note">{html.escape(sources)}</p>')
 
 
 METHOD_FUNCTIONS = ind.USED_BY_BUILD
@@ -226,6 +255,60 @@ def methods_html(session: Session) -> str:
             f'<dl class="methods">{"".join(items)}</dl>')
 
 
+def _empty_cells(session: Session) -> list[str]:
+    """Every "–" cell of the case's tables: where CBS has no value (suppressed or absent)."""
+    ctx = session.ctx
+    names = headers(ctx.config)
+    out = []
+    for number, table in ((ctx.case.table_lasten, lasten_table(ctx)), (ctx.case.table_gebruik, gebruik_table(ctx))):
+        label = f"Tabel {number}" if number else "tabel"
+        for column in [c for c in table.columns if c in names]:
+            for i in range(len(table)):
+                if cell_state(table, column, i) == "geen":
+                    out.append(f"{label}, {table['rij_label'].iloc[i]}, {names[column]} — herkomst van de rij: "
+                               f"{KIND_LABELS[kind_of(table, column, i)]}")
+    frame, labels = kerncijfers(ctx), _kerncijfers_labels(ctx)
+    for column, header, _ in KERNCIJFERS_COLUMNS:
+        for i in range(len(frame)):
+            if cell_state(frame, column, i) == "geen":
+                out.append(f"Kerncijfers, {frame['rij_label'].iloc[i]}, {header.format(**labels)} — herkomst van "
+                           f"de rij: {KIND_LABELS[kind_of(frame, column, i)]}")
+    return out
+
+
 def provenance_html(session: Session) -> str:
-    return ('<footer class="provenance"><h2>Herkomst</h2>'
-            f"{sources_table_html(session.ctx.data.provenance)}{versions_line()}</footer>")
+    """'Bronnen en herkomst': per CBS table which values are CBS, derived or generated, with the notes on
+    how; the build's warnings about this case's municipalities; the cells CBS has no value for."""
+    ctx = session.ctx
+    codes = [ctx.case.code, NEDERLAND, *([ctx.case.jeugdregio] if ctx.case.jeugdregio else []), *ctx.references]
+    named, partial = warnings_for(read_build_warnings(ctx.config.processed_dir), codes)
+    empty = _empty_cells(session)
+    parts = ['<footer class="provenance"><h2 id="bronnen">Bronnen en herkomst</h2>',
+             "<p>Elk getal in de tabellen en de figuur draagt zijn herkomst: <em>CBS</em> (zoals gepubliceerd), "
+             f'<span class="kind-afgeleid">afgeleid uit CBS</span> ({html.escape(KIND_TITLES["afgeleid"])}) of '
+             '<span class="kind-gegenereerd">gegenereerd (demo)</span>; beweeg over een cel voor de herkomst. '
+             "Onder de tabel per CBS-tabel welke rijen afgeleid of gegenereerd zijn, en hoe "
+             "(toelichting in het Engels, uit het manifest van de snapshot).</p>",
+             sources_table_html(ctx.data.provenance, fold_notes=False),
+             "<h3>Afgeleide en gegenereerde rijen per CBS-tabel</h3>",
+             provenance_notes_html(ctx.data.provenance),
+             "<h3>Lege cellen en meldingen</h3>"]
+    if empty:
+        parts.append(f"<p>{NO_VALUE} = geen waarde in de bron (CBS: onderdrukt of niet beschikbaar); zo getoond, "
+                     "nooit als nul. In deze casus:</p><ul>"
+                     + "".join(f"<li>{html.escape(e)}</li>" for e in empty) + "</ul>")
+    else:
+        parts.append(f"<p>In de tabellen van deze casus ontbreekt geen CBS-waarde ({NO_VALUE} komt niet voor).</p>")
+    if named:
+        parts.append("<p>Meldingen van de build over gemeenten of regio's van deze casus (ook over cijfers "
+                     "die niet in de tabellen staan):</p><ul class=\"warnings\">"
+                     + "".join(f"<li>{html.escape(w)}</li>" for w in named) + "</ul>")
+    else:
+        parts.append("<p>Meldingen van de build over ontbrekende CBS-waarden voor de gemeenten en regio's van deze "
+                     "casus: geen.</p>")
+    if partial:
+        parts.append(f"<details><summary>{len(partial)} andere meldingen noemen niet alle gemeenten bij naam</summary>"
+                     '<ul class="warnings">' + "".join(f"<li>{html.escape(w)}</li>" for w in partial)
+                     + "</ul></details>")
+    parts.append(f"{versions_line()}</footer>")
+    return "".join(parts)

@@ -19,7 +19,11 @@ from .build import at_half_year
 from .case import NEDERLAND, Processed
 from .config import StudyConfig, load_config
 from .figures import STYLE, save_figure, tight_layout
-from .formatting import euro, percent, whole
+from .provenance import sources_table_html
+from .formatting import KIND_TITLES, NO_VALUE, NO_VALUE_TITLE, euro, percent, provenance_legend_html, whole
+
+KIND_SUFFIX = "_herkomst"
+GENERATED = "gegenereerd"
 
 SORT_SCRIPT = """
 <script>
@@ -66,16 +70,44 @@ def overview_frame(config: StudyConfig, data: Processed) -> pd.DataFrame:
     def at(period, column):
         return at_half_year(jh, period, column)
 
+    def with_kinds(columns):
+        return columns + [f"{c}{KIND_SUFFIX}" for c in columns]
+
     frame = data.gemeenten.set_index("code")[["naam", "provincie", "jeugdregio_naam", "grootteklasse", "inwoners"]]
-    frame = frame.join(data.ses.set_index("code")[["ses_deciel", "armoede_deciel"]])
-    frame = frame.join(data.lasten.set_index("code")[["lasten_per_gebruiker", "lasten_per_inwoner_rekening",
-                                                      "index_lasten_per_inwoner"]])
-    frame["pct_basis"] = at(p.jeugdhulp_base, "pct_zonder_verblijf")
-    frame["pct_actueel"] = at(p.jeugdhulp_current, "pct_zonder_verblijf")
-    frame["index_zonder_verblijf"] = at(p.jeugdhulp_current, "index_zonder_verblijf")
-    frame = frame.join(data.kerncijfers.set_index("code")[["deciel_zonder_verblijf_voor_covid",
-                                                           "pct_met_verblijf_actueel"]])
+    frame = frame.join(data.ses.set_index("code")[with_kinds(["ses_deciel", "armoede_deciel"])])
+    frame = frame.join(data.lasten.set_index("code")[with_kinds(["lasten_per_gebruiker", "lasten_per_inwoner_rekening",
+                                                                 "index_lasten_per_inwoner"])])
+    for name, period, column in (("pct_basis", p.jeugdhulp_base, "pct_zonder_verblijf"),
+                                 ("pct_actueel", p.jeugdhulp_current, "pct_zonder_verblijf"),
+                                 ("index_zonder_verblijf", p.jeugdhulp_current, "index_zonder_verblijf")):
+        frame[name] = at(period, column)
+        frame[f"{name}{KIND_SUFFIX}"] = at(period, f"{column}{KIND_SUFFIX}")
+    frame = frame.join(data.kerncijfers.set_index("code")[with_kinds(["deciel_zonder_verblijf_voor_covid",
+                                                                      "pct_met_verblijf_actueel"])])
     return frame
+
+
+def _kind(row, column: str) -> str | None:
+    kind = row.get(f"{column}{KIND_SUFFIX}")
+    return kind if isinstance(kind, str) else None
+
+
+def _cell(row, column: str, fmt) -> str:
+    """One sortable cell: its value for sorting, its text, its provenance as class and tooltip."""
+    value, kind = row[column], _kind(row, column)
+    sort = "" if pd.isna(value) else float(value)
+    if pd.isna(value):
+        text, cls, title = (NO_VALUE, f"num no-value kind-{kind}", NO_VALUE_TITLE) if kind else ("x", "num", "")
+    else:
+        kind = kind or "cbs"
+        text, cls, title = fmt(value), f"num kind-{kind}", KIND_TITLES[kind]
+    tip = f" title='{html.escape(title, quote=True)}'" if title else ""
+    return f"<td class='{cls}' data-value='{sort}'{tip}>{text}</td>"
+
+
+def scatter_generated(frame: pd.DataFrame) -> pd.Series:
+    """Whether a point of the scatter plot rests on a generated value (either axis)."""
+    return (frame["pct_actueel_herkomst"] == GENERATED) | (frame["lasten_per_inwoner_rekening_herkomst"] == GENERATED)
 
 
 def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Series):
@@ -85,12 +117,20 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(8.0, 5.0))
         ax = fig.subplots()
-        others = frame.drop(index=[c for c in cases if c in frame.index])
-        ax.scatter(others["pct_actueel"], others["lasten_per_inwoner_rekening"], s=12, color="#9aa5b1",
-                   label="overige gemeenten", zorder=2)
-        chosen = frame.loc[[c for c in cases if c in frame.index]]
-        ax.scatter(chosen["pct_actueel"], chosen["lasten_per_inwoner_rekening"], s=40, color="#c0392b",
-                   label="casussen hoofdstuk 6", zorder=3)
+        generated = scatter_generated(frame)
+        case_index = [c for c in cases if c in frame.index]
+        others = frame.drop(index=case_index)
+        for part, colour, size, label, zorder in ((others, "#9aa5b1", 12, "overige gemeenten", 2),
+                                                  (frame.loc[case_index], "#c0392b", 40, "casussen hoofdstuk 6", 3)):
+            real, fake = part[~generated[part.index]], part[generated[part.index]]
+            if len(real):
+                ax.scatter(real["pct_actueel"], real["lasten_per_inwoner_rekening"], s=size, color=colour,
+                           label=label, zorder=zorder)
+            if len(fake):
+                ax.scatter(fake["pct_actueel"], fake["lasten_per_inwoner_rekening"], s=size, facecolors="white",
+                           edgecolors=colour, linewidths=1.0, zorder=zorder,
+                           label=f"{label}, gegenereerd (demo)")
+        chosen = frame.loc[case_index]
         for code, row in chosen.iterrows():
             ax.annotate(row["naam"], (row["pct_actueel"], row["lasten_per_inwoner_rekening"]), fontsize=8,
                         xytext=(4, 4), textcoords="offset points")
@@ -118,25 +158,34 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
     head = ("<th scope='col'>gemeente</th><th scope='col'>code</th><th scope='col'>grootteklasse</th>"
             "<th scope='col'>jeugdregio</th>"
             + "".join(f"<th scope='col'>{html.escape(h.format(**labels))}</th>" for _, h, _ in COLUMNS))
-    rows = []
+    rows, kinds, empty = [], set(), set()
     for code in codes:
         if code not in frame.index:
             continue
         r = frame.loc[code]
         link = f'<a href="{code}.html">{html.escape(r["naam"])}</a>' + (" (mislukt)" if code in failed else "")
-        cells = "".join(
-            f"<td class='num' data-value='{'' if pd.isna(r[col]) else float(r[col])}'>{fmt(r[col])}</td>"
-            for col, _, fmt in COLUMNS)
+        cells = "".join(_cell(r, col, fmt) for col, _, fmt in COLUMNS)
+        kinds.update(_kind(r, col) or "cbs" for col, _, _ in COLUMNS if not pd.isna(r[col]))
+        empty.update("geen" for col, _, _ in COLUMNS if pd.isna(r[col]) and _kind(r, col))
+        empty.update("nvt" for col, _, _ in COLUMNS if pd.isna(r[col]) and not _kind(r, col))
         rows.append(f"<tr><th scope='row'>{link}</th><td>{code}</td><td>{html.escape(str(r['grootteklasse']))}</td>"
                     f"<td>{html.escape(str(r['jeugdregio_naam']))}</td>{cells}</tr>")
+    generated = int(scatter_generated(frame).sum())
     alt = (f"Spreidingsdiagram van {len(frame)} gemeenten: lasten per inwoner tegen het percentage jeugdigen "
-           "met jeugdhulp zonder verblijf; de vijf casussen van hoofdstuk 6 zijn rood gemarkeerd.")
+           "met jeugdhulp zonder verblijf; de vijf casussen van hoofdstuk 6 zijn rood gemarkeerd."
+           + (f" Open rondjes ({generated} van {len(frame)}): berust op gegenereerde demo-waarden." if generated else ""))
+    plot_note = (f'<p class="legend">Open rondjes: het punt berust op gegenereerde demo-waarden (lasten per inwoner '
+                 f"of % zonder verblijf; {generated} van de {len(frame)} gemeenten), geen CBS-cijfers; dichte rondjes: "
+                 "CBS of afgeleid uit CBS.</p>") if generated else ""
     return ("<h1>Overzicht van alle doorgerekende gemeenten</h1>"
             f"<p>{len(rows)} gemeenten. Klik op een kolomkop om te sorteren.</p>"
             f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
-            "<figcaption>Lasten per inwoner en gebruik jeugdhulp zonder verblijf, alle gemeenten</figcaption></figure>"
+            "<figcaption>Lasten per inwoner en gebruik jeugdhulp zonder verblijf, alle gemeenten</figcaption>"
+            f"{plot_note}</figure>"
             f'<div class="scroll"><table class="h6-table sortable"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>'
+            + provenance_legend_html(kinds, empty)
+            + f"<h2>Gegevens</h2>{sources_table_html(data.provenance)}"
             + SORT_SCRIPT)
 
 

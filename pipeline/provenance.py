@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -13,8 +14,10 @@ from . import __version__
 from .config import ROOT
 
 PACKAGES = ("cbsodata", "pandas", "matplotlib", "papermill", "nbconvert")
-DEMO_BANNER = ("Demo-snapshot — deels echte CBS-cijfers, deels gegenereerd. Gegenereerde cijfers staan grijs en "
-               "cursief; draai `make fetch` met internettoegang voor alleen echte CBS-cijfers.")
+DEMO_BANNER = ("Demo-snapshot — deels echte CBS-cijfers, deels gegenereerde demo-waarden (gekalibreerd op het "
+               "gedrukte rapport). Gegenereerde cijfers staan grijs en cursief, uit CBS-cijfers afgeleide cijfers "
+               "met een stippellijn; de Bronnen zeggen per tabel wat echt is. Draai `make fetch` met "
+               "internettoegang voor alleen echte CBS-cijfers.")
 KIND_LABELS = {"cbs": "CBS", "afgeleid": "afgeleid uit CBS", "gegenereerd": "gegenereerd (demo)"}
 
 
@@ -41,7 +44,9 @@ def _read_build(processed_dir: Path) -> dict:
 def table_kinds(entry: dict) -> list[str]:
     """The provenance kinds a table's rows have (its default and every block), in order cbs, afgeleid, gegenereerd."""
     prov = entry.get("provenance") or {"default": "gegenereerd" if entry.get("generated") else "cbs", "blocks": []}
-    kinds = {prov.get("default", "cbs"), *(b["kind"] for b in prov.get("blocks", []))}
+    blocks = prov.get("blocks", [])
+    covered = any(not b.get("where") for b in blocks)  # a block without conditions matches every row
+    kinds = {*([] if covered else [prov.get("default", "cbs")]), *(b["kind"] for b in blocks)}
     return [k for k in KIND_LABELS if k in kinds]
 
 
@@ -94,16 +99,96 @@ def _date_cell(stamp: str | None) -> str:
     return f'<td title="{html.escape(stamp)}">{html.escape(stamp[:10])}</td>'
 
 
-def sources_table_html(provenance: dict) -> str:
-    """The CBS tables behind the numbers: role, id, title, version, fetch date, CBS or generated, snapshot hash."""
-    rows = "".join(
-        f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
-        f"<td>{html.escape(r.get('title') or '')}</td>{_date_cell(r.get('modified'))}{_date_cell(r.get('fetched_at'))}"
-        f"<td>{html.escape(kind_label(r))}</td>"
-        f"<td><code title=\"{r['snapshot_sha256']}\">{r['snapshot_sha256'][:12]}</code></td></tr>"
-        for r in provenance_rows(provenance))
-    return ('<table class="h6-table text"><thead><tr><th>rol</th><th>tabel</th><th>titel</th><th>versie (Modified)</th>'
-            f"<th>opgehaald</th><th>soort</th><th>snapshot (sha256)</th></tr></thead><tbody>{rows}</tbody></table>")
+KIND_CLASS = {"cbs": "", "afgeleid": "kind-afgeleid", "gegenereerd": "kind-gegenereerd"}
+
+
+def where_text(where: dict) -> str:
+    """A block's ``where`` for readers: 'VormenVanJeugdzorg JH121, JH1211; Perioden 2018HJ01, ...' ('alle rijen')."""
+    if not where:
+        return "alle rijen"
+    return "; ".join(f"{dimension} {', '.join(str(k) for k in keys)}" for dimension, keys in where.items())
+
+
+def blocks_html(entry: dict) -> str:
+    """A table's provenance blocks as a list: kind, which rows, and the note (how derived, what generated)."""
+    prov = entry.get("provenance") or {}
+    blocks = prov.get("blocks", [])
+    default = prov.get("default", "gegenereerd" if entry.get("generated") else "cbs")
+    items = "".join(
+        f'<li><span class="{KIND_CLASS.get(b["kind"], "")}">{html.escape(KIND_LABELS.get(b["kind"], b["kind"]))}'
+        f"</span> — {html.escape(where_text(b.get('where') or {}))}"
+        + (f"<br><span class=\"block-note\" lang=\"en\">{html.escape(b['note'])}</span>" if b.get("note") else "")
+        + "</li>" for b in blocks)
+    rest = (f"<li>{'overige rijen' if blocks else 'alle rijen'}: {html.escape(KIND_LABELS.get(default, default))}"
+            "</li>") if not blocks or all(b.get("where") for b in blocks) else ""
+    return f'<ul class="blocks">{items}{rest}</ul>'
+
+
+def kinds_html(entry: dict) -> str:
+    """The kinds of a table, each marked as in the tables ('CBS + <i>gegenereerd (demo)</i>')."""
+    return " + ".join(f'<span class="{KIND_CLASS[k]}">{html.escape(KIND_LABELS[k])}</span>' if KIND_CLASS[k]
+                      else html.escape(KIND_LABELS[k]) for k in table_kinds(entry))
+
+
+SOURCES_NOTE = ('<p class="note">Herkomst: <em>CBS</em> = zoals gepubliceerd in de tabel; <em>afgeleid uit CBS</em> = '
+                "uit echte CBS-cijfers berekend maar niet zo gepubliceerd (andere CBS-tabel, of herleid uit de "
+                "voorgangers van een fusiegemeente); <em>gegenereerd (demo)</em> = demo-waarden, gekalibreerd op het "
+                "gedrukte rapport. Een berekend getal krijgt de zwakste herkomst van zijn invoer.")
+
+
+def sources_table_html(provenance: dict, fold_notes: bool = True) -> str:
+    """The CBS tables behind the numbers: role, id, title, version, fetch date, the kinds of its values, snapshot
+    hash. ``fold_notes``: which rows are derived or generated and how, folded in the kinds cell; else the
+    caller shows :func:`provenance_notes_html` below the table."""
+    rows = []
+    for r in provenance_rows(provenance):
+        kinds = kinds_html(r)
+        if fold_notes and (r.get("provenance") or {}).get("blocks"):
+            kinds = f"<details><summary>{kinds}</summary>{blocks_html(r)}</details>"
+        rows.append(
+            f"<tr><td>{html.escape(r['role'])}</td><td>{html.escape(r['table_id'])}</td>"
+            f"<td>{html.escape(r.get('title') or '')}</td>{_date_cell(r.get('modified'))}"
+            f"{_date_cell(r.get('fetched_at'))}<td class=\"kinds\">{kinds}</td>"
+            f"<td><code title=\"{r['snapshot_sha256']}\">{r['snapshot_sha256'][:12]}</code></td></tr>")
+    note = SOURCES_NOTE + (" Klik op de herkomst voor de rijen en de toelichting (Engels, uit het manifest).</p>"
+                           if fold_notes else "</p>")
+    return ('<table class="h6-table text sources"><thead><tr><th>rol</th><th>tabel</th><th>titel</th>'
+            "<th>versie (Modified)</th><th>opgehaald</th><th>herkomst van de waarden</th><th>snapshot (sha256)</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}")
+
+
+def provenance_notes_html(provenance: dict) -> str:
+    """Per CBS table with derived or generated rows: which rows, and how (the manifest's notes, in English)."""
+    items = "".join(
+        f"<dt>{html.escape(r['table_id'])} <span class=\"muted\">({html.escape(r['role'])}: "
+        f"{html.escape(r.get('title') or '')})</span></dt><dd>{blocks_html(r)}</dd>"
+        for r in provenance_rows(provenance) if (r.get("provenance") or {}).get("blocks"))
+    return f'<dl class="provenance-notes">{items}</dl>' if items else ""
+
+
+WARNING_CODES = re.compile(r"\((GM\d{4}|NL\d{2}|JZ\d{2}|PV\d{2})\)")
+
+
+def warnings_for(warnings: list, codes) -> tuple[list[str], list[str]]:
+    """The build warnings about ``codes``: (lines naming one of them, lines that name only some of their
+    municipalities ("and 27 more") and so may concern them too). Each line in Dutch."""
+    codes = set(codes)
+    named, partial = [], []
+    for line in warnings:
+        text = line if isinstance(line, str) else str(line)
+        if codes & set(WARNING_CODES.findall(text)):
+            named.append(warning_nl(text))
+        elif re.search(r" and \d+ more", text):
+            partial.append(warning_nl(text))
+    return named, partial
+
+
+def warning_nl(line: str) -> str:
+    """A build warning in Dutch ('table 84134NED, ...: geen waarde (CBS) for X (GM..); shown as empty, not as zero')."""
+    text = re.sub(r"^table ", "tabel ", line)
+    text = re.sub(r" and (\d+) more", r" en \1 andere", text)
+    text = text.replace("; shown as empty, not as zero", "; leeg getoond, niet als nul").replace(" for ", " voor ")
+    return text
 
 
 def versions_line() -> str:

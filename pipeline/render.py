@@ -102,7 +102,58 @@ def notebook_failed(notebook: Path) -> str | None:
     return None
 
 
-def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp: str) -> str:
+def chapter_counts(config: StudyConfig) -> list[dict]:
+    """Per case table (Tabel 2-11) its cells by what they show: number, case and
+    :func:`pipeline.formatting.count_cells` (cellen, cbs, afgeleid, gegenereerd, geen, nvt). Needs pandas."""
+    from .case import Processed, case_tables
+    from .formatting import count_cells
+
+    data = Processed.read(config.processed_dir)
+    return [{"tabel": number, "casus": ctx.name, **count_cells([table])}
+            for number, _, ctx, table in case_tables(config, data)]
+
+
+COUNT_KEYS = ("cbs", "afgeleid", "gegenereerd", "geen", "nvt", "cellen")
+
+
+def _counts_section(counts: list[dict] | None) -> str:
+    """How many cells of the chapter's tables rest on CBS data, derived and generated values."""
+    if not counts:
+        return ""
+    total = {k: sum(c[k] for c in counts) for k in COUNT_KEYS}
+    numbers = [c["tabel"] for c in counts]
+    span = f"Tabel {min(numbers)}-{max(numbers)}" if len(numbers) > 1 else f"Tabel {numbers[0]}"
+    shown = total["cbs"] + total["afgeleid"] + total["gegenereerd"]
+    attrs = " ".join(f'data-{k}="{total[k]}"' for k in COUNT_KEYS)
+    rows = "".join(
+        f"<tr><td>Tabel {c['tabel']}</td><td>{html.escape(c['casus'])}</td>"
+        + "".join(f'<td class="num">{c[k]}</td>' for k in COUNT_KEYS) + "</tr>" for c in counts)
+    rows += ("<tr class=\"total\"><th scope=\"row\">totaal</th><td></td>"
+             + "".join(f'<td class="num">{total[k]}</td>' for k in COUNT_KEYS) + "</tr>")
+    return ("<h2>Herkomst van de cijfers</h2>"
+            f'<p class="counts" {attrs}>{span} tellen samen <strong>{total["cellen"]}</strong> cellen; '
+            f"{shown} tonen een getal: <strong>{total['cbs']}</strong> rechtstreeks CBS, "
+            f'<strong>{total["afgeleid"]}</strong> <span class="kind-afgeleid">afgeleid uit echte CBS-cijfers</span> '
+            f'en <strong>{total["gegenereerd"]}</strong> <span class="kind-gegenereerd">gegenereerd (demo)</span>. '
+            f"Leeg: {total['nvt']} × x (niet van toepassing, zoals in het rapport) en {total['geen']} × \u2013 "
+            "(geen waarde in de bron). Een getal dat ook maar één gegenereerde invoer heeft, telt als gegenereerd.</p>"
+            '<details><summary>Per tabel</summary><table class="h6-table counts"><thead><tr><th>tabel</th>'
+            "<th>casus</th><th>CBS</th><th>afgeleid</th><th>gegenereerd</th><th>\u2013 geen waarde</th>"
+            f"<th>x n.v.t.</th><th>cellen</th></tr></thead><tbody>{rows}</tbody></table></details>")
+
+
+def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
+    """Write ``reports/index.html`` (in a warm kernel: the cell counts need pandas)."""
+    from .config import load_config
+
+    config = load_config(config_path)
+    provenance = read_provenance(config.processed_dir)
+    write_text(config.reports_dir / "index.html",
+               index_html(config, provenance, entries, stamp, chapter_counts(config)))
+
+
+def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp: str,
+               counts: list[dict] | None = None) -> str:
     rows = []
     for e in entries:
         status = "mislukt: " + html.escape(e["error"]) if e["error"] else "ok"
@@ -116,6 +167,7 @@ def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
             "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
             f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"{_counts_section(counts)}"
             f"<h2>Gegevens</h2>{sources_table_html(provenance)}"
             f"{_validation_section(config)}"
             f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
@@ -222,14 +274,14 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
         if chapter_pages is None:
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
         steps = [runner.submit_call("pipeline.overview:write_overview_page", str(config.path), ran,
-                                    {e["code"]: e["error"] for e in entries if e["error"]}, stamp)]
+                                    {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
+                 runner.submit_call("pipeline.render:write_index_page", str(config.path), entries, stamp)]
         for entry in entries:
             notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
             current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
             if entry["href"] != "#" and entry["code"] in codes and not current:
                 write_text(target, render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp))
                 written.append(target)
-        write_text(reports / "index.html", index_html(config, provenance, entries, stamp))
         for step in steps:
             step.result()  # the first error is raised here
         chapter_pages.wait()

@@ -37,6 +37,10 @@ PAGE_FACTS = """() => ({
   figcaptions: [...document.querySelectorAll('figcaption')].map(f => f.innerText.trim()),
   links: [...document.querySelectorAll('a[href]')].map(a => ({href: a.href, text: a.innerText.trim()})),
   summary: !!document.querySelector('dl.summary'),
+  legends: [...document.querySelectorAll('p.legend')].map(p => ({text: p.innerText.trim(),
+    visible: p.offsetHeight > 0 && getComputedStyle(p).visibility !== 'hidden'})),
+  generatedStyle: [...document.querySelectorAll('td.kind-gegenereerd')].slice(0, 1).map(td => getComputedStyle(td).fontStyle),
+  cbsStyle: [...document.querySelectorAll('td.kind-cbs')].slice(0, 1).map(td => getComputedStyle(td).fontStyle),
   provenance: !!document.querySelector('footer.provenance'),
 })"""
 
@@ -106,6 +110,14 @@ def test_tables_show_the_case_values_in_dutch_format(rendered, visits):
     deventer = {t["caption"].split(" ", 2)[1]: t["rows"] for t in visits["GM0150"]["tables"]
                 if t["caption"].startswith("Tabel ")}
     assert deventer["2"][0] == ["DEVENTER", "2", "3", "€ 10.143", "€ 240", "108"]
+
+
+def test_provenance_legend_is_visible_and_generated_cells_look_different(rendered, visits):
+    for case in rendered.cases:
+        visit = visits[case.code]
+        legends = [l for l in visit["legends"] if "grijs en cursief" in l["text"]]
+        assert len(legends) >= 2 and all(l["visible"] for l in legends), case.code
+        assert visit["generatedStyle"] == ["italic"] and visit["cbsStyle"] == ["normal"], case.code
 
 
 def test_links_resolve(rendered, visits):

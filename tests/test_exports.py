@@ -15,6 +15,7 @@ from pipeline.config import ROOT, WORKBOOK_NAME, load_config
 from pipeline.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT,
                               find_chromium, pdf_pages, write_pdfs, write_workbook)
 from pipeline.formatting import headers
+from pipeline.provenance import kind_label
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,8 @@ def test_every_table_sheet_equals_the_case_table_with_dutch_headers_and_formats(
         sheet = book[f"Tabel {number}"]
         rows = list(sheet.iter_rows(values_only=True))
         values = [c for c in table.columns if c in names]
-        assert list(rows[0]) == ["Gemeente / groep", "CBS-code"] + [names[c] for c in values]
+        assert list(rows[0]) == (["Gemeente / groep", "CBS-code"] + [names[c] for c in values]
+                                 + [f"herkomst: {names[c]}" for c in values])
         assert [r[0] for r in rows[1:]] == table["rij_label"].tolist()
         assert [r[1] for r in rows[1:]] == table["rij_code"].tolist()
         for j, column in enumerate(values, start=2):
@@ -89,7 +91,33 @@ def test_bronnen_sheet_lists_every_cbs_table_with_version_and_kind(data, book):
     for role, entry in data.provenance.items():
         assert by_role[role][1] == entry["table_id"] and by_role[role][3] == entry["modified"]
         assert by_role[role][4] == entry["fetched_at"]
-        assert by_role[role][5] == ("gegenereerd (demo)" if entry["generated"] else "CBS")
+        assert by_role[role][5] == kind_label(entry)
+        if entry["generated"]:
+            assert "gegenereerd (demo)" in by_role[role][5]
+        for block in entry["provenance"]["blocks"]:
+            assert block["note"] in by_role[role][7]
+
+
+def test_workbook_marks_generated_values_grey_italic_and_derived_ones_with_a_comment(rendered, data, book):
+    names = headers(rendered)
+    for number, table in expected_tables(rendered, data).items():
+        sheet = book[f"Tabel {number}"]
+        values = [c for c in table.columns if c in names]
+        for i in range(len(table)):
+            for j, column in enumerate(values, start=3):
+                cell, value = sheet.cell(row=i + 2, column=j), table[column].iloc[i]
+                kind = table[f"{column}_herkomst"].iloc[i]
+                herkomst = sheet.cell(row=i + 2, column=j + len(values)).value
+                if pd.isna(value):
+                    continue
+                assert herkomst == kind, (number, i, column)
+                assert bool(cell.font.i) == (kind == "gegenereerd"), (number, i, column)
+                assert (cell.comment is not None) == (kind == "afgeleid"), (number, i, column)
+    deventer = book["Tabel 2"]
+    assert deventer["B2"].value == "GM0150" and deventer["C2"].value == 2
+    assert not deventer["C2"].font.i                     # SES-deciel: CBS
+    assert deventer["D2"].font.i and deventer["D2"].font.color.rgb == "FF767676"  # armoede-deciel: generated
+    assert deventer["D2"].font.b                         # the case row stays bold
 
 
 def test_workbook_is_byte_identical_for_identical_data(rendered, book, tmp_path):
