@@ -81,14 +81,21 @@ class Warnings:
     def add(self, table_id: str, what: str, period: str, code: str, reason: str = "geen waarde (CBS)") -> None:
         self.missing.setdefault((table_id, what, period, reason), set()).add(code)
 
-    def lines(self) -> list[str]:
+    def records(self) -> list[dict]:
+        """One record per table, measure, period and reason: the line printed and every code it concerns."""
         out = []
         for (table_id, what, period, reason), codes in sorted(self.missing.items()):
             shown = sorted(codes)
             named = ", ".join(f"{self.names.get(c, c)} ({c})" for c in shown[:6])
             more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
-            out.append(f"table {table_id}, {what}, {period}: {reason} for {named}{more}; shown as empty, not as zero")
+            out.append({"line": f"table {table_id}, {what}, {period}: {reason} for {named}{more}; "
+                                "shown as empty, not as zero",
+                        "table_id": table_id, "what": what, "period": period, "reason": reason, "codes": shown,
+                        "names": [self.names.get(c, c) for c in shown]})
         return out
+
+    def lines(self) -> list[str]:
+        return [record["line"] for record in self.records()]
 
 
 def classification_date(config: StudyConfig) -> str:
@@ -276,7 +283,7 @@ def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzor
                 warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
                              "gemeente ontbreekt (geen voorgangers in de crosswalk)")
                 forms = {}
-            for form in ("zonder_verblijf", "totaal_jeugdzorg"):
+            for form in CARE_FORMS:
                 if forms and math.isnan(_form(forms, form)[1]):
                     warnings.add(table.table_id, f"{form} relatief", period.key, code)
             forms_by_code[code], herleid_by_code[code] = forms, herleid
@@ -638,7 +645,8 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
     frame["deciel_zonder_verblijf_voor_covid"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid"] = ind.deciel_zonder_verblijf(
         frame.loc[is_gm, "pct_zonder_verblijf_voor_covid"])
-    frame["deciel_zonder_verblijf_voor_covid_herkomst"] = weakest(
+    frame["deciel_zonder_verblijf_voor_covid_herkomst"] = None   # a decile ranks gemeenten only
+    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid_herkomst"] = weakest(
         *frame.loc[is_gm, "pct_zonder_verblijf_voor_covid_herkomst"])
     first = lasten_basis.set_index("code")
     last = lasten.set_index("code")
@@ -696,7 +704,7 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: L
 # Provenance and the whole build
 
 
-def provenance(tables: dict, warnings: list[str]) -> dict:
+def provenance(tables: dict, warnings: list[dict]) -> dict:
     """Per role (Iv3: per year) the snapshot behind the processed data, its provenance blocks, and the warnings."""
     out = {}
     flat = {}
@@ -754,10 +762,10 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     for name, frame in outputs.items():
         paths[name] = config.processed_dir / name
         write_csv(frame, paths[name])
-    lines = warnings.lines()
     paths["provenance.json"] = config.processed_dir / "provenance.json"
-    write_text(paths["provenance.json"], json.dumps(provenance(tables, lines), indent=2, ensure_ascii=False) + "\n")
-    for line in lines:
+    write_text(paths["provenance.json"],
+               json.dumps(provenance(tables, warnings.records()), indent=2, ensure_ascii=False) + "\n")
+    for line in warnings.lines():
         print(f"warning: {line}")
     print(f"built {len(paths)} files in {config.processed_dir} ({len(gemeenten)} gemeenten)")
     return paths

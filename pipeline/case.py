@@ -135,8 +135,11 @@ def lasten_table(ctx: CaseContext) -> pd.DataFrame:
              names["lasten_per_gebruiker"]: lasten["lasten_per_gebruiker_herkomst"],
              names["lasten_per_inwoner"]: lasten["lasten_per_inwoner_rekening_herkomst"],
              "index_lasten_per_inwoner": lasten["index_lasten_per_inwoner_herkomst"]}
-    # the report prints "x" for lasten per gebruiker of a size class: it is left out here too
-    table.loc[table["soort"] == "grootteklasse", names["lasten_per_gebruiker"]] = float("nan")
+    # the report prints "x" for lasten per gebruiker of a size class: it is left out here too (no value, no kind)
+    size_rows = (table["soort"] == "grootteklasse").to_numpy()
+    table.loc[size_rows, names["lasten_per_gebruiker"]] = float("nan")
+    kinds[names["lasten_per_gebruiker"]] = [None if left_out else kind for left_out, kind in
+                                            zip(size_rows, kinds[names["lasten_per_gebruiker"]])]
     return with_kinds(table, kinds)
     return table
 

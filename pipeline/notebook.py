@@ -281,7 +281,7 @@ def provenance_html(session: Session) -> str:
     how; the build's warnings about this case's municipalities; the cells CBS has no value for."""
     ctx = session.ctx
     codes = [ctx.case.code, NEDERLAND, *([ctx.case.jeugdregio] if ctx.case.jeugdregio else []), *ctx.references]
-    named, partial = warnings_for(read_build_warnings(ctx.config.processed_dir), codes)
+    named = warnings_for(read_build_warnings(ctx.config.processed_dir), codes)
     empty = _empty_cells(session)
     parts = ['<footer class="provenance"><h2 id="bronnen">Bronnen en herkomst</h2>',
              "<p>Elk getal in de tabellen en de figuur draagt zijn herkomst: <em>CBS</em> (zoals gepubliceerd), "
@@ -306,9 +306,5 @@ def provenance_html(session: Session) -> str:
     else:
         parts.append("<p>Meldingen van de build over ontbrekende CBS-waarden voor de gemeenten en regio's van deze "
                      "casus: geen.</p>")
-    if partial:
-        parts.append(f"<details><summary>{len(partial)} andere meldingen noemen niet alle gemeenten bij naam</summary>"
-                     '<ul class="warnings">' + "".join(f"<li>{html.escape(w)}</li>" for w in partial)
-                     + "</ul></details>")
     parts.append(f"{versions_line()}</footer>")
     return "".join(parts)

@@ -32,9 +32,10 @@ def read_provenance(processed_dir: Path) -> dict:
     return _read_build(processed_dir)["tables"]
 
 
-def read_build_warnings(processed_dir: Path) -> list[str]:
-    """The build's warnings (suppressed or absent values), one line each."""
-    return _read_build(processed_dir).get("warnings", [])
+def read_build_warnings(processed_dir: Path) -> list[dict]:
+    """The build's warnings (suppressed or absent values): per warning its ``line`` and every ``codes`` it concerns."""
+    return [entry if isinstance(entry, dict) else {"line": entry, "codes": WARNING_CODES.findall(entry)}
+            for entry in _read_build(processed_dir).get("warnings", [])]
 
 
 def _read_build(processed_dir: Path) -> dict:
@@ -169,18 +170,23 @@ def provenance_notes_html(provenance: dict) -> str:
 WARNING_CODES = re.compile(r"\((GM\d{4}|NL\d{2}|JZ\d{2}|PV\d{2})\)")
 
 
-def warnings_for(warnings: list, codes) -> tuple[list[str], list[str]]:
-    """The build warnings about ``codes``: (lines naming one of them, lines that name only some of their
-    municipalities ("and 27 more") and so may concern them too). Each line in Dutch."""
+def warnings_for(warnings: list[dict], codes) -> list[str]:
+    """The build warnings (in Dutch) that concern any of ``codes`` (the build lists every code per warning)."""
     codes = set(codes)
-    named, partial = [], []
-    for line in warnings:
-        text = line if isinstance(line, str) else str(line)
-        if codes & set(WARNING_CODES.findall(text)):
-            named.append(warning_nl(text))
-        elif re.search(r" and \d+ more", text):
-            partial.append(warning_nl(text))
-    return named, partial
+    out = []
+    for entry in warnings:
+        concerned = [(c, n) for c, n in zip(entry.get("codes", []), entry.get("names", entry.get("codes", [])))
+                     if c in codes]
+        if not concerned:
+            continue
+        if "table_id" not in entry:  # an older provenance.json: the printed line as it is
+            out.append(warning_nl(entry["line"]))
+            continue
+        others = len(entry["codes"]) - len(concerned)
+        named = ", ".join(f"{n} ({c})" for c, n in concerned)
+        out.append(f"tabel {entry['table_id']}, {entry['what']}, {entry['period']}: {entry['reason']} voor {named}"
+                   + (f" (en {others} andere)" if others else "") + "; leeg getoond, niet als nul")
+    return out
 
 
 def warning_nl(line: str) -> str:

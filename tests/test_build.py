@@ -101,7 +101,9 @@ def test_provenance_json_keeps_the_blocks_that_say_how(built):
     assert kinds == {"afgeleid", "gegenereerd"} and tables["jeugdzorg"]["provenance"]["default"] == "cbs"
     assert {tables["iv3_2017"]["table_id"], tables["iv3_2019"]["table_id"]} == {"45038NED", "45046NED"}
     assert len(tables["jeugdzorg"]["snapshot_sha256"]) == 64
-    assert all(isinstance(line, str) for line in provenance["warnings"])
+    warning = next(w for w in provenance["warnings"] if w["what"] == "zonder_verblijf relatief")
+    assert warning["table_id"] == "84134NED" and warning["codes"] and len(warning["codes"]) == len(warning["names"])
+    assert warning["line"].startswith("table 84134NED, zonder_verblijf relatief, ")
 
 
 def test_a_suppressed_cell_is_empty_with_a_warning_never_zero(raw_copy, tmp_path, capsys):
