@@ -52,6 +52,11 @@ def _e(value) -> str:
     return html.escape(str(value))
 
 
+def _ident(value) -> str:
+    """A column name or claim id, escaped, with break opportunities after ``_``, ``-`` and ``/``."""
+    return _e(value).replace("_", "_<wbr>").replace("-", "-<wbr>").replace("/", "/<wbr>")
+
+
 def _table(headers: list[str], rows: list[list[str]], css: str = "h6-table") -> str:
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
@@ -109,7 +114,7 @@ def errata_html(result: ValidationResult) -> str:
     other = errata[~errata["soort"].isin(ERRATUM_KINDS)]
 
     def rows(frame):
-        return [[_e(r.soort), _e(f"Tabel {r.tabel}" if r.tabel else ""), _e(r.rij_label), _e(r.kolom),
+        return [[_e(r.soort), _e(f"Tabel {r.tabel}" if r.tabel else ""), _e(r.rij_label), _ident(r.kolom),
                  f"<span class='num'>{_e(r.gedrukt)}</span>", _e(r.echte_waarde), _e(r.toelichting), _e(r.bewijs)]
                 for r in frame.itertuples()]
     headers = ["soort", "tabel", "rij", "kolom", "gedrukt", "echte waarde", "bevinding", "bewijs"]
@@ -154,7 +159,7 @@ def prose_html(result: ValidationResult) -> str:
         for r in part.itertuples():
             reason = r.reden_beoordeeld or r.reden
             mark = "" if not r.bevinding else (" (verklaard)" if r.verwacht else " <strong>(onverklaard)</strong>")
-            rows.append([_e(r.id), _e(r.herkomst) + ("" if r.herkomst in REAL_KINDS or not r.herkomst
+            rows.append([_ident(r.id), _e(r.herkomst) + ("" if r.herkomst in REAL_KINDS or not r.herkomst
                                                      else f" <em>({CALIBRATED})</em>"),
                          _e(r.geciteerd), _e(r.berekend), _e(r.status) + mark, _e(r.gedrukt_status), _e(reason)])
     return ("<h2>Beweringen in de tekst</h2>"
@@ -181,7 +186,7 @@ def cells_html(result: ValidationResult) -> str:
         check = getattr(r, "toets_echte_basis", "") or ""
         rows.append(f'<tr class="status-{r.status.replace(" ", "-").replace("(", "").replace(")", "")} '
                     f'kind-{html.escape(kind)}"><td>{r.tabel}</td>'
-                    f"<td>{html.escape(str(r.rij_label))}</td><td>{html.escape(r.kolom)}</td>"
+                    f"<td>{html.escape(str(r.rij_label))}</td><td>{_ident(r.kolom)}</td>"
                     f"<td>{html.escape(kind)}</td>"
                     f"<td class='num'>{html.escape(str(r.gepubliceerd_gedrukt))}</td>"
                     f"<td class='num'>{_fmt(r.berekend)}</td><td class='num'>{_fmt(r.verschil)}</td>"
