@@ -2,6 +2,7 @@
 
     fetch          CBS OData -> data/raw/<table>/ (cbsodata, retries, atomic swap)
     inspect ID     a table's TableInfos, measures and dimensions (snapshot or service)
+    diff [OLD NEW] what a new CBS release changed: per table and per case cell (reports/wijzigingen.html)
     build          data/raw -> data/processed (indicators for all municipalities, once; the
                    comparison with the published report)
     run            execute the case notebook with papermill, once per case
@@ -64,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
                             "(env CBS_CATALOG_URL)")
     fetch.add_argument("--timeout", type=float, default=None, help="seconds per HTTP request (default 60)")
     fetch.add_argument("--retries", type=int, default=None, help="attempts per request (default 4)")
+    fetch.add_argument("--api", choices=("v3", "v4"), default=None,
+                       help="CBS API for every table: v3 OData feed or v4 datasets API (default: each "
+                            "table's api: in the config, else v3)")
+    fetch.add_argument("--no-diff", action="store_true",
+                       help="do not write the release diff (reports/wijzigingen.html) after fetching")
+
+    diff = sub.add_parser("diff", help="what changed between two snapshots of data/raw (tables, case cells)")
+    _add_common(diff)
+    diff.add_argument("old", nargs="?", default=None,
+                      help="folder or git revision of data/raw (default: the committed snapshot, HEAD)")
+    diff.add_argument("new", nargs="?", default=None,
+                      help="folder or git revision of data/raw (default: the working tree)")
+    diff.add_argument("--tables-only", action="store_true",
+                      help="compare the tables only, not the case tables, figures and validation (no builds)")
+    diff.add_argument("--summary", type=Path, default=None, metavar="FILE",
+                      help="also write the terminal summary as Markdown to FILE (for a pull request body)")
 
     inspect = sub.add_parser("inspect", help="show a table's TableInfos, measures and dimensions")
     _add_common(inspect)
@@ -112,6 +129,9 @@ def _dispatch(args) -> int:
     if args.command == "inspect":
         from .fetch import inspect_command
         return inspect_command(args)
+    if args.command == "diff":
+        from .diff import diff_command
+        return diff_command(args)
     config = load_config(args.config)
     started = time.perf_counter()
     if args.command == "pdf":

@@ -123,6 +123,7 @@ class TableSpec(ConfigModel):
     categories: dict[str, dict[str, CategorySpec]] = Field(default_factory=dict)
     measures: dict[str, MeasureSpec]
     missing_codes: tuple[float, ...] = ()
+    api: Literal["v3", "v4"] = "v3"   # CBS API to fetch through: OData v3 feed (cbsodata) or v4 datasets
 
     @model_validator(mode="after")
     def _one_table(self):

@@ -327,20 +327,27 @@ def fetch_role(spec: TableSpec, raw_dir: Path, years: list[int] | None = None, *
 def fetch_table(spec: TableSpec, raw_dir: Path, catalog_url: str | None = None, use_https: bool | None = None,
                 timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES, backoff: float | None = None,
                 force: bool = False, sleep: Callable[[float], None] = time.sleep,
-                year: int | None = None) -> FetchResult:
+                year: int | None = None, api: str | None = None) -> FetchResult:
     """Download ``spec``'s table (of ``year``, for per-year roles) into ``raw_dir/<table id>``.
 
     Nothing is downloaded when CBS reports the table unchanged and the config asks for the same.
     ``catalog_url`` overrides ``spec.catalog`` (``http://host:port`` switches https off);
     ``retries`` is the number of attempts per request, ``backoff`` the first wait in seconds
-    (default DEFAULT_BACKOFF, doubled per attempt). Raises FetchError or MissingColumnError
-    with the previous snapshot left as it was.
+    (default DEFAULT_BACKOFF, doubled per attempt). ``api`` (``v3``/``v4``) overrides the table's
+    ``api:`` in the config; v4 goes through :mod:`pipeline.fetch_v4` into the same snapshot format.
+    Raises FetchError or MissingColumnError with the previous snapshot left as it was.
     """
     _check_options(retries, timeout)
     started = time.perf_counter()
-    endpoint = resolve_endpoint(spec.catalog, catalog_url, use_https)
     policy = RetryPolicy(attempts=retries, timeout=timeout, sleep=sleep,
                          backoff=DEFAULT_BACKOFF if backoff is None else backoff)
+    if (api or spec.api) == "v4":
+        from .fetch_v4 import fetch_table_v4
+        target = Target(spec, spec.table_id or spec.role, year)
+        return fetch_table_v4(target, raw_dir, policy, catalog_url=catalog_url, force=force, started=started)
+    if (api or spec.api) != "v3":
+        raise FetchError(f"api {api!r} is not a CBS API this pipeline reads; use v3 or v4")
+    endpoint = resolve_endpoint(spec.catalog, catalog_url, use_https)
     target = resolve_target(spec, year, endpoint, policy)
     destination = Path(raw_dir) / target.table_id
 
@@ -443,8 +450,8 @@ def _normalise(text) -> str:
 
 # --- What to download ----------------------------------------------------------------------------
 
-def request_fingerprint(target: Target) -> dict:
-    """What the config asks of this table; a snapshot fetched for another request is re-fetched."""
+def request_fingerprint(target: Target, api: str = "v3") -> dict:
+    """What the config asks of this table; a snapshot fetched for another request (or API) is re-fetched."""
     spec = target.spec
     categories = {}
     for dimension, named in spec.categories.items():
@@ -452,9 +459,12 @@ def request_fingerprint(target: Target) -> dict:
         for name, category in named.items():
             category = category.for_year(target.year) if target.year is not None else category
             categories[dimension][name] = category.model_dump(exclude_none=True)
-    return {"region_dimension": spec.region_dimension, "regions": list(REGION_PREFIXES),
-            "categories": categories,
-            "measures": {name: m.model_dump(exclude_none=True) for name, m in spec.measures.items()}}
+    fingerprint = {"region_dimension": spec.region_dimension, "regions": list(REGION_PREFIXES),
+                   "categories": categories,
+                   "measures": {name: m.model_dump(exclude_none=True) for name, m in spec.measures.items()}}
+    if api != "v3":  # v3 snapshots keep the fingerprint they were fetched with
+        fingerprint["api"] = api
+    return fingerprint
 
 
 def plan_download(target: Target, table: CbsTable) -> Plan:
@@ -541,7 +551,7 @@ def discontinued_warnings(target: Target, info: dict) -> list[str]:
             f"`python -m pipeline inspect <new id> --remote` and set it as {where} in config/study.yml"]
 
 
-def unchanged_snapshot(target: Target, destination: Path, info: dict) -> CbsTable | None:
+def unchanged_snapshot(target: Target, destination: Path, info: dict, api: str = "v3") -> CbsTable | None:
     """The existing snapshot when re-downloading would give the same files, else None.
 
     Same means: a real (not generated) snapshot that passes its checksums, was fetched for the same
@@ -559,7 +569,7 @@ def unchanged_snapshot(target: Target, destination: Path, info: dict) -> CbsTabl
     same = (not table.generated
             and manifest.get("modified") == info.get("Modified")
             and table.info.get("MetaDataModified") == info.get("MetaDataModified")
-            and manifest.get("request") == request_fingerprint(target))
+            and manifest.get("request") == request_fingerprint(target, api))
     return table if same else None
 
 
@@ -591,6 +601,7 @@ def manifest_fields(target: Target, plan: Plan, endpoint: Endpoint) -> dict:
         "table_id": target.table_id,
         "catalog": endpoint.host,
         "role": target.spec.role,
+        "api": "v3",
         "filters": plan.filters,
         "select": plan.select,
         "categories": plan.categories,
@@ -747,27 +758,46 @@ def fetch_command(args) -> int:
     specs = select_tables(config, args.table)
     options = dict(catalog_url=catalog_override(args.catalog_url),
                    timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
-                   retries=DEFAULT_RETRIES if args.retries is None else args.retries)
+                   retries=DEFAULT_RETRIES if args.retries is None else args.retries,
+                   api=getattr(args, "api", None))
     started = time.perf_counter()
     jobs = [(spec, year) for spec in specs for year in (config.iv3_years() if spec.per_year else [None])]
     results, failures = [], []
-    for spec, year in jobs:
-        try:
-            results.append(fetch_table(spec, config.raw_dir, year=year, **options))
-        except PipelineError as exc:
-            # A single table: let the CLI print it. Several: report each, go on, fail at the end.
-            if len(jobs) == 1 or args.debug:
-                raise
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            failures.append(spec.table_id or f"{spec.role} {year}")
-    fetched = sum(r.status == "fetched" for r in results)
-    _say(f"{fetched} fetched, {len(results) - fetched} unchanged, {len(failures)} failed "
-         f"in {time.perf_counter() - started:.1f} s")
+    with _previous_snapshots(config.raw_dir, enabled=not getattr(args, "no_diff", False)) as previous:
+        for spec, year in jobs:
+            try:
+                results.append(fetch_table(spec, config.raw_dir, year=year, **options))
+            except PipelineError as exc:
+                # A single table: let the CLI print it. Several: report each, go on, fail at the end.
+                if len(jobs) == 1 or args.debug:
+                    raise
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                failures.append(spec.table_id or f"{spec.role} {year}")
+        fetched = sum(r.status == "fetched" for r in results)
+        _say(f"{fetched} fetched, {len(results) - fetched} unchanged, {len(failures)} failed "
+             f"in {time.perf_counter() - started:.1f} s")
+        if fetched and previous is not None:
+            from .diff import report_after_fetch
+            report_after_fetch(config, previous, debug=args.debug)
     if failures:
         raise FetchError(f"{len(failures)} of {len(jobs)} tables failed ({', '.join(failures)}); their previous "
                          f"snapshots are unchanged, the others are up to date; rerun `python -m pipeline fetch "
                          f"--table {failures[0].split()[0]}` later")
     return 0
+
+
+@contextmanager
+def _previous_snapshots(raw_dir: Path, enabled: bool = True):
+    """A copy of ``raw_dir`` as it was before the fetch (for the release diff), removed afterwards."""
+    if not enabled or not Path(raw_dir).exists():
+        yield None
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="h6-before-fetch-") as tmp:
+        before = Path(tmp) / "raw"
+        shutil.copytree(raw_dir, before, ignore=shutil.ignore_patterns(".*"))
+        yield before
 
 
 # --- inspect -------------------------------------------------------------------------------------

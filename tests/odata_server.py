@@ -16,6 +16,13 @@ key per entity set) the way ``opendata.cbs.nl/ODataFeed/odata/<ID>/`` does:
   ShortTitle, Modified, Catalog, ...) for every served table plus the entries of
   ``tests/fixtures/odata/_catalog.json`` (other Iv3 years), with ``$filter`` and ``$select``.
 
+**OData v4** (``datasets.cbs.nl/odata/v1/CBS/<ID>/``, the "datasets API"): the tables of
+``tests/fixtures/odata_v4/<ID>/`` (one file per entity set; real CBS values, sliced from a capture)
+are served under ``/odata/v1/CBS/<ID>/<EntitySet>``: ``Properties`` (one object), ``Dimensions``,
+``MeasureCodes``, ``<Dimension>Codes`` (``{"@odata.context": ..., "value": [...]}``) and
+``Observations``, paged per ``page_size`` rows with an absolute ``@odata.nextLink``, with ``$filter``
+(the v3 grammar plus ``ge``/``gt``/``le``/``lt`` and ``contains``) and ``$select``.
+
 Every request is logged (:attr:`ODataServer.requests`, :meth:`ODataServer.queries`) so a test can
 assert what the client asked for.
 
@@ -42,6 +49,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "odata"
+V4_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "odata_v4"
+V4_PREFIX = "/odata/v1/CBS"
 DATA_SETS = ("TypedDataSet", "UntypedDataSet")
 FAULT_KINDS = ("500", "503", "404", "drop", "invalid_json", "short_body", "slow")
 
@@ -58,6 +67,15 @@ def load_fixtures(directory: Path = FIXTURES) -> dict[str, dict[str, list]]:
     for path in sorted(directory.glob("*.json")):
         if not path.name.startswith("_"):
             tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return tables
+
+
+def load_v4_fixtures(directory: Path = V4_FIXTURES) -> dict[str, dict]:
+    """All v4 fixture tables, keyed by table id, each a dict of entity set -> payload (Properties: a dict)."""
+    tables = {}
+    for folder in sorted(p for p in directory.iterdir() if p.is_dir()) if directory.exists() else []:
+        tables[folder.name] = {path.stem: json.loads(path.read_text(encoding="utf-8"))
+                               for path in sorted(folder.glob("*.json"))}
     return tables
 
 
@@ -93,8 +111,9 @@ class ODataServer:
     """The feed on 127.0.0.1 in a background thread; use as a context manager."""
 
     def __init__(self, tables: dict[str, dict[str, list]] | None = None, page_size: int = 10,
-                 port: int = 0):
+                 port: int = 0, v4_tables: dict[str, dict] | None = None):
         self.tables = copy.deepcopy(tables if tables is not None else load_fixtures())
+        self.v4_tables = copy.deepcopy(v4_tables if v4_tables is not None else load_v4_fixtures())
         self.catalog_extra = copy.deepcopy(load_catalog_extra()) if tables is None else []
         self.page_size = page_size
         self.faults: list[Fault] = []
@@ -146,6 +165,20 @@ class ODataServer:
             if key.lower() == table_id.lower():
                 return value
         raise KeyError(table_id)
+
+    def v4_table(self, table_id: str) -> dict:
+        """The served v4 table (ids are case-insensitive in URLs)."""
+        for key, value in self.v4_tables.items():
+            if key.lower() == table_id.lower():
+                return value
+        raise KeyError(table_id)
+
+    def v4_queries(self, entity: str, table: str | None = None) -> list[dict[str, str]]:
+        """The decoded query parameters of every v4 request for ``entity`` (of ``table``), in order."""
+        table_part = re.escape(table) if table else "[^/]+"
+        pattern = re.compile(rf"^{V4_PREFIX}/{table_part}/{re.escape(entity)}(\?|$)", re.IGNORECASE)
+        return [{k: v[-1] for k, v in parse_qs(urlsplit(r).query, keep_blank_values=True).items()}
+                for r in self.requests if pattern.search(r)]
 
     def requested(self, entity: str, table: str | None = None) -> int:
         """How many requests asked for ``entity`` ("" for the entity-set list), of ``table`` or any table."""
@@ -201,6 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         if parts.path.lower() == CATALOG_PATH.lower():
             return self._catalog(query)
+        if parts.path.lower().startswith(V4_PREFIX.lower() + "/"):
+            return self._v4(parts.path, query)
         match = re.fullmatch(r"/ODataFeed/odata/([^/]+)/([^/]*)", parts.path, re.IGNORECASE)
         if not match:
             return self._send_json(404, {"odata.error": {"message": {"value": "Resource not found"}}})
@@ -226,6 +261,39 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(404, {"odata.error": {"message": {"value": f"No entity set {entity}"}}})
         return self._send_json(200, {"odata.metadata": f"{base}$metadata#Cbs.OData.WebAPI.{entity}",
                                      "value": table[entity]})
+
+    def _v4(self, path: str, query: dict) -> None:
+        """One request of the v4 datasets API: ``/odata/v1/CBS/<ID>/<EntitySet>``."""
+        match = re.fullmatch(rf"{V4_PREFIX}/([^/]+)/?([^/]*)", path, re.IGNORECASE)
+        if not match:
+            return self._send_json(404, {"error": {"code": "404", "message": "Resource not found"}})
+        table_id, entity = match.group(1), match.group(2)
+        skip = int(query.get("$skip", 0) or 0)
+        fault = self.feed._take_fault(table_id, entity, skip // self.feed.page_size)
+        if fault is not None and self._apply_fault(fault):
+            return
+        try:
+            table = self.feed.v4_table(table_id)
+        except KeyError:
+            return self._send_json(404, {"error": {"code": "404", "message": f"Dataset {table_id} not found"}})
+        base = f"http://{self.headers.get('Host', f'127.0.0.1:{self.feed.port}')}{V4_PREFIX}/{table_id}/"
+        if entity == "":
+            names = ["Properties", "Dimensions", "MeasureCodes", "Observations"] + \
+                [n for n in table if n not in ("Properties", "Dimensions", "MeasureCodes", "Observations")]
+            return self._send_json(200, {"@odata.context": f"{base}$metadata",
+                                         "value": [{"name": n, "kind": "EntitySet", "url": n} for n in names]})
+        if entity == "Observations":
+            try:
+                page = v4_observation_page(table, base, query, skip, self.feed.page_size)
+            except ValueError as exc:
+                return self._send_json(400, {"error": {"code": "400", "message": str(exc)}})
+            return self._send_json(200, page)
+        if entity not in table:
+            return self._send_json(404, {"error": {"code": "404", "message": f"No entity set {entity}"}})
+        payload = table[entity]
+        if isinstance(payload, dict):
+            return self._send_json(200, {"@odata.context": f"{base}$metadata#{entity}", **payload})
+        return self._send_json(200, {"@odata.context": f"{base}$metadata#{entity}", "value": payload})
 
     def _catalog(self, query: dict) -> None:
         fault = self.feed._take_fault("ODataCatalog", "Tables", 0)
@@ -299,6 +367,18 @@ def data_page(table: dict[str, list], entity: str, base: str, query: dict, skip:
         params["$skip"] = str(skip + page_size)
         page["odata.nextLink"] = f"{base}{entity}?" + "&".join(f"{k}={quote(v, safe='$,')}"
                                                                for k, v in params.items())
+    return page
+
+
+def v4_observation_page(table: dict, base: str, query: dict, skip: int, page_size: int) -> dict:
+    """One page of v4 ``Observations``: filtered, selected, with an absolute ``@odata.nextLink``."""
+    rows = _selected(_filtered(table["Observations"], query.get("$filter")), query.get("$select"))
+    page = {"@odata.context": f"{base}$metadata#Observations", "value": rows[skip:skip + page_size]}
+    if skip + page_size < len(rows):
+        params = {k: query[k] for k in ("$filter", "$select") if query.get(k)}
+        params["$skip"] = str(skip + page_size)
+        page["@odata.nextLink"] = f"{base}Observations?" + "&".join(f"{k}={quote(v, safe='$,')}"
+                                                                     for k, v in params.items())
     return page
 
 
@@ -381,7 +461,7 @@ class _Parser:
             return tree
         if kind != "word":
             raise ValueError(f"$filter {self.text!r}: unexpected {value!r}")
-        if value.lower() in ("substringof", "startswith", "endswith"):
+        if value.lower() in ("substringof", "startswith", "endswith", "contains"):
             self.take("(")
             first = self.take()
             self.take(",")
@@ -391,7 +471,7 @@ class _Parser:
                 return ("substringof", second[1], first[1])
             return (value.lower(), first[1], second[1])  # startswith(Column, 'prefix')
         op = self.take()[1].lower()
-        if op not in ("eq", "ne"):
+        if op not in ("eq", "ne", "ge", "gt", "le", "lt"):
             raise ValueError(f"$filter {self.text!r}: operator {op!r} not supported by the test server")
         literal_kind, literal = self.take()
         return (op, value, literal if literal_kind == "str" else float(literal))
@@ -410,8 +490,13 @@ def _holds(row: dict, tree) -> bool:
     if op in ("eq", "ne"):
         same = (str(value) == operand) if isinstance(operand, str) else (value == operand)
         return same if op == "eq" else not same
+    if op in ("ge", "gt", "le", "lt"):
+        left = str(value) if isinstance(operand, str) else value
+        if left is None:
+            return False
+        return {"ge": left >= operand, "gt": left > operand, "le": left <= operand, "lt": left < operand}[op]
     text = "" if value is None else str(value)
-    if op == "substringof":
+    if op in ("substringof", "contains"):
         return operand in text
     if op == "startswith":
         return text.startswith(operand)
@@ -477,6 +562,34 @@ def add_period(table: dict[str, list], key: str, title: str, status: str = "Voor
     table["TypedDataSet"] = rows + new_rows
 
 
+def set_period_status(table: dict[str, list], key: str, status: str) -> None:
+    """A release turns a provisional period final (``Voorlopig`` -> ``Definitief``) or back."""
+    for period in table["Perioden"]:
+        if period["Key"].strip() == key:
+            period["Status"] = status
+
+
+def revise_value(table: dict[str, list], measure: str, value, **where: str) -> None:
+    """A release revises one cell: the row whose stripped dimension keys equal ``where``."""
+    hits = [r for r in table["TypedDataSet"] if all(str(r[d]).strip() == k for d, k in where.items())]
+    if len(hits) != 1:
+        raise KeyError(f"{len(hits)} rows match {where}")
+    hits[0][measure] = value
+
+
+def successor_table(table: dict[str, list], new_id: str, half_year_title: str = "{half}e half jaar {year}") -> dict:
+    """The same table under a new id (84134NED -> 85099NED) with the successor's period titles."""
+    import re as _re
+
+    successor = copy.deepcopy(table)
+    successor["TableInfos"][0].update(Identifier=new_id, Title=table["TableInfos"][0]["Title"] + " (vanaf 2021)")
+    for period in successor["Perioden"]:
+        match = _re.fullmatch(r"(\d{4})HJ0([12])", period["Key"].strip())
+        if match:
+            period["Title"] = half_year_title.format(year=match[1], half=match[2])
+    return successor
+
+
 def _parse_fault(text: str) -> dict:
     """``KIND[:ENTITY[:PAGE[:TIMES]]]`` with PAGE/TIMES a number or ``all``/``always``."""
     parts = text.split(":")
@@ -505,7 +618,8 @@ def main(argv: list[str] | None = None) -> None:
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
     for table_id in args.touch:
         set_info(server.table(table_id), Modified=now, MetaDataModified=now)
-    print(f"serving {', '.join(server.tables)} at {server.url}/ODataFeed/odata/<ID>/ (Ctrl-C stops)", flush=True)
+    print(f"serving {', '.join(server.tables)} at {server.url}/ODataFeed/odata/<ID>/ (v3) and "
+          f"{', '.join(server.v4_tables)} at {server.url}{V4_PREFIX}/<ID>/ (v4) (Ctrl-C stops)", flush=True)
     server.start()
     try:
         while True:
