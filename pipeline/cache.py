@@ -145,6 +145,7 @@ def build_outputs(config: StudyConfig) -> list[Path]:
 def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
     deps = {f"case/{code}": file_hash(cache_dir(config) / f"{code}.json") for code in codes}
     deps["processed"] = tree_hash(config.processed_dir)
+    deps["wijzigingen"] = file_hash(config.reports_dir / "wijzigingen.json")   # the index links the last diff
     deps.update(common_deps(config))
     return Lock(cache_dir(config) / "index.json", deps, [config.reports_dir / "index.html"])
 

@@ -9,6 +9,7 @@ no script, font or style comes from a CDN.
 from __future__ import annotations
 
 import html
+import json
 import sys
 import threading
 from collections.abc import Callable
@@ -170,6 +171,7 @@ def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp
             f"{_counts_section(counts)}"
             f"<h2>Gegevens</h2>{sources_table_html(provenance)}"
             f"{_validation_section(config)}"
+            f"{_changes_section(config)}"
             f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
             f"{len(entries)} doorgerekende gemeenten, sorteerbaar, met een spreidingsdiagram.</p>"
             f"{versions_line()}")
@@ -183,6 +185,22 @@ def _validation_section(config: StudyConfig) -> str:
     if line is None:
         return "<h2>Validatie</h2><p>Nog niet uitgevoerd: <code>python -m pipeline validate</code>.</p>"
     return (f'<h2>Validatie</h2><p><a href="validation.html">Berekend naast gepubliceerd</a>: '
+            f"{html.escape(line)}.</p>")
+
+
+def _changes_section(config: StudyConfig) -> str:
+    """A link to the last release diff (``python -m pipeline diff``, run after every fetch), when there is one."""
+    path = config.reports_dir / "wijzigingen.json"
+    if not path.exists():
+        return ""
+    try:
+        diff = json.loads(path.read_text(encoding="utf-8"))
+        tables = [t for t in diff.get("tables", []) if t.get("status") not in (None, "unchanged")]
+        what = (f"{len(tables)} tabel(len) gewijzigd" if diff.get("changed") else "geen wijzigingen")
+        line = f"{diff.get('old', '?')} → {diff.get('new', '?')}: {what}"
+    except (OSError, ValueError, AttributeError):
+        line = "het verslag is onleesbaar; draai python -m pipeline diff opnieuw"
+    return (f'<h2>Wijzigingen</h2><p><a href="wijzigingen.html">Wat de laatste CBS-release veranderde</a>: '
             f"{html.escape(line)}.</p>")
 
 

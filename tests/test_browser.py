@@ -149,3 +149,36 @@ def test_reports_are_readable(rendered, visits):
         assert visit["numAlign"] and set(visit["numAlign"]) == {"right"}
     assert all((SCREENSHOTS / f"{name}.png").stat().st_size > 10_000 for name in ["index"] + [
         c.code for c in rendered.cases])
+
+
+def test_the_release_diff_page_shows_revised_values_offline(rendered, tmp_path):
+    """reports/wijzigingen.html (python -m pipeline diff) for a release that revises one income value."""
+    import json
+    import shutil
+
+    from pipeline.config import ROOT
+    from pipeline.diff import run_diff
+    from pipeline.snapshot import build_manifest, write_manifest
+
+    new = tmp_path / "raw"
+    shutil.copytree(ROOT / "data" / "raw", new)
+    table = new / "84866NED"
+    rows = json.loads((table / "TypedDataSet.json").read_text(encoding="utf-8"))
+    row = next(r for r in rows if r["Regio"].strip() == "GM0150" and r["Perioden"].startswith("2019")
+               and r["MediaanGestandaardiseerdInkomen_4"] is not None)
+    row["MediaanGestandaardiseerdInkomen_4"] = round(row["MediaanGestandaardiseerdInkomen_4"] + 0.4, 1)
+    (table / "TypedDataSet.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    manifest = json.loads((table / "manifest.json").read_text(encoding="utf-8"))
+    sealed = build_manifest(table, table_id=manifest["table_id"], catalog=manifest["catalog"])
+    write_manifest(table, {**manifest, "files": sealed["files"], "modified": "2022-01-01T02:00:00"})
+    diff, page_path = run_diff(rendered, str(ROOT / "data" / "raw"), str(new), cases=False)
+    assert diff.changed and page_path == rendered.reports_dir / "wijzigingen.html"
+    with offline_browser() as (context, blocked):
+        page = context.new_page()
+        page.goto(page_path.resolve().as_uri(), wait_until="load")
+        text = page.inner_text("body")
+        lang = page.evaluate("document.documentElement.lang")
+        page.screenshot(path=str(SCREENSHOTS / "wijzigingen.png"), full_page=True)
+        page.close()
+    assert list(blocked) == [] and lang == "nl"
+    assert "84866NED" in text and "GM0150" in text and "MediaanGestandaardiseerdInkomen_4" in text
