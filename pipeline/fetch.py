@@ -586,13 +586,19 @@ def download_snapshot(target: Target, plan: Plan, destination: Path, endpoint: E
             raise _as_fetch_error(exc, table_id, endpoint, destination) from exc
         _check_typed_data_set(table_id, staged, destination)
         _check_same_release(target, plan, staged, destination)
-        manifest = build_manifest(staged, **manifest_fields(target, plan, endpoint))
-        write_manifest(staged, manifest)
-        validate_snapshot(target, plan, staged, destination)
-        replace_directory(staged, destination)
+        manifest = seal_snapshot(target, plan, staged, destination, manifest_fields(target, plan, endpoint))
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+    return manifest
+
+
+def seal_snapshot(target, plan, staged: Path, destination: Path, fields: dict) -> dict:
+    """Write the manifest of a staged download, check the download against the plan, swap it in; the manifest."""
+    manifest = build_manifest(staged, **fields)
+    write_manifest(staged, manifest)
+    validate_snapshot(target, plan, staged, destination)
+    replace_directory(staged, destination)
     return manifest
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 import requests
 
 from .errors import FetchError, MissingColumnError
-from .snapshot import CbsTable, build_manifest, dump_json, replace_directory, staging_directory, write_manifest
+from .snapshot import CbsTable, dump_json, staging_directory
 
 API = "v4"
 V4_PATH = "odata/v1"
@@ -278,7 +278,7 @@ def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None
 
 def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -> dict:
     """Observations into a staging directory next to the snapshot, checked, then swapped in."""
-    from .fetch import _unchanged_note, validate_snapshot
+    from .fetch import _unchanged_note, seal_snapshot
 
     query = f"$filter={quote(plan.filters, safe='')}&$select={','.join(plan.select)}"
     observations = client.values("Observations", query)
@@ -295,10 +295,7 @@ def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -
         for name, records in sets.items():
             dump_json(records, staged / f"{name}.json")
         dump_json(typed_data_set(observations, dimensions, measures, string_measures), staged / "TypedDataSet.json")
-        manifest = build_manifest(staged, **manifest_fields_v4(target, plan, client))
-        write_manifest(staged, manifest)
-        validate_snapshot(target, plan, staged, destination)
-        replace_directory(staged, destination)
+        manifest = seal_snapshot(target, plan, staged, destination, manifest_fields_v4(target, plan, client))
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

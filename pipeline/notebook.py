@@ -154,8 +154,8 @@ def figure_html(session: Session) -> str:
     return (f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
             f"<figcaption>{html.escape(caption)} (ook als <a href=\"cases/{ctx.case.code}/{stem.name}.svg\">SVG</a> "
             f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>, met de herkomst per punt)</figcaption>"
-            + (f'<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden '
-               f"(gekalibreerd op het rapport), geen CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS.</p>"
+            + ('<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden '
+               "(gekalibreerd op het rapport), geen CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS.</p>"
                if generated else "") + "</figure>")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.indicators import armoede_deciel, round_half_up, ses_deciel
+from pipeline.indicators import armoede_deciel, round_half_up
 
 from .constants import ARMOEDE, DUMP_SOURCE, GEBIEDEN, INKOMEN, OPENDATA, REGION_WIDTH
 from .output import category, dimension_property, period_entry, period_title, table_info, topic_property, write_table
@@ -92,7 +92,6 @@ def write_income(out, rng) -> pd.Series:
     inc = d[(d["per"] == "2019JJ00")].set_index("code")
     incl = to_number(inc["MediaanGestandaardiseerdInkomen_4"])
     base = incl * (1 + np.clip(rng.normal(0.012, 0.008, len(incl)), 0, 0.05))
-    g = gebieden()
     # student towns (many young one-person households) gain more when students are left out
     student_cities = ["GM0344", "GM0363", "GM0014", "GM0599", "GM0518", "GM0546", "GM0268", "GM0202", "GM0935",
                       "GM0193", "GM0503", "GM0080", "GM0772", "GM0153", "GM0228", "GM0289"]
