@@ -175,13 +175,31 @@ class Jeugdzorg:
     cells: dict[str, dict[str, dict[str, tuple]]]
 
 
-def read_jeugdzorg(config: StudyConfig, table: CbsTable) -> Jeugdzorg:
-    sel = table.select(config.tables["jeugdzorg"])
+def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
+    """The jeugdzorg role's table and its successors as one series (84134NED up to 2020, 85099NED from 2021).
+
+    Periods are matched by year and half year, whatever the table's keys and title spelling; where
+    several tables publish a period, the newest (last in ``successors``) counts.
+    """
+    spec = config.tables["jeugdzorg"]
+    periods: dict[tuple, Period] = {}
     cells: dict[str, dict[str, dict[str, tuple]]] = {}
-    for form, regio, period, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
-                                                       sel["jongeren"], sel["relatief"], sel["herkomst"]):
-        cells.setdefault(period, {}).setdefault(regio, {})[form] = (count, pct, kind)
-    return Jeugdzorg(table.table_id, table.periods(), cells)
+    for table in tables:
+        own = {p.key: p for p in table.periods()}
+        sel = table.select(spec)
+        table_cells: dict[str, dict[str, dict[str, tuple]]] = {}
+        for form, regio, key, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
+                                                    sel["jongeren"], sel["relatief"], sel["herkomst"]):
+            table_cells.setdefault(key, {}).setdefault(regio, {})[form] = (count, pct, kind)
+        for key, period in own.items():
+            slot = (period.year, period.half)
+            older = periods.get(slot)
+            if older is not None:
+                cells.pop(older.key, None)
+            periods[slot] = period
+            cells[period.key] = table_cells.get(key, {})
+    ordered = sorted(periods.values(), key=lambda p: (p.year, p.half or 3))
+    return Jeugdzorg("+".join(t.table_id for t in tables), ordered, cells)
 
 
 def _form(cells: dict, form: str) -> tuple:
@@ -712,6 +730,9 @@ def provenance(tables: dict, warnings: list[dict]) -> dict:
         if isinstance(table, dict):
             for year, one in sorted(table.items()):
                 flat[f"{role}_{year}"] = (role, one)
+        elif isinstance(table, list):   # a table and its successors
+            for i, one in enumerate(table):
+                flat[role if i == 0 else f"{role}_{one.table_id}"] = (role, one)
         else:
             flat[role] = (role, table)
     for name, (role, table) in flat.items():
@@ -724,11 +745,14 @@ def provenance(tables: dict, warnings: list[dict]) -> dict:
 
 
 def load_tables(config: StudyConfig) -> dict:
-    """Every configured snapshot, verified; the Iv3 role as {year: table} for the years the periods need."""
+    """Every configured snapshot, verified; the Iv3 role as {year: table} for the years the periods need, a role
+    with successors as [table, successor, ...]."""
     tables = {}
     for role, spec in config.tables.items():
         if spec.per_year is not None:
             tables[role] = {year: load_table(config.table_dir(role, year)) for year in config.iv3_years()}
+        elif spec.successors:
+            tables[role] = [load_table(directory) for directory in config.table_dirs(role)]
         else:
             tables[role] = load_table(config.table_dir(role))
     return tables
@@ -740,7 +764,8 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"])
     crosswalk = load_crosswalk(config, tables["bevolking"])
     predecessors = Predecessors(crosswalk, classification_date(config))
-    jeugdzorg = read_jeugdzorg(config, tables["jeugdzorg"])
+    chain = tables["jeugdzorg"]
+    jeugdzorg = read_jeugdzorg(config, chain if isinstance(chain, list) else [chain])
     warnings = Warnings(dict(zip(gemeenten["code"], gemeenten["naam"])))
     ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
     members = gemeente_forms(config, gemeenten, jeugdzorg, predecessors, warnings)

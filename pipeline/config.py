@@ -123,6 +123,9 @@ class TableSpec(ConfigModel):
     categories: dict[str, dict[str, CategorySpec]] = Field(default_factory=dict)
     measures: dict[str, MeasureSpec]
     missing_codes: tuple[float, ...] = ()
+    # newer tables that continue this one (84134NED up to 2020, 85099NED from 2021): same categories and
+    # measures (found by title where keys differ); for a period several publish, the newest table's figure counts
+    successors: tuple[str, ...] = ()
     api: Literal["v3", "v4"] = "v3"   # CBS API to fetch through: OData v3 feed (cbsodata) or v4 datasets
 
     @model_validator(mode="after")
@@ -130,7 +133,14 @@ class TableSpec(ConfigModel):
         if (self.table_id is None) == (self.per_year is None):
             raise ValueError("needs either table_id or per_year (not both); "
                              "write table_id: \"84134NED\" or per_year: {title: \"... {year} ...\"}")
+        if self.successors and self.per_year is not None:
+            raise ValueError("successors chain tables with one id; a per_year role finds each year's table itself")
         return self
+
+    def chain(self) -> list["TableSpec"]:
+        """This role's table and its successors, oldest first, each as a spec of its own (for fetch and inspect)."""
+        return [self] + [self.model_copy(update={"table_id": table_id, "successors": ()})
+                         for table_id in self.successors]
 
     def category(self, dimension: str, name: str) -> CategorySpec:
         return self.categories[dimension][name]
@@ -327,6 +337,10 @@ class StudyConfig:
         p = self.periods
         return sorted({p.iv3_begroting_year, p.iv3_rekening_year, p.cost_trend_base_year})
 
+    def table_dirs(self, role: str) -> list[Path]:
+        """The snapshot directories of a role with successors: its table first, then each successor."""
+        return [self.raw_dir / spec.table_id for spec in self.tables[role].chain()]
+
     def table_dir(self, role: str, year: int | None = None) -> Path:
         """The snapshot directory of a role (for per-year roles: of one year, pinned or resolved at fetch)."""
         spec = self.tables[role]
@@ -388,6 +402,10 @@ def _check_roles(model: StudyModel) -> None:
                 if name not in spec.categories.get(dimension, {}):
                     raise ConfigError(f"config tables.{role}.categories.{dimension}: missing category {name!r}; "
                                       "add it with its CBS key or title (see `python -m pipeline inspect`)")
+    for role, spec in model.tables.items():
+        if spec.successors and role != "jeugdzorg":
+            raise ConfigError(f"config tables.{role}.successors: successor tables are supported for the jeugdzorg "
+                              "role (84134NED -> 85099NED); remove it or fetch the newer table under its own role")
     populations = model.tables["inkomen"].categories.get("Populatie", {})
     if model.choices.inkomen_populatie not in populations:
         raise ConfigError(f"config choices.inkomen_populatie: {model.choices.inkomen_populatie!r} is not a category "

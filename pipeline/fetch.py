@@ -740,7 +740,7 @@ def _warn(line: str) -> None:
 # --- The command line ----------------------------------------------------------------------------
 
 def _ids(spec: TableSpec) -> list[str]:
-    return [spec.table_id] if spec.per_year is None else list(spec.per_year.table_ids.values())
+    return [spec.table_id, *spec.successors] if spec.per_year is None else list(spec.per_year.table_ids.values())
 
 
 def select_tables(config: StudyConfig, wanted: list[str] | None) -> list[TableSpec]:
@@ -767,7 +767,8 @@ def fetch_command(args) -> int:
                    retries=DEFAULT_RETRIES if args.retries is None else args.retries,
                    api=getattr(args, "api", None))
     started = time.perf_counter()
-    jobs = [(spec, year) for spec in specs for year in (config.iv3_years() if spec.per_year else [None])]
+    jobs = [(table, year) for spec in specs for table in spec.chain()
+            for year in (config.iv3_years() if spec.per_year else [None])]
     results, failures = [], []
     with _previous_snapshots(config.raw_dir, enabled=not getattr(args, "no_diff", False)) as previous:
         for spec, year in jobs:
@@ -810,9 +811,11 @@ def _previous_snapshots(raw_dir: Path, enabled: bool = True):
 
 def configured_target(config: StudyConfig, table_id: str, manifest: dict | None = None) -> Target | None:
     """The config entry a table id belongs to: a role's table_id, a pinned per-year id, or a snapshot's role/year."""
-    for spec in config.tables.values():
-        if spec.table_id and spec.table_id.lower() == table_id.lower():
-            return Target(spec, spec.table_id)
+    for role_spec in config.tables.values():
+        for spec in (role_spec.chain() if role_spec.per_year is None else [role_spec]):
+            if spec.table_id and spec.table_id.lower() == table_id.lower():
+                return Target(spec, spec.table_id)
+        spec = role_spec
         if spec.per_year:
             for year, pinned in spec.per_year.table_ids.items():
                 if pinned.lower() == table_id.lower():

@@ -240,3 +240,46 @@ def test_a_new_half_year_in_the_successor_spelling_flows_into_the_data_and_the_f
     assert row["periode_titel"] == "1e half jaar 2021" and row["voorlopig"] and row["halfjaar"] == 1
     series = index_series(load_case("GM0150", config.path))
     assert list(series.index[-2:]) == ["2020HJ2", "2021HJ1*"]
+
+
+def test_a_successor_table_continues_the_series_and_wins_where_both_publish(raw_copy, tmp_path, built):
+    """84134NED stops at 2020; its successor 85099NED (other category keys, titles '1e half jaar 2021')
+    continues it: the figures run on through the newest half year, and a period both publish comes
+    from the successor."""
+    from pipeline.case import index_series, load_case
+    from pipeline.snapshot import write_snapshot
+
+    old = raw_copy / "84134NED"
+    sets = {name: json.loads((old / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("TableInfos", "DataProperties", "VormenVanJeugdzorg", "RegioS", "Perioden", "TypedDataSet")}
+    keys = {"JZT": "A041659 ", "JH121": "A041661 ", "JH1211": "A041662 ", "JH122": "A041665 "}
+    for category in sets["VormenVanJeugdzorg"]:
+        category["Key"] = keys[category["Key"].strip()]
+    sets["Perioden"] = [{"Key": "2020HJ02", "Title": "2e half jaar 2020", "Description": None, "Status": "Definitief"},
+                        {"Key": "2021HJ01", "Title": "1e half jaar 2021", "Description": None, "Status": "Voorlopig"}]
+    rows = []
+    for row in sets["TypedDataSet"]:
+        if row["Perioden"] != "2020HJ02":
+            continue
+        row = dict(row, VormenVanJeugdzorg=keys[row["VormenVanJeugdzorg"].strip()])
+        if row["RegioS"].strip() == "GM0150" and row["VormenVanJeugdzorg"] == "A041661 ":
+            row["JongerenMetJeugdzorgRelatief_2"] = 9.9          # the successor revises 2020 H2
+        rows += [row, dict(row, Perioden="2021HJ01")]
+    sets["TypedDataSet"] = [dict(r, ID=i) for i, r in enumerate(rows)]
+    sets["TableInfos"][0].update(Identifier="85099NED", Title="Jeugdzorg; kerncijfers, regio, 2021-")
+    write_snapshot(raw_copy / "85099NED", sets, table_id="85099NED", catalog="opendata.cbs.nl",
+                   provenance={"default": "gegenereerd", "blocks": []}, generated=True)
+    path = write_config(tmp_path, raw=raw_copy)
+    text = path.read_text(encoding="utf-8").replace("table_id: 84134NED", "table_id: 84134NED\n    successors: [85099NED]")
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    assert config.tables["jeugdzorg"].successors == ("85099NED",)
+    build_all(config)
+    jh = processed(config, "jeugdhulp.csv")
+    assert at(jh, "GM0150", "2021HJ01")["periode_titel"] == "1e half jaar 2021"
+    assert at(jh, "GM0150", "2020HJ02")["pct_zonder_verblijf"] == pytest.approx(9.9)       # the successor's
+    assert at(jh, "GM0150", "2017HJ01")["pct_zonder_verblijf"] == pytest.approx(8.1)       # the predecessor's
+    tables = json.loads((config.processed_dir / "provenance.json").read_text())["tables"]
+    assert tables["jeugdzorg"]["table_id"] == "84134NED" and tables["jeugdzorg_85099NED"]["table_id"] == "85099NED"
+    series = index_series(load_case("GM0150", config.path))
+    assert list(series.index[-2:]) == ["2020HJ2", "2021HJ1*"]

@@ -65,6 +65,10 @@ def test_a_missing_measure_or_category_is_named(tmp_path):
      r"tables\.jeugdzorg: needs either table_id or per_year"),
     (lambda raw: raw["choices"].update(inkomen_populatie="alle"),
      r"choices\.inkomen_populatie: 'alle' is not a category .* use one of .*incl_studenten"),
+    (lambda raw: raw["tables"]["inkomen"].update(successors=["86000NED"]),
+     r"tables\.inkomen\.successors: successor tables are supported for the jeugdzorg role"),
+    (lambda raw: raw["tables"]["iv3"].update(successors=["45050NED"]),
+     r"tables\.iv3: successors chain tables with one id"),
     (lambda raw: raw["choices"].update(lasten_per_inwoner_groep="mediaan"),
      r"choices\.lasten_per_inwoner_groep: 'mediaan' is not allowed"),
 ])
