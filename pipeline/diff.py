@@ -382,13 +382,18 @@ def compare(config: StudyConfig, old: Side, new: Side, work: Path, cases: bool =
 # --- Outputs -------------------------------------------------------------------------------------
 
 def _fmt(value) -> str:
+    """A value as Dutch readers write it: 4.470 and 26,5 (thousands point, decimal comma)."""
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+        text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        return str(value)
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
 def _where(where: dict) -> str:
@@ -562,10 +567,12 @@ def html_body(diff: Diff) -> str:
         parts.append(_html_table(["casus", "tabel/figuur", "rij", "kolom", "oud", "nieuw", "verschil"], rows,
                                  {4, 5, 6}))
     parts.append("<h2>Toets tegen het rapport (validation.csv)</h2>")
-    if cases and not cases["error"] and cases["validation"]:
+    if not cases:
+        parts.append("<p>Niet vergeleken (<code>--tables-only</code>).</p>")
+    elif not cases["error"] and cases["validation"]:
         rows = [[f"Tabel {v['table']}", v["row"], v["column"], v["old"], v["new"]] for v in cases["validation"]]
         parts.append(_html_table(["tabel", "rij", "kolom", "status oud", "status nieuw"], rows))
-    elif cases and not cases["error"]:
+    elif not cases["error"]:
         parts.append("<p>Geen status verandert.</p>")
     for note in diff.notes:
         parts.append(f"<p class=\"note\">{html.escape(note)}</p>")
