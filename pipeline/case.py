@@ -140,8 +140,7 @@ def lasten_table(ctx: CaseContext) -> pd.DataFrame:
     table.loc[size_rows, names["lasten_per_gebruiker"]] = float("nan")
     kinds[names["lasten_per_gebruiker"]] = [None if left_out else kind for left_out, kind in
                                             zip(size_rows, kinds[names["lasten_per_gebruiker"]])]
-    return with_kinds(table, kinds)
-    return table
+    return with_markers(with_kinds(table, kinds), ctx, ctx.case.table_lasten)
 
 
 def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
@@ -172,7 +171,57 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
              names["pct_base"]: at(p.jeugdhulp_base, "pct_zonder_verblijf_herkomst"),
              names["pct_current"]: at(p.jeugdhulp_current, "pct_zonder_verblijf_herkomst"),
              "index_pct_zonder_verblijf": at(p.jeugdhulp_current, "index_zonder_verblijf_herkomst")}
-    return with_kinds(table, kinds)
+    return with_markers(with_kinds(table, kinds), ctx, ctx.case.table_gebruik)
+
+
+MARKERS = ("#", "-")  # printed after a value (footnote) / instead of a value (the report leaves the cell empty)
+MARKER_KEY = "markers"  # table.attrs[MARKER_KEY]: {(rij_code, column): marker}
+
+
+def report_markers(config: StudyConfig, number: int | None) -> dict[tuple[str, str], str]:
+    """The report's own markers in Tabel ``number``, from the transcription (cells as printed):
+    ``#`` after a value (Tabel 4, Amersfoort: a figure from the municipal annual accounts) and ``-``
+    where the report leaves a cell empty. ``x`` (not applicable) is handled by the table itself."""
+    from .published import GEBRUIK_FILE, LASTEN_FILE, VALUE_COLUMNS
+
+    if not number:
+        return {}
+    found = {}
+    for name in (LASTEN_FILE, GEBRUIK_FILE):
+        path = config.published_dir / name
+        if not path.exists():
+            continue
+        printed = pd.read_csv(path, dtype=str, keep_default_na=False)
+        printed = printed[printed["tabel"] == str(number)]
+        for _, row in printed.iterrows():
+            for column in VALUE_COLUMNS[name]:
+                text = str(row.get(column, "")).strip()
+                if text == "-":
+                    found[(row["rij_code"], column)] = "-"
+                elif text.endswith("#"):
+                    found[(row["rij_code"], column)] = "#"
+    return found
+
+
+def with_markers(table: pd.DataFrame, ctx: "CaseContext", number: int | None) -> pd.DataFrame:
+    """Attach the report's markers of this table (``table.attrs``; the CSV keeps plain numbers)."""
+    if ctx.case.automatic:
+        return table
+    table.attrs[MARKER_KEY] = {key: marker for key, marker in report_markers(ctx.config, number).items()
+                               if key[0] in set(table["rij_code"])}
+    return table
+
+
+def report_notes(config: StudyConfig, number: int | None) -> list[tuple[str, str]]:
+    """(marker, text) of the notes the report prints with Tabel ``number`` (``hoofdstuk6_noten.csv``)."""
+    path = config.published_dir / NOTES_FILE
+    if not number or not path.exists():
+        return []
+    notes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return [(r["teken"], r["tekst"]) for _, r in notes[notes["tabel"] == str(number)].iterrows()]
+
+
+NOTES_FILE = "hoofdstuk6_noten.csv"
 
 
 def with_kinds(table: pd.DataFrame, kinds: dict) -> pd.DataFrame:
@@ -229,14 +278,43 @@ def kerncijfers(ctx: CaseContext) -> pd.DataFrame:
     return frame.reset_index()
 
 
+REPORT_NAMES = {"Den Haag": "'s-Gravenhage", "Horst a/d Maas": "Horst aan de Maas", "West-Betuwe": "West Betuwe"}
+
+
+def tabel1_order(config: StudyConfig, data: Processed) -> list[tuple[Case, list[str]]]:
+    """The cases and their references in the order Tabel 1 prints them (columns DEVENTER, ZALTBOMMEL,
+    ROOSENDAAL, PEEL EN MAAS, UTRECHT; Roosendaal's column Bergen op Zoom, Breda, Goes, Dordrecht), read
+    from the transcription; a case or reference the transcription does not name keeps the config's order
+    (after the printed ones), so a changed config still gets a complete Tabel 1."""
+    from .published import TABEL1_FILE
+
+    cases = list(config.cases)
+    path = config.published_dir / TABEL1_FILE
+    if not path.exists():
+        return [(case, list(case.references)) for case in cases]
+    printed = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = list(dict.fromkeys(printed["casus"]))
+    by_name = {municipality_name(data, case.code).upper(): case for case in cases}
+    ordered = [by_name[c] for c in columns if c in by_name] + [c for c in cases if c not in
+                                                                [by_name.get(n) for n in columns]]
+    out = []
+    for case in ordered:
+        names = {municipality_name(data, code): code for code in case.references}
+        rows = printed.loc[printed["casus"] == municipality_name(data, case.code).upper(), "referentiegemeente"]
+        refs = [names[REPORT_NAMES.get(n, n)] for n in rows if REPORT_NAMES.get(n, n) in names]
+        out.append((case, refs + [code for code in case.references if code not in refs]))
+    return out
+
+
 def tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
-    """Tabel 1: the cases with their size class and reference municipalities, one column per case."""
+    """Tabel 1: the cases with their size class and reference municipalities, one column per case, in the
+    report's column and row order (:func:`tabel1_order`)."""
     columns = {}
-    for case in config.cases:
+    for case, references in tabel1_order(config, data):
         name = municipality_name(data, case.code).upper()
         bounds = size_class_bounds(config, case.size_class)
         columns[name] = [f"{bounds.min:,}-{bounds.max:,}".replace(",", ".")] + \
-            [municipality_name(data, code) for code in case.references]
+            [municipality_name(data, code) for code in references]
     depth = max(len(v) for v in columns.values())
     frame = pd.DataFrame({k: v + [""] * (depth - len(v)) for k, v in columns.items()})
     frame.index = ["grootteklasse"] + [""] * (depth - 1)

@@ -7,13 +7,13 @@
   is byte-identical for identical data (fixed workbook dates, fixed zip timestamps).
 * :func:`write_pdfs` prints every rendered report to ``reports/pdf/`` through headless Chromium
   (Playwright over the DevTools protocol, the system's Chromium, networking off): one PDF per case
-  and ``hoofdstuk6.pdf`` with Tabel 1 and then, per case in the order of the report, its two tables
-  and its figure. A4, page numbers in the footer.
+  and ``hoofdstuk6.pdf``, printed from the chapter page ``reports/hoofdstuk6.html`` (:mod:`pipeline.chapter`):
+  Tabel 1 and then, per case in the order of the report, its two tables and its figure. A4, page numbers
+  in the footer.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import os
 import re
@@ -27,15 +27,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .iorw import write_bytes, write_text
-from .case import Processed, case_tables, municipality_name, tabel1
-from .provenance import DEMO_BANNER, KIND_LABELS, demo_banner_html, kind_label, where_text
+from .iorw import write_bytes
+from .case import Processed, case_tables, tabel1
+from .provenance import DEMO_BANNER, KIND_LABELS, kind_label, where_text
 from .config import WORKBOOK_NAME, StudyConfig, load_config
 from .errors import PipelineError
 from .formatting import NO_VALUE_TITLE, cell_state, column_kind, headers, kind_of
 
 PDF_DIR = "pdf"
 COMBINED_PDF = "hoofdstuk6.pdf"
+CHAPTER_SOURCE = "hoofdstuk6.html"  # reports/hoofdstuk6.html, written by pipeline.chapter
 
 # Number formats as the report prints them (Excel shows them with the reader's decimal separator)
 EURO_FORMAT = '"€ "#,##0'
@@ -301,47 +302,6 @@ PDF_OPTIONS = {"format": "A4", "print_background": True, "display_header_footer"
                "margin": {"top": "15mm", "bottom": "18mm", "left": "15mm", "right": "15mm"}}
 
 
-def combined_html(config: StudyConfig, data: Processed) -> str:
-    """Chapter 6 as one page, from the rendered reports: Tabel 1, then per case its tables and figure."""
-    from bs4 import BeautifulSoup
-
-    reports = config.reports_dir
-    parts, tabel1_html, provenance = [], None, None
-    ordered = sorted(config.cases, key=lambda c: (c.table_lasten or 99, c.code))
-    for case in ordered:
-        soup = BeautifulSoup((reports / f"{case.code}.html").read_text(encoding="utf-8"), "html.parser")
-        if tabel1_html is None:
-            first = soup.select_one("table.tabel1")
-            tabel1_html = str(first) if first else ""
-            found = soup.select_one("footer.provenance")
-            provenance = str(found) if found else ""
-        blocks = []
-        for element in soup.select("table.h6-table, figure.h6-figure"):
-            if "tabel1" in element.get("class", []) or element.find_parent("footer"):
-                continue
-            caption = element.find(["caption", "figcaption"])
-            if caption is None or not re.match(r"(Tabel|Figuur) \d", caption.get_text().strip()):
-                continue  # the chapter has numbered tables and figures only
-            note = element.find_next_sibling("p", class_="note") if element.name == "table" else None
-            # a table and its footnote stay on one page
-            blocks.append('<div class="keep">' + str(element) + (str(note) if note is not None else "") + "</div>")
-        name = municipality_name(data, case.code)
-        parts.append(f'<section class="case"><h2>Casus {html.escape(name)} <small>({case.code})</small></h2>'
-                     + "".join(blocks) + "</section>")
-    report = config.report
-    banner = demo_banner_html() if data.generated else ""
-    body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>{banner}"
-            f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
-            f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
-            f"{tabel1_html}{''.join(parts)}{provenance}")
-    # links in the reports are relative to reports/; this page lives in reports/pdf/
-    body = re.sub(r'href="(?!#|[a-z]+:|/)', 'href="../', body)
-    style = (reports / "style.css").read_text(encoding="utf-8")
-    return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<title>Hoofdstuk 6 — Vergelijkende analyse per gemeente</title>\n"
-            f"<style>\n{style}\n.keep {{ break-inside: avoid; }}\n</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
-
-
 def _print(context, blocked: list[str], source: Path) -> bytes:
     page = context.new_page()
     try:
@@ -364,7 +324,6 @@ def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Pat
     """Print each case report and the combined chapter to ``reports/pdf/``."""
     from .execute import select_cases
 
-    data = Processed.read(config.processed_dir)
     reports = config.reports_dir
     codes = select_cases(config, wanted)
     missing = [f"{code}.html" for code in (c.code for c in config.cases) if not (reports / f"{code}.html").exists()]
@@ -372,8 +331,9 @@ def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Pat
         raise PipelineError(f"rendered reports missing in {reports} ({', '.join(missing) or 'style.css'}); "
                             "run `make report` (python -m pipeline all) first")
     out = reports / PDF_DIR
-    combined_source = out / "hoofdstuk6.html"
-    write_text(combined_source, combined_html(config, data))
+    combined_source = reports / CHAPTER_SOURCE  # the chapter page itself (pipeline.chapter), printed as it is
+    if not combined_source.exists():
+        raise PipelineError(f"{combined_source} missing; run `make report` (python -m pipeline all) first")
     written = []
     with offline_browser() as (context, blocked):
         for code in codes:

@@ -110,11 +110,10 @@ def index_figure(ctx: CaseContext, number: int | None = None):
             names.append("gegenereerd (demo)")
         ax.axhline(100, color="#999999", linewidth=0.8)
         ax.set_xticks(x)
-        ax.set_xticklabels(data.index, rotation=0, fontsize=8)
+        ax.set_xticklabels([half_year_text(label) for label in data.index], rotation=0, fontsize=8)
         base = ctx.config.periods.jeugdhulp_base
-        ax.set_ylabel(f"index ({base.year} {base.half}e halfjaar = 100)")
-        title = f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a."
-        ax.set_title((f"Figuur {number} " if number else "") + title, fontsize=10, loc="left")
+        ax.set_ylabel(f"index ({base.half}e hj {base.year} = 100)")
+        # no title in the image: the caption ("Figuur N ...") is printed once, under the figure, by the page
         ax.legend(handles, names, fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
         notes = (["* voorlopige cijfers"] if any(str(i).endswith("*") for i in data.index) else []) + \
             (["open rondjes: berust op gegenereerde demo-waarden, geen CBS-cijfers"] if any_generated else [])
@@ -122,6 +121,21 @@ def index_figure(ctx: CaseContext, number: int | None = None):
             fig.text(0.01, 0.01, "; ".join(notes), fontsize=7, color="#555555")
         tight_layout(fig)
     return fig
+
+
+def half_year_text(label: str) -> str:
+    """A period key as the report writes half years: '2017HJ1' -> '1e hj 2017' ('*' for provisional kept)."""
+    import re
+
+    found = re.fullmatch(r"(\d{4})HJ([12])(\*?)", str(label))
+    return f"{found.group(2)}e hj {found.group(1)}{found.group(3)}" if found else str(label)
+
+
+def figure_caption(ctx: CaseContext, number: int | None) -> str:
+    """The report's caption of a case figure: 'Figuur 1 Index % jongeren met jeugdzorg zonder verblijf
+    (halfjaarbasis) Deventer e.a.'."""
+    return ((f"Figuur {number} " if number else "")
+            + f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a.")
 
 
 def tight_layout(fig) -> None:

@@ -92,6 +92,8 @@ KIND_TITLES = {
     "afgeleid": "afgeleid uit echte CBS-cijfers (zie Bronnen: hoe)",
     "gegenereerd": "berust op gegenereerde demo-waarden, gekalibreerd op het rapport — geen CBS-cijfer",
 }
+REPORT_EMPTY_TITLE = "-: in het rapport leeg gelaten (zoals gedrukt)"
+MARKER_TITLES = {"#": "#: in het rapport met voetnoot # (cijfer uit de jaarrekening van de gemeente; zie de noot)"}
 MUNICIPALITY_ROWS = ("casus", "referentie", "gemeente")  # soort (case tables) or unit_type (kerncijfers)
 
 
@@ -129,20 +131,47 @@ def cell_state(table: pd.DataFrame, column: str, row: int) -> str:
     return "geen"
 
 
+REPORT_EMPTY = "-"  # the report leaves the cell empty (Tabel 4, Amersfoort); the computed value is in the tooltip
+FOOTNOTE_MARKERS = ("#",)
+
+
+def report_marker(table: pd.DataFrame, column: str, row: int) -> str | None:
+    """The report's own marker of a cell ("#" after the value, "-" instead of it), from
+    :func:`pipeline.case.with_markers` (``table.attrs["markers"]``), or None."""
+    markers = table.attrs.get("markers") or {}
+    if not markers or "rij_code" not in table.columns:
+        return None
+    return markers.get((table["rij_code"].iloc[row], column))
+
+
 def cell_text(table: pd.DataFrame, column: str, row: int, formatter=None) -> str:
-    """One cell as printed: the formatted number, "x" (not applicable) or "–" (no value from CBS)."""
+    """One cell as printed: the formatted number, "x" (not applicable) or "–" (no value from CBS); with the
+    report's own markers where it has them ("€ 10.250#", "-")."""
+    marker = report_marker(table, column, row)
+    if marker == REPORT_EMPTY:
+        return REPORT_EMPTY
     state = cell_state(table, column, row)
     if state == "geen":
         return NO_VALUE
-    return (formatter or formatter_for(column))(table[column].iloc[row])
+    text = (formatter or formatter_for(column))(table[column].iloc[row])
+    return text + marker if marker in FOOTNOTE_MARKERS else text
 
 
 def cell_attributes(table: pd.DataFrame, column: str, row: int) -> str:
     """``class`` and ``title`` of one value cell: its provenance kind (or why it is empty)."""
     state = cell_state(table, column, row)
+    marker = report_marker(table, column, row)
+    if marker == REPORT_EMPTY:
+        value = table[column].iloc[row]
+        computed = (f"; hier berekend: {formatter_for(column)(value)} ({KIND_TITLES[kind_of(table, column, row)]})"
+                    if state == "value" else "")
+        return f'class="num report-empty" title="{html.escape(REPORT_EMPTY_TITLE + computed)}"'
     if state == "nvt":
         return f'class="num nvt" title="{html.escape(NOT_APPLICABLE_TITLE)}"'
     origin = kind_of(table, column, row)
+    if marker in FOOTNOTE_MARKERS and state == "value":
+        return (f'class="num kind-{origin} marked" '
+                f'title="{html.escape(KIND_TITLES[origin] + "; " + MARKER_TITLES[marker])}"')
     if state == "geen":
         return f'class="num no-value kind-{origin}" title="{html.escape(NO_VALUE_TITLE)}"'
     return f'class="num kind-{origin}" title="{html.escape(KIND_TITLES[origin])}"'

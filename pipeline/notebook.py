@@ -17,7 +17,7 @@ from . import indicators as ind
 from .build import write_csv
 from .case import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
-from .figures import figure_data, index_figure, save_figure
+from .figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
 from .formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
                          kind_of, percent, provenance_legend_html, table_empty_states, table_html, table_kinds,
                          whole)
@@ -106,7 +106,21 @@ def _table_section(session: Session, table, number: int | None, kind: str, capti
     caption = (f"Tabel {number} " if number else "") + caption
     return (table_html(table, session.ctx.config, caption)
             + provenance_legend_html(table_kinds(table), table_empty_states(table))
-            + f'<p class="note">{html.escape(note)}</p>')
+            + f'<p class="note">{html.escape(note)}</p>' + report_notes_html(session.ctx.config, number, table))
+
+
+def report_notes_html(config, number: int | None, table) -> str:
+    """The notes the report prints with this table (Tabel 4: Amersfoort's '#' footnote, the G4 note), and
+    what '-' means when the table shows it."""
+    from .case import report_notes
+    from .formatting import REPORT_EMPTY, report_marker
+
+    shown = {report_marker(table, c, i) for c in table.columns for i in range(len(table))} - {None}
+    notes = [text for marker, text in report_notes(config, number) if marker == "noot" or marker in shown]
+    if REPORT_EMPTY in shown:
+        notes.append(f"{REPORT_EMPTY}: in het rapport leeg gelaten; hier ook leeg getoond (het berekende getal staat "
+                     "in de tooltip en in het CSV-bestand).")
+    return "".join(f'<p class="note report-note">{html.escape(n)}</p>' for n in notes)
 
 
 def lasten_html(session: Session) -> str:
@@ -139,16 +153,15 @@ def figure_html(session: Session) -> str:
     data = full[[c for c in full.columns if not c.endswith("_herkomst")]]
     generated = [c for c in data.columns if (full[f"{c}_herkomst"] == "gegenereerd").any()]
     base = ctx.config.periods.jeugdhulp_base
-    caption = (f"Figuur {number} " if number else "") + \
-        f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a."
+    caption = figure_caption(ctx, number)  # once, under the figure (the image itself has no title)
     last = data.iloc[-1]
     alt = (f"Lijndiagram van de index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar, "
-           f"{base.year} {base.half}e halfjaar = 100, voor {', '.join(data.columns)}. "
-           f"In {data.index[-1]}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
+           f"{base.half}e hj {base.year} = 100, voor {', '.join(data.columns)}. "
+           f"In {half_year_text(data.index[-1])}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
     if generated:
         first = next(i for i in data.index if (full.loc[i, [f"{c}_herkomst" for c in data.columns]]
                                                 == "gegenereerd").any())
-        alt += (f" Open rondjes en lichtere lijnen (vanaf {first}): berust op gegenereerde demo-waarden, "
+        alt += (f" Open rondjes en lichtere lijnen (vanaf {half_year_text(first)}): berust op gegenereerde demo-waarden, "
                 "geen CBS-cijfers.")
     encoded = base64.b64encode(png.read_bytes()).decode("ascii")
     return (f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
@@ -157,6 +170,27 @@ def figure_html(session: Session) -> str:
             + ('<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden '
                "(gekalibreerd op het rapport), geen CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS.</p>"
                if generated else "") + "</figure>")
+
+
+def map_html(session: Session) -> str:
+    """A small map of the case and its reference group, one panel per key indicator (PNG and SVG in
+    ``reports/cases/<code>/``, linked from the page; colour classes as on the overview's national maps)."""
+    from .maps import legend_text, map_alt, write_case_map
+    from .overview import overview_frame
+
+    ctx = session.ctx
+    frame = overview_frame(ctx.config, ctx.data)
+    png, states = write_case_map(ctx.config, frame, ctx.case.code, ctx.references, ctx.name, session.output_dir)
+    refs = ", ".join(frame.loc[c, "naam"] for c in ctx.references if c in frame.index)
+    alt = map_alt(["% jeugdhulp zonder verblijf", "de index daarvan", "lasten per inwoner", "SES-deciel"],
+                  f"{ctx.name} en referentiegroep ({refs})", list(states.values()))
+    where = f"cases/{ctx.case.code}"
+    return (f'<figure class="h6-figure h6-map"><img src="{where}/{png.name}" alt="{html.escape(alt)}" '
+            f'width="836" height="924">'
+            f"<figcaption>Kaart {html.escape(ctx.name)} en referentiegroep: kerncijfers per gemeente "
+            f'(ook als <a href="{where}/{png.stem}.svg">SVG</a>; alle gemeenten op de '
+            f'<a href="overzicht.html#kaarten">landelijke kaarten</a>)</figcaption>'
+            f'<p class="legend">{html.escape(legend_text(states))}</p></figure>')
 
 
 KERNCIJFERS_COLUMNS = [  # (column, Dutch header, formatter)

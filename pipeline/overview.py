@@ -145,6 +145,29 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
     return fig
 
 
+def maps_html(config: StudyConfig, frame: pd.DataFrame) -> str:
+    """The national maps, one per key indicator (drawn once per build, linked, not inlined: small pages)."""
+    from .maps import legend_text, map_alt, write_national_maps, _title
+
+    cases = [c.code for c in config.cases]
+    references = sorted({r for c in config.cases for r in c.references} - set(cases))
+    written = write_national_maps(config, frame, config.reports_dir / "overzicht", cases, references)
+    figures = []
+    for indicator, png, state in written:
+        title = _title(indicator, config)
+        alt = map_alt([title], "alle gemeenten van Nederland (indeling 2020)", [state])
+        note = ("; alle waarden gegenereerd (demo)" if state["all_generated"] else
+                f"; {state['n_generated']} gemeenten gegenereerd (demo)" if state["generated"] else "")
+        figures.append(f'<figure class="h6-figure h6-map"><img src="overzicht/{png.name}" alt="{html.escape(alt)}" '
+                       f'width="550" height="704"><figcaption>Kaart: {html.escape(title)}{note} '
+                       f'(ook als <a href="overzicht/{png.stem}.svg">SVG</a>)</figcaption></figure>')
+    return ('<h2 id="kaarten">Kaarten</h2><p>Per kengetal alle gemeenten van de indeling 2020; de vijf casussen van '
+            "hoofdstuk 6 dik omlijnd en met naam, hun referentiegemeenten gestreept omlijnd, de grenzen van de "
+            "jeugdregio's als donkere lijn.</p>"
+            f'<div class="map-grid">{"".join(figures)}</div>'
+            f'<p class="legend">{html.escape(legend_text([s for _, _, s in written]))}</p>')
+
+
 def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str]) -> str:
     frame = overview_frame(config, data)
     nl_lasten = data.lasten.set_index("code").loc[NEDERLAND, "lasten_per_inwoner_rekening"]
@@ -182,6 +205,7 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
             f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
             "<figcaption>Lasten per inwoner en gebruik jeugdhulp zonder verblijf, alle gemeenten</figcaption>"
             f"{plot_note}</figure>"
+            + maps_html(config, frame) +
             f'<div class="scroll"><table class="h6-table sortable"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>'
             + provenance_legend_html(kinds, empty)

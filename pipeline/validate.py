@@ -63,6 +63,8 @@ EXPECTED_FILE = "expected_differences.csv"
 EXPECTED_PROSE_FILE = "expected_prose.csv"
 PROSE_FILE = "validation_tekst.csv"
 CHOICES_FILE = "validation_keuzes.csv"
+TABEL1_CHECK_FILE = "validation_tabel1.csv"
+TABEL1_COLUMNS = ["kolom", "rij", "gedrukt", "berekend", "status"]
 MATCH, MATCH_MARGIN = "match", "match (binnen afleidingsmarge)"
 DIFFERS, NOT_PUBLISHED, NOT_COMPUTABLE = "differs", "not published", "not computable"
 REAL_KINDS = ("cbs", "afgeleid")
@@ -477,12 +479,54 @@ def prose_results(config: StudyConfig, published: pd.DataFrame) -> tuple[pd.Data
 # Result
 
 
+# ---------------------------------------------------------------------------------------------
+# Tabel 1, cell by cell
+
+
+def compare_tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
+    """Tabel 1 as computed (:func:`pipeline.case.tabel1`: config and CBS names, in the report's order) against
+    the transcription, cell by cell: the header of every column, the size class and every reference at its
+    printed position. A printed name that is the CBS name under another spelling (Den Haag for
+    's-Gravenhage) is ``gelijk (naam)``; anything else out of place is ``verschilt``."""
+    from .case import REPORT_NAMES, tabel1
+    from .published import published_tabel1
+
+    try:
+        printed = published_tabel1(config.published_dir)
+    except FileNotFoundError:
+        return pd.DataFrame(columns=TABEL1_COLUMNS)
+    computed = tabel1(config, data)
+    printed_columns = list(dict.fromkeys(printed["casus"]))
+    rows = []
+
+    def status(text: str, mine: str) -> str:
+        if text == mine:
+            return "gelijk"
+        return "gelijk (naam)" if REPORT_NAMES.get(text) == mine else "verschilt"
+
+    width = max(len(printed_columns), len(computed.columns))
+    for i in range(width):
+        text = printed_columns[i] if i < len(printed_columns) else ""
+        mine = computed.columns[i] if i < len(computed.columns) else ""
+        rows.append({"kolom": i + 1, "rij": "kop", "gedrukt": text, "berekend": mine, "status": status(text, mine)})
+        column = printed[printed["casus"] == text]
+        cells = ([column["grootteklasse"].iloc[0]] if len(column) else []) + list(column["referentiegemeente"])
+        ours = [v for v in computed[mine]] if mine else []
+        ours = [v for v in ours if v != ""]
+        for j in range(max(len(cells), len(ours))):
+            a, b = (cells[j] if j < len(cells) else ""), (ours[j] if j < len(ours) else "")
+            rows.append({"kolom": i + 1, "rij": "grootteklasse" if j == 0 else str(j), "gedrukt": a,
+                         "berekend": b, "status": status(a, b)})
+    return pd.DataFrame(rows, columns=TABEL1_COLUMNS)
+
+
 @dataclass
 class ValidationResult:
     cells: pd.DataFrame
     errata: pd.DataFrame
     prose: pd.DataFrame = field(default_factory=pd.DataFrame)
     choices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHOICE_COLUMNS))
+    tabel1: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABEL1_COLUMNS))
 
     @property
     def published_cells(self) -> pd.DataFrame:
@@ -519,6 +563,12 @@ class ValidationResult:
 
     def error(self) -> str | None:
         """The one-line error for unexplained differences (None when there are none)."""
+        off = self.tabel1[self.tabel1["status"] == "verschilt"] if len(self.tabel1) else self.tabel1
+        if len(off):
+            first = off.iloc[0]
+            return (f"Tabel 1 differs from the report in {len(off)} cells, first: column {first['kolom']} row "
+                    f"{first['rij']}: printed {first['gedrukt']!r}, computed {first['berekend']!r}; fix the config "
+                    "(cases, references, size classes) or the transcription (tabel1_referentiegroepen.csv)")
         cells, prose = self.unexplained, self.unexplained_prose
         if not len(cells) and not len(prose):
             return None
@@ -575,6 +625,9 @@ class ValidationResult:
                 "errata": len(errata), "unexplained": len(self.unexplained) + len(self.unexplained_prose),
                 "echt": split(real), "gegenereerd": split(gen), "tekst": tekst,
                 "bevindingen": {str(k): int(v) for k, v in soorten.items()},
+                "tabel1": {"cellen": len(self.tabel1),
+                           "gelijk": int(self.tabel1["status"].str.startswith("gelijk").sum()) if len(self.tabel1) else 0,
+                           "verschilt": int((self.tabel1["status"] == "verschilt").sum()) if len(self.tabel1) else 0},
                 "keuzes": self.choices.to_dict("records") if not self.choices.empty else []}
 
 
@@ -595,7 +648,9 @@ def validate(config: StudyConfig) -> ValidationResult:
     prose, prose_findings = prose_results(config, published)
     errata = pd.concat([findings, prose_findings], ignore_index=True) if len(prose_findings) else findings
     choices = choice_effects(data.keuzes, published, choice_columns(config))
-    result = ValidationResult(cells=cells, errata=errata, prose=prose, choices=choices)
+    result = ValidationResult(cells=cells, errata=errata, prose=prose, choices=choices,
+                              tabel1=compare_tabel1(config, data))
+    write_csv(result.tabel1, config.processed_dir / TABEL1_CHECK_FILE)
     write_csv(cells, config.processed_dir / "validation.csv")
     write_csv(errata, config.processed_dir / "errata.csv")
     write_csv(prose, config.processed_dir / PROSE_FILE)

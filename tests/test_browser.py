@@ -49,7 +49,7 @@ PAGE_FACTS = """() => ({
 def visits(rendered):
     """Every report opened once in headless Chromium: what it requested, logged and showed."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pages = ["index"] + [c.code for c in rendered.cases]
+    pages = ["index"] + [c.code for c in rendered.cases] + ["hoofdstuk6", "overzicht"]
     out = {}
     with offline_browser() as (context, blocked):
         for name in pages:
@@ -91,8 +91,34 @@ def test_figures_load_and_have_alt_text(rendered, visits):
         assert images, case.code
         for image in images:
             assert image["complete"] and image["width"] > 0, case.code
-            assert len(image["alt"]) > 60 and "Lijndiagram" in image["alt"], case.code
+            assert len(image["alt"]) > 60 and ("Lijndiagram" in image["alt"] or "Kaart" in image["alt"]), case.code
         assert any(c.startswith(f"Figuur {case.figure} ") for c in visits[case.code]["figcaptions"])
+        assert any(i["alt"].startswith("Kaarten van") for i in images), case.code          # the case map
+        assert any(c.startswith("Kaart ") for c in visits[case.code]["figcaptions"]), case.code
+
+
+def test_chapter_page_shows_every_table_and_figure(rendered, visits):
+    """reports/hoofdstuk6.html: Tabel 1-11 with their captions, Figuur 1-5 loaded, caption once each."""
+    chapter = visits["hoofdstuk6"]
+    captions = [" ".join(t["caption"].split()[:2]) for t in chapter["tables"] if t["caption"].startswith("Tabel ")]
+    assert captions == [f"Tabel {n}" for n in range(1, 12)]
+    tabel1 = next(t for t in chapter["tables"] if t["caption"].startswith("Tabel 1 "))
+    assert tabel1["rows"][0][1:] == ["100.000-150.000", "20.000-50.000", "50.000-100.000", "20.000-50.000",
+                                     "150.000-300.000"]
+    figures = [c for c in chapter["figcaptions"] if c.startswith("Figuur ")]
+    assert [f.split()[1] for f in figures] == ["1", "2", "3", "4", "5"]
+    assert len(chapter["images"]) == 5 and all(i["complete"] and i["width"] > 0 for i in chapter["images"])
+    tabel4 = next(t for t in chapter["tables"] if t["caption"].startswith("Tabel 4 "))
+    amersfoort = next(r for r in tabel4["rows"] if r[0] == "Amersfoort")
+    assert amersfoort[3:] == ["€ 10.250#", "-", "-"]
+    assert (SCREENSHOTS / "hoofdstuk6.png").stat().st_size > 50_000
+
+
+def test_overview_shows_a_map_per_key_indicator(visits):
+    overview = visits["overzicht"]
+    maps = [i for i in overview["images"] if i["alt"].startswith("Kaart")]
+    assert len(maps) == 4 and all(i["complete"] and i["width"] >= 500 for i in maps)
+    assert any("gegenereerd" in l["text"] and "CC BY 4.0" in l["text"] for l in overview["legends"])
 
 
 def test_tables_show_the_case_values_in_dutch_format(rendered, visits):

@@ -244,3 +244,23 @@ def test_index_summary_line_by_provenance(built):
         '{"matched": 1, "published": 2, "errata": 0, "unexplained": 1, "summary": "", "error": null}')
     assert index_summary(built) == "1 van 2 gepubliceerde cellen gelijk, 0 errata, 1 onverklaarde verschillen"
     validate(built)
+
+
+def test_tabel1_is_compared_cell_by_cell(built):
+    from pipeline.case import Processed
+    from pipeline.validate import compare_tabel1
+
+    cells = compare_tabel1(built, Processed.read(built.processed_dir))
+    assert len(cells) == 5 + 5 + 23                       # headers, size classes, references
+    assert set(cells["status"]) == {"gelijk", "gelijk (naam)"}
+    named = cells[cells["status"] == "gelijk (naam)"]
+    assert set(named["gedrukt"]) == {"Den Haag", "Horst a/d Maas"}
+
+
+def test_a_tabel1_out_of_order_is_an_error(built):
+    from pipeline.validate import TABEL1_COLUMNS, ValidationResult
+
+    off = pd.DataFrame([[3, "3", "Goes", "Dordrecht", "verschilt"]], columns=TABEL1_COLUMNS)
+    result = ValidationResult(cells=pd.DataFrame(columns=["status", "verwacht", "herkomst"]),
+                              errata=pd.DataFrame(), tabel1=off)
+    assert "Tabel 1 differs" in result.error() and "'Goes'" in result.error()

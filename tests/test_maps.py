@@ -1,0 +1,91 @@
+"""The maps (pipeline/maps.py): real 2020 boundaries decoded from TopoJSON, checksums, three states kept
+apart (value, generated, no value), deterministic bytes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import maps
+
+
+def test_boundaries_are_the_verified_2020_files():
+    municipalities = maps.load_shapes(maps.MUNICIPALITIES)
+    regions = maps.load_shapes(maps.REGIONS)
+    assert len(municipalities) == 355 and len(regions) == 42
+    assert {"GM0150", "GM0344", "GM0297", "GM1894", "GM1674"} <= set(municipalities)
+    lon, lat = np.concatenate([r for poly in municipalities["GM0150"] for r in poly]).T
+    assert 6.0 < lon.mean() < 6.4 and 52.2 < lat.mean() < 52.3          # Deventer
+    for polygons in municipalities.values():                           # every ring closes
+        for polygon in polygons:
+            for ring in polygon:
+                assert np.allclose(ring[0], ring[-1], atol=1e-9)
+
+
+def test_a_changed_boundary_file_is_refused(tmp_path):
+    from pipeline.errors import SnapshotError
+
+    (tmp_path / maps.MUNICIPALITIES).write_text("{}", encoding="utf-8")
+    with pytest.raises(SnapshotError, match="sha256"):
+        maps.load_shapes(maps.MUNICIPALITIES, str(tmp_path))
+
+
+def test_decode_topology_applies_delta_transform_and_reversed_arcs():
+    topology = {"type": "Topology", "transform": {"scale": [0.5, 0.5], "translate": [10, 20]},
+                "arcs": [[[0, 0], [2, 0], [0, 2]], [[2, 2], [-2, 0], [0, -2]]],
+                "objects": {"x": {"type": "GeometryCollection", "geometries": [
+                    {"type": "Polygon", "arcs": [[0, 1]], "properties": {"statcode": "A"}},
+                    {"type": "Polygon", "arcs": [[~1, ~0]], "properties": {"statcode": "B"}}]}}}
+    shapes = maps.decode_topology(topology, "x")
+    ring = shapes["A"][0][0]
+    assert ring.tolist() == [[10, 20], [11, 20], [11, 21], [10, 21], [10, 20]]
+    assert shapes["B"][0][0].tolist() == ring[::-1].tolist()
+
+
+def test_classes_are_round_and_deciles_one_each():
+    assert maps.nice_bins(pd.Series(range(1, 11)), "decile") == [0.5 + i for i in range(11)]
+    bins = maps.nice_bins(pd.Series(np.linspace(150, 400, 100)), "euro")
+    assert bins[0] <= 163 and bins[-1] >= 387 and len(set(np.diff(bins).round(6))) == 1
+
+
+def _frame(generated=(), missing=()):
+    codes = sorted(maps.load_shapes(maps.MUNICIPALITIES))
+    frame = pd.DataFrame({"naam": codes, "pct_actueel": np.linspace(4, 10, len(codes))}, index=codes)
+    frame["pct_actueel_herkomst"] = ["gegenereerd" if c in generated else "cbs" for c in codes]
+    frame.loc[list(missing), "pct_actueel"] = np.nan
+    return frame
+
+
+def test_generated_and_missing_are_told_apart(built):
+    frame = _frame(generated={"GM0150", "GM0200"}, missing={"GM0301"})
+    fig, state = maps.national_map(built, frame, maps.INDICATORS[0], ["GM0150"], ["GM0200", "GM0301"])
+    assert state["n_generated"] == 2 and state["missing"] == 1 and state["n_value"] == 352
+    hatches = {c.get_hatch() for c in fig.axes[0].collections}
+    assert {"...", "////"} <= hatches                                   # dots: generated; diagonal: no value
+    text = maps.legend_text([state])
+    assert "gegenereerd" in text and "geen waarde" in text and "CC BY 4.0" in text
+
+
+def test_maps_are_byte_identical_for_identical_data(built, tmp_path):
+    frame = _frame(generated={"GM0150"})
+    first = maps.write_case_map(built, frame.assign(**{c: frame["pct_actueel"] for c in
+                                                       ("index_zonder_verblijf", "lasten_per_inwoner_rekening",
+                                                        "ses_deciel")}),
+                                "GM0150", ["GM0200", "GM0202"], "Deventer", tmp_path / "a")[0]
+    second = maps.write_case_map(built, frame.assign(**{c: frame["pct_actueel"] for c in
+                                                        ("index_zonder_verblijf", "lasten_per_inwoner_rekening",
+                                                         "ses_deciel")}),
+                                 "GM0150", ["GM0200", "GM0202"], "Deventer", tmp_path / "b")[0]
+    assert first.read_bytes() == second.read_bytes()
+    svg = first.with_suffix(".svg").read_text(encoding="utf-8")
+    assert svg == (tmp_path / "b" / "kaart.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg and first.stat().st_size < 400_000
+
+
+def test_the_copied_boundaries_carry_their_provenance():
+    readme = (maps.REGIONS_DIR / "README.md").read_text(encoding="utf-8")
+    for file, (_, sha) in maps.BOUNDARY_FILES.items():
+        assert file in readme and sha in readme
+    assert "cartomap/nl" in readme and "CC BY 4.0" in readme
+    json.loads((maps.REGIONS_DIR / maps.MUNICIPALITIES).read_text(encoding="utf-8"))
