@@ -16,7 +16,7 @@ help:
 	@echo "make pdf       print the reports to reports/pdf/ (headless Chromium; runs make report first if needed)"
 	@echo "make fetch     download the configured CBS tables into data/raw (needs internet)"
 	@echo "make snapshot  regenerate the bundled demo snapshot in data/raw (offline)"
-	@echo "make clean     remove processed data and reports"
+	@echo "make clean     remove processed data and reports (and their cache records)"
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,8 @@ test: $(STAMP) chromium
 	$(PY) -m pytest
 
 clean-reports:
-	rm -rf reports/*.html reports/cases reports/notebooks reports/style.css reports/pdf reports/screenshots reports/*.xlsx
+	rm -rf reports/*.html reports/cases reports/notebooks reports/style.css reports/pdf reports/screenshots reports/*.xlsx \
+		reports/overzicht reports/.cache reports/.run.lock
 
 clean: clean-reports
 	rm -rf data/processed

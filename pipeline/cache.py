@@ -16,6 +16,14 @@ of the repository does not trigger reruns, and a changed byte always does.
 * chapter pages: ``<reports>/.cache/chapter.json``, the validation page and the workbook. Depend on
   the processed folder, the validation notebook and the package source, not on the cases.
 
+Paths in a lock file are relative (outputs to the lock file's folder, the parameters' paths to the
+repository or the reports folder), so a copied repository or a moved reports folder is still up to date.
+A case whose last run failed has a lock that records the error and never matches, so the index can say
+so and the next run retries it.
+
+:func:`run_lock` keeps a second run off an output folder another run is writing (``<folder>/.run.lock``,
+an ``flock`` the kernel releases when the holder dies, even by ``kill -9``).
+
 Only the standard library is imported here: a no-op run must not pay for pandas or papermill.
 """
 
@@ -23,10 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import PROCESSED_FILES, ROOT, StudyConfig
+from .errors import PipelineError
 from .iorw import write_text
 
 PACKAGE = ROOT / "pipeline"
@@ -54,7 +66,8 @@ def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
     """One hash over every file below ``root`` (relative path and content), ``__pycache__`` excluded."""
     digest = hashlib.sha256()
     if root.exists():
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in root.rglob("*")
+                           if p.is_file() and "__pycache__" not in p.parts and p.name != RUN_LOCK):
             if suffixes and path.suffix not in suffixes:
                 continue
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + (file_hash(path) or "").encode() + b"\n")
@@ -89,9 +102,11 @@ class Lock:
         old = self.recorded()
         if old is None:
             return "never run"
+        if old.get("failed"):
+            return f"failed last time ({old['failed']})"
         if old.get("key") == self.key:
             for name, digest in (old.get("outputs") or {}).items():
-                if file_hash(Path(name)) != digest:
+                if file_hash(self.path.parent / name) != digest:  # relative to the lock (absolute: as is)
                     return f"output {name} changed or missing"
             return None
         for name, digest in self.deps.items():
@@ -100,9 +115,18 @@ class Lock:
         return "dependencies changed"
 
     def record(self, extra: dict | None = None) -> None:
-        outputs = {str(p): file_hash(p) for p in self.outputs}
+        outputs = {os.path.relpath(p, self.path.parent): file_hash(p) for p in self.outputs}
         data = {"key": self.key, "deps": self.deps, "outputs": outputs, **(extra or {})}
         write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    def record_failure(self, error: str) -> None:
+        """The last run failed with ``error``: never up to date, and the index says why."""
+        data = {"key": None, "deps": self.deps, "outputs": {}, "failed": error}
+        write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    def failure(self) -> str | None:
+        """The error of the last run, when it failed."""
+        return (self.recorded() or {}).get("failed")
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -116,11 +140,29 @@ def common_deps(config: StudyConfig) -> dict[str, str | None]:
     return {"config": file_hash(config.path), "pipeline": package_hash(), "requirements.lock": file_hash(LOCKFILE)}
 
 
+def relative(path, start: Path) -> str:
+    """``path`` relative to ``start`` when it lies below it, else as given: the key of a copy is the same."""
+    try:
+        return Path(path).resolve().relative_to(start.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def portable_parameters(config: StudyConfig, parameters: dict) -> dict:
+    """The papermill parameters with their paths relative (config to the repository, output to reports)."""
+    out = dict(parameters)
+    if "config_path" in out:
+        out["config_path"] = relative(out["config_path"], ROOT)
+    if "output_dir" in out:
+        out["output_dir"] = relative(out["output_dir"], config.reports_dir)
+    return out
+
+
 def case_lock(config: StudyConfig, code: str, notebook: Path, parameters: dict, outputs: list[Path]) -> Lock:
     deps = {f"processed/{name}": file_hash(config.processed_dir / name) for name in PROCESSED_FILES}
     deps.update(common_deps(config))
     deps["notebook"] = file_hash(notebook)
-    deps["parameters"] = text_hash(json.dumps(parameters, sort_keys=True))
+    deps["parameters"] = text_hash(json.dumps(portable_parameters(config, parameters), sort_keys=True))
     return Lock(cache_dir(config) / f"{code}.json", deps, outputs)
 
 
@@ -143,11 +185,25 @@ def build_outputs(config: StudyConfig) -> list[Path]:
 
 
 def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
-    deps = {f"case/{code}": file_hash(cache_dir(config) / f"{code}.json") for code in codes}
+    """The index and overview pages: they show every case's state (ok, failed, stale, missing), so
+    that state is part of the key, and every file they write (the stylesheet, the scatter plot) an output."""
+    from .execute import NOTEBOOK, case_state
+
+    deps = {f"case/{code}": f"{file_hash(cache_dir(config) / f'{code}.json')} {case_state(config, code)[0]}"
+            for code in codes}
     deps["processed"] = tree_hash(config.processed_dir)
     deps["wijzigingen"] = file_hash(config.reports_dir / "wijzigingen.json")   # the index links the last diff
+    deps["notebook"] = file_hash(NOTEBOOK)
     deps.update(common_deps(config))
-    return Lock(cache_dir(config) / "index.json", deps, [config.reports_dir / "index.html"])
+    return Lock(cache_dir(config) / "index.json", deps, index_outputs(config))
+
+
+def index_outputs(config: StudyConfig) -> list[Path]:
+    reports = config.reports_dir
+    figures = sorted(p for p in (reports / "overzicht").glob("*") if p.is_file() and not p.name.startswith("."))
+    if not figures:  # never written yet, or deleted: the overview's plot must be there
+        figures = [reports / "overzicht" / "spreiding.png"]
+    return [reports / "index.html", reports / "overzicht.html", reports / "style.css", *figures]
 
 
 def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[Path]) -> Lock:
@@ -155,3 +211,57 @@ def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[P
     deps = {"processed": tree_hash(config.processed_dir), "notebook": file_hash(validation_notebook)}
     deps.update(common_deps(config))
     return Lock(cache_dir(config) / "chapter.json", deps, outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# One run per output folder
+
+RUN_LOCK = ".run.lock"
+# what pipeline.iorw.atomic_path and tempfile leave behind when a writer is killed: ".<name>.<8 random>"
+_TEMPORARY = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
+
+
+@contextmanager
+def run_lock(directory: Path, command: str = ""):
+    """Hold ``<directory>/.run.lock`` for the duration of a run; raise naming the holder when another
+    process has it. The lock is an ``flock``: it ends with its process, also one killed by ``kill -9``.
+    Once held, the temporary files an interrupted run left in ``directory`` are removed."""
+    import fcntl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / RUN_LOCK
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLockedError(f"{directory} is in use by another run ({holder}); wait for it to finish "
+                                 "or give this run other output folders (paths: in the config)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}: python -m pipeline {command}".rstrip() + "\n")
+        handle.flush()
+        remove_temporary_files(directory)
+        yield
+    finally:
+        handle.close()  # releases the flock
+
+
+class RunLockedError(PipelineError):
+    """Another run is writing the same output folder."""
+
+    exit_code = 4
+
+
+def remove_temporary_files(directory: Path) -> list[Path]:
+    """Delete the half-written temporary files (``.<name>.<random>``) of an interrupted run below ``directory``.
+
+    Only called with the run lock held, so no live writer can own them."""
+    removed = []
+    for path in directory.rglob(".*"):
+        if path.is_file() and path.name != RUN_LOCK and _TEMPORARY.match(path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

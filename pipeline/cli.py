@@ -18,10 +18,33 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, load_config
 from .errors import PipelineError
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--jobs 0`` or ``-1`` is a usage error, not a hang)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give 1 or more") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0 (fractions allowed: ``--timeout 2.5``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -38,13 +61,13 @@ def _add_case_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_execution_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+    parser.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
                         help="kernels executing notebooks in parallel (default: number of cores)")
     parser.add_argument("--processes", action="store_true",
                         help="drive each kernel from its own worker process instead of a thread of this "
                              "process (the default above 4 jobs, where one process's GIL would limit "
                              "notebook clients and HTML rendering)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                         help="fail a case whose cell runs longer than this (default 300; the others go on)")
     parser.add_argument("--fresh-kernels", action="store_true",
                         help="a new kernel per notebook (plain papermill) instead of warm, reused kernels")
@@ -63,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--catalog-url", default=None,
                        help="override the catalog host for every table, e.g. http://127.0.0.1:8000 "
                             "(env CBS_CATALOG_URL)")
-    fetch.add_argument("--timeout", type=float, default=None, help="seconds per HTTP request (default 60)")
-    fetch.add_argument("--retries", type=int, default=None, help="attempts per request (default 4)")
+    fetch.add_argument("--timeout", type=positive_seconds, default=None, help="seconds per HTTP request (default 60)")
+    fetch.add_argument("--retries", type=positive_int, default=None, help="attempts per request (default 4)")
     fetch.add_argument("--api", choices=("v3", "v4"), default=None,
                        help="CBS API for every table: v3 OData feed or v4 datasets API (default: each "
                             "table's api: in the config, else v3)")
@@ -120,6 +143,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; files already on disk are unchanged", file=sys.stderr)
         return 130
+    except OSError as exc:  # an unreadable input, a read-only output folder, a full disk
+        if args.debug:
+            raise
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - e.g. a kernel call that failed: one line, --debug for the rest
+        if args.debug:
+            raise
+        print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
+        return 2
+
+
+def os_error_message(exc: OSError) -> str:
+    """``cannot write reports/index.html: Permission denied; ...``: what, where and the fix, in one line."""
+    where = exc.filename or ""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, PermissionError):
+        fix = "check the permissions of that file and its folder (or point paths: in the config elsewhere)"
+    elif isinstance(exc, FileNotFoundError):
+        fix = "restore it (git checkout, or run the step that writes it)"
+    else:
+        fix = "check the disk and the file system"
+    return f"{where}: {reason}; {fix}" if where else f"{reason}; {fix}"
 
 
 def _dispatch(args) -> int:
@@ -139,6 +186,46 @@ def _dispatch(args) -> int:
         write_pdfs(config, args.case)
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
+    from .cache import run_lock
+
+    # one run at a time per output folder: a second one says which process holds it
+    with run_lock(config.processed_dir, args.command), run_lock(config.reports_dir, args.command), \
+            _run_temp_dir(config):
+        return _run_locked(args, config, started)
+
+
+@contextmanager
+def _run_temp_dir(config):
+    """This run's temporary files (kernel connection files among them) in ``<reports>/.cache/tmp``.
+
+    A run killed with ``kill -9`` cannot remove them (its kernels end by themselves within a second,
+    their connection files stay); the next run, holding the run lock, so sure that no live process of
+    another run owns them, empties the folder first."""
+    import os
+    import shutil
+    import tempfile
+
+    from .cache import cache_dir
+
+    folder = cache_dir(config) / "tmp"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(folder), str(folder)  # here and in kernels and workers
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved_dir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_locked(args, config, started: float) -> int:
+    if args.command in ("run", "report", "validate"):
+        require_current_build(config)  # processed data that no longer matches data/raw is not reported on
     if args.command in ("build", "all"):
         _build(config, force=args.force)
     if args.command == "validate":
@@ -149,7 +236,7 @@ def _dispatch(args) -> int:
         return 0
     from .execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
     runner = Runner(args.jobs, args.fresh_kernels, processes=args.processes or None,
-                    timeout=args.timeout or DEFAULT_CELL_TIMEOUT)
+                    timeout=DEFAULT_CELL_TIMEOUT if args.timeout is None else args.timeout)
     stamp = timestamp()
     try:
         failure = chapter_pages = None
@@ -185,6 +272,29 @@ def _dispatch(args) -> int:
     return 0
 
 
+def require_current_build(config) -> None:
+    """Raise when the raw snapshot is corrupt or changed since ``data/processed`` was built from it.
+
+    ``run``, ``report`` and ``validate`` read processed data only; without this check they would
+    report on data that no longer follows from ``data/raw`` (``all`` rebuilds first instead)."""
+    from .cache import build_lock
+    from .errors import SnapshotError
+    from .snapshot import verify_snapshot
+
+    for manifest in sorted(config.raw_dir.glob("*/manifest.json")):
+        verify_snapshot(manifest.parent)
+    recorded = build_lock(config).recorded()
+    if recorded is None:
+        return  # processed data made without the build command (a copy, a test): nothing to compare with
+    current = build_lock(config).deps
+    changed = [name for name in ("raw", "published", "config")
+               if recorded.get("deps", {}).get(name) != current.get(name)]
+    if changed:
+        raise SnapshotError(f"{config.processed_dir} was built from another {' and '.join(changed)} than "
+                            f"{config.raw_dir if changed[0] == 'raw' else 'the current one'}; "
+                            "run `python -m pipeline build` (or `all`) first")
+
+
 def _build(config, force: bool = False) -> None:
     """raw -> processed, then the comparison with the published report (``validation.csv``, from the
     processed tables and ``data/external/published``); skipped when the snapshot, config, code and packages
@@ -209,17 +319,23 @@ def _report(config, args, runner, stamp: str, chapter_pages) -> None:
     changed; then wait for the chapter pages queued before the cases."""
     from .cache import index_lock
     from .execute import html_path, output_path, select_cases
+    from .render import executed_codes
 
     codes = [c.code for c in config.cases]
     if args.case or args.all_municipalities:
         codes = list(dict.fromkeys(codes + select_cases(config, args.case, args.all_municipalities)))
+    # the index lists every executed case, also one run earlier with `run --case`: all are in its key
+    codes = list(dict.fromkeys(codes + executed_codes(config)))
     lock = index_lock(config, codes)
     missing = [c for c in codes if output_path(config, c).exists() and not html_path(config, c).exists()]
     if not args.force and not missing and lock.stale_reason() is None:
         chapter_pages.wait()
         print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
         return
+    from .execute import refresh_case_lock
     from .render import render_reports
     render_reports(config, args.case, args.all_municipalities, only_missing=not args.force, stamp=stamp,
                    runner=runner, chapter_pages=chapter_pages)
+    for code in codes:
+        refresh_case_lock(config, code)  # a report rendered again from its current notebook is current
     index_lock(config, codes).record()

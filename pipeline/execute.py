@@ -136,7 +136,10 @@ def default_jobs() -> int:
 
 
 def timestamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    """The stamp on every page: now, or ``SOURCE_DATE_EPOCH`` when set (reproducible-builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,11 +208,16 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = RunResult(task.code, output, 0.0, worker=f"{os.getpid()}/{threading.current_thread().name}")
+    # what the last run left (notebook, report, tables and figures, also those of an earlier config) is
+    # not kept alongside the new run: a case that fails early must not leave the old report as if current
+    clear_case_outputs(task)
     try:
         pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False,
                             parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),
                             # one write at the end (and on error) instead of one per cell
-                            request_save_on_cell_execute=task.fresh, execution_timeout=task.timeout,
+                            request_save_on_cell_execute=task.fresh,
+                            # nbclient's timeout is a whole number of seconds: 2.5 waits 3
+                            execution_timeout=None if task.timeout is None else math.ceil(task.timeout),
                             **engine_options(task.fresh))
     except pm.PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
@@ -217,18 +225,46 @@ def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
         result.cell = f"cell {exc.exec_count}: {first_line.strip()}"
     except Exception as exc:  # noqa: BLE001 - a kernel that died, a missing file: this case fails, not the run
         result.error = f"{type(exc).__name__}: {exc}"
-    if task.html and output.exists():
+    if task.html:
         try:
             from .iorw import write_text
             from .render import render_case
 
             title, generated = _title_and_generated(task)
-            write_text(Path(task.html), render_case(output, title, generated, task.stamp))
+            if output.exists():
+                text = render_case(output, title, generated, task.stamp)
+            else:
+                from .render import page
+                text = page(title, "", generated, task.stamp)
+            if result.error:  # the report says it failed, whatever the notebook shows
+                text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
+            write_text(Path(task.html), text)
             result.html = Path(task.html)
         except Exception as exc:  # noqa: BLE001
             result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
     result.seconds = time.perf_counter() - started
     return result
+
+
+def clear_case_outputs(task: Task) -> None:
+    """Remove a case's executed notebook, report and output folder files before it runs again."""
+    for path in (Path(task.notebook), Path(task.html) if task.html else None):
+        if path is not None:
+            path.unlink(missing_ok=True)
+    folder = Path(task.output_dir)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def failure_notice(result: RunResult) -> str:
+    import html
+
+    where = f" in {result.cell}" if result.cell else ""
+    return (f'<p class="failed" role="alert"><strong>Deze casus is mislukt bij de laatste run</strong>{html.escape(where)}: '
+            f"{html.escape(result.error or '')}. De cijfers hieronder zijn onvolledig of ontbreken; "
+            "los de fout op en draai <code>python -m pipeline run</code> opnieuw.</p>\n")
 
 
 def _call_in_worker(fn_name: str, *args):
@@ -483,6 +519,37 @@ def _case_lock(config: StudyConfig, task: Task):
     return case_lock(config, task.code, Path(task.source), task.parameters, outputs)
 
 
+def refresh_case_lock(config: StudyConfig, code: str) -> None:
+    """After the report step rendered a case's HTML again from its notebook: record the new HTML in the
+    case's lock, when everything else in it (dependencies, notebook, tables, figures) is as recorded."""
+    from .cache import file_hash
+
+    task = make_task(config, code)
+    lock = _case_lock(config, task)
+    old = lock.recorded()
+    if not old or old.get("failed") or old.get("key") != lock.key or not Path(task.html).exists():
+        return
+    html = os.path.relpath(task.html, lock.path.parent)
+    outputs = old.get("outputs") or {}
+    if html in outputs and outputs[html] == file_hash(Path(task.html)):
+        return
+    if all(file_hash(lock.path.parent / name) == digest for name, digest in outputs.items() if name != html):
+        lock.record({k: v for k, v in old.items() if k == "seconds"})
+
+
+def case_state(config: StudyConfig, code: str) -> tuple[str, str | None]:
+    """What the index says about a case: ``("ok", None)``, ``("failed", error)``, ``("stale", what changed)``
+    (inputs or outputs changed since it ran) or ``("missing", None)`` (never run)."""
+    lock = _case_lock(config, make_task(config, code))
+    recorded = lock.recorded()
+    if recorded is None:
+        return ("missing", None) if not output_path(config, code).exists() else ("stale", "no record of its run")
+    if recorded.get("failed"):
+        return "failed", recorded["failed"]
+    reason = lock.stale_reason()
+    return ("ok", None) if reason is None else ("stale", reason)
+
+
 def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
               jobs: int | None = None, fresh: bool = False, force: bool = False, runner: Runner | None = None,
               stamp: str | None = None) -> list[RunResult]:
@@ -501,8 +568,15 @@ def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipa
     up_to_date = len(tasks) - len(todo)
     if todo:
         done = [0]
+        by_code = {task.code: task for task in todo}
 
         def progress(result: RunResult) -> None:
+            # the lock is written as each case finishes: an interrupted run keeps the cases it finished
+            lock = _case_lock(config, by_code[result.code])
+            if result.ok:
+                lock.record({"seconds": round(result.seconds, 3)})
+            else:
+                lock.record_failure(result.error + (f" ({result.cell})" if result.cell else ""))
             done[0] += 1
             state = "ok" if result.ok else "FAILED"
             print(f"[{done[0]}/{len(todo)}] {result.code} {state} ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
@@ -512,11 +586,6 @@ def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipa
         try:
             for task, result in zip(todo, runner.map(todo, progress)):
                 results[task.code] = result
-                lock = _case_lock(config, task)
-                if result.ok:
-                    lock.record({"seconds": round(result.seconds, 3)})
-                else:
-                    lock.forget()
         finally:
             if own:
                 runner.close()

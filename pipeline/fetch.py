@@ -651,6 +651,12 @@ def validate_snapshot(target: Target, plan: Plan, directory: Path, destination: 
         raise
     except SnapshotError as exc:
         raise FetchError(f"table {table_id}: the download is incomplete ({exc}){_unchanged_note(destination)}") from exc
+    dims = [d for d in table.dimensions if d in table.data]
+    distinct = len(table.data.drop_duplicates(subset=dims)) if dims else len(table.data)
+    if distinct < len(table.data):  # CBS publishes one row per cell: repeated rows are a broken page or paging
+        raise FetchError(f"table {table_id}: TypedDataSet has {len(table.data)} rows but only {distinct} distinct "
+                         f"combinations of {', '.join(dims)}: a page was repeated or not paged (CBS pages per "
+                         f"10 000 rows); run the fetch again{_unchanged_note(destination)}")
     if len(table.data) == 0:
         raise FetchError(f"table {table_id}: TypedDataSet has no rows for $filter {plan.filters!r}; check "
                          f"tables.{spec.role}.categories in config/study.yml (`python -m pipeline inspect "

@@ -157,17 +157,23 @@ def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp
                counts: list[dict] | None = None) -> str:
     rows = []
     for e in entries:
-        status = "mislukt: " + html.escape(e["error"]) if e["error"] else "ok"
-        link = f'<a href="{e["href"]}">{html.escape(e["name"])}</a>'
+        state = e.get("state") or ("failed" if e["error"] else "ok")
+        status = {"ok": "ok", "failed": "mislukt: " + html.escape(e["error"] or ""),
+                  "stale": "verouderd (" + html.escape(e.get("stale") or "") + "); draai python -m pipeline run",
+                  "missing": "nog niet uitgevoerd (python -m pipeline run)"}[state]
+        link = (f'<a href="{e["href"]}">{html.escape(e["name"])}</a>' if e["href"] != "#"
+                else html.escape(e["name"]))  # no report to link to: not a link to nothing
         rows.append(f"<tr><td>{link}</td><td>{e['code']}</td><td>{html.escape(e['tables'])}</td>"
-                    f"<td>{html.escape(e['figure'])}</td><td class=\"{'ok' if not e['error'] else 'failed'}\">"
-                    f"{status}</td></tr>")
+                    f"<td>{html.escape(e['figure'])}</td><td class=\"{state if state != 'ok' else 'ok'}\" "
+                    f"data-state=\"{state}\">{status}</td></tr>")
     report = config.report
     body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>"
             f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
             f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
             "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
             f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            '<p class="chapter-link"><a href="hoofdstuk6.html">Het hoofdstuk zoals de lezer het heeft</a>: Tabel 1, '
+            "per casus de twee tabellen en de figuur met de bijschriften en voetnoten van het rapport.</p>"
             f"{_counts_section(counts)}"
             f"<h2>Gegevens</h2>{sources_table_html(provenance)}"
             f"{_validation_section(config)}"
@@ -293,11 +299,13 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
         steps = [runner.submit_call("pipeline.overview:write_overview_page", str(config.path), ran,
                                     {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
-                 runner.submit_call("pipeline.render:write_index_page", str(config.path), entries, stamp)]
+                 runner.submit_call("pipeline.render:write_index_page", str(config.path), entries, stamp),
+                 runner.submit_call("pipeline.chapter:write_chapter_page", str(config.path), stamp)]
         for entry in entries:
             notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
             current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
-            if entry["href"] != "#" and entry["code"] in codes and not current:
+            # a failed case keeps the failure page its run wrote
+            if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and not current:
                 write_text(target, render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp))
                 written.append(target)
         for step in steps:
@@ -306,7 +314,7 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     finally:
         if own:
             runner.close()
-    written += [reports / "overzicht.html", reports / "index.html"]
+    written += [reports / "overzicht.html", reports / "index.html", reports / "hoofdstuk6.html"]
     print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
     return written
 
@@ -321,10 +329,15 @@ def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:
     entry = {"code": code, "name": names[code], "href": f"{code}.html", "error": None,
              "tables": ", ".join(f"Tabel {n}" for n in numbers if n),
              "figure": f"Figuur {case.figure}" if case and case.figure else ""}
-    notebook = output_path(config, code)
-    if notebook.exists():
-        entry["error"] = notebook_failed(notebook)
-    else:
-        entry["error"] = "nog niet uitgevoerd (python -m pipeline run)"
+    # the state of the last run (its lock), not what an old notebook on disk happens to show
+    from .execute import case_state, html_path
+
+    state, detail = case_state(config, code)
+    entry["state"] = state
+    if state == "failed":
+        entry["error"] = detail
+    elif state == "stale":
+        entry["stale"] = detail
+    if state == "missing" or not html_path(config, code).exists() and not output_path(config, code).exists():
         entry["href"] = "#"
     return entry

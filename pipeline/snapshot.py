@@ -40,10 +40,20 @@ MANIFEST_FORMAT = 1
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     return digest.hexdigest()
+
+
+def _unreadable(path: Path, exc: OSError) -> SnapshotError:
+    return SnapshotError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}); check its permissions "
+                         "(chmod a+r) or restore data/raw from git")
 
 
 def dump_json(obj, path: Path) -> None:
@@ -145,6 +155,11 @@ def _read_json(path: Path):
             return json.load(handle)
     except FileNotFoundError:
         raise SnapshotError(f"{path} is missing; run `python -m pipeline fetch` or restore data/raw from git")
+    except UnicodeDecodeError:
+        raise SnapshotError(f"{path} is not UTF-8 text; the snapshot is corrupt: re-fetch it or restore data/raw "
+                            "from git") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
                             "the snapshot is corrupt: re-fetch it or restore data/raw from git")
@@ -164,6 +179,11 @@ def verify_snapshot(directory: Path) -> dict:
     for name in REQUIRED_ENTITY_SETS:
         if f"{name}.json" not in listed:
             raise SnapshotError(f"{directory} lacks entity set {name}; the snapshot is incomplete: re-fetch it")
+    # a file the manifest does not list has no checksum to verify: it is not part of the snapshot
+    unlisted = sorted(p.name for p in directory.glob("*.json") if p.name != MANIFEST and p.name not in listed)
+    if unlisted:
+        raise SnapshotError(f"{directory / unlisted[0]} is not listed in {directory / MANIFEST}, so it cannot be "
+                            "verified; the snapshot was edited: re-fetch it or restore data/raw from git")
     verify_checksums(directory, manifest)
     return manifest
 
@@ -378,6 +398,9 @@ def load_table(directory: Path) -> CbsTable:
     dims = {}
     for key in properties.loc[properties["Type"].isin(DIMENSION_TYPES), "Key"]:
         path = directory / f"{key}.json"
+        if path.name not in manifest.get("files", {}):  # e.g. Perioden.json: read only what was verified
+            raise SnapshotError(f"{path} (dimension {key}) is not listed in {directory / MANIFEST}, so it cannot be "
+                                "verified; the snapshot is incomplete or edited: re-fetch it or restore data/raw from git")
         frame = pd.DataFrame(_read_json(path))
         frame["Key"] = strip_keys(frame["Key"])
         dims[key] = frame

@@ -140,7 +140,8 @@ def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monke
     assert ok == ["GM0150", "GM0344"]
     kept = config.reports_dir / "notebooks" / "GM1894.ipynb"
     assert kept.exists() and "kapot voor de test" in kept.read_text()
-    assert not (config.reports_dir / ".cache" / "GM1894.json").exists()   # a failed case reruns next time
+    lock = json.loads((config.reports_dir / ".cache" / "GM1894.json").read_text())
+    assert "kapot voor de test" in lock["failed"] and lock["key"] is None   # a failed case reruns next time
     from pipeline.render import notebook_failed
     assert "kapot voor de test" in notebook_failed(kept)
     # the next notebook in the same worker still runs (the kernel was restarted after the error)

@@ -564,3 +564,18 @@ def test_the_repository_config_fetches_every_fixture_table(server, tmp_path, cap
     for table_id in FIXTURE:
         table = load_table(tmp_path / "raw" / table_id)
         assert len(table.data) > 0 and table.manifest["generated"] is False
+
+
+def test_a_page_of_repeated_rows_without_a_next_link_is_a_fetch_error(raw_dir, spec):
+    """10 001 rows on one page, no odata.nextLink, but only a few distinct cells: the feed repeated rows
+    (CBS pages per 10 000 and publishes one row per cell); the snapshot is not sealed."""
+    import copy
+
+    tables = copy.deepcopy(FIXTURE)
+    rows = tables[TABLE]["TypedDataSet"]
+    tables[TABLE]["TypedDataSet"] = [dict(rows[i % len(rows)], ID=i) for i in range(10_001)]
+    with ODataServer(tables, page_size=20_000) as feed:
+        with pytest.raises(FetchError, match=r"TypedDataSet has \d+ rows but only \d+ distinct combinations"):
+            fetch_table(spec, raw_dir, catalog_url=feed.url, backoff=0.001, timeout=30)
+    assert not (raw_dir / TABLE).exists()
+    assert_no_staging_left(raw_dir)

@@ -122,3 +122,29 @@ def test_rows_get_the_kind_of_the_first_matching_provenance_block(tmp_path):
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
     table = load_table(target)
     assert table.row_kinds(table.data).tolist() == ["afgeleid", "gegenereerd"]
+
+
+def test_a_file_the_manifest_does_not_list_is_an_error_not_read_unverified(tmp_path):
+    target = tiny_table(tmp_path)
+    manifest = read_manifest(target)
+    del manifest["files"]["Perioden.json"]             # Perioden.json is there, but nothing verifies it
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    with pytest.raises(SnapshotError, match=r"Perioden.json is not listed in .*manifest.json.*re-fetch"):
+        load_table(target)
+
+
+def test_an_unreadable_file_is_a_snapshot_error(tmp_path, monkeypatch):
+    import builtins
+
+    from pipeline import snapshot
+
+    target = tiny_table(tmp_path)
+
+    def denied(path, *args, **kwargs):
+        if str(path).endswith("Perioden.json"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "open", denied, raising=False)
+    with pytest.raises(SnapshotError, match=r"Perioden.json cannot be read \(Permission denied\)"):
+        load_table(target)
