@@ -304,9 +304,13 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
         for entry in entries:
             notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
             current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
+            stale = entry["state"] == "stale"   # its inputs changed since it ran: the page must say so
             # a failed case keeps the failure page its run wrote
-            if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and not current:
-                write_text(target, render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp))
+            if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and (stale or not current):
+                text = render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp)
+                if stale:
+                    text = text.replace("<main>\n", "<main>\n" + stale_notice(entry), 1)
+                write_text(target, text)
                 written.append(target)
         for step in steps:
             step.result()  # the first error is raised here
@@ -317,6 +321,14 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     written += [reports / "overzicht.html", reports / "index.html", reports / "hoofdstuk6.html"]
     print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
     return written
+
+
+def stale_notice(entry: dict) -> str:
+    """The banner of a case page whose inputs changed after its run (``report`` without ``run``)."""
+    return (f'<p class="failed" role="alert"><strong>Verouderd:</strong> deze casus is uitgevoerd vóór de laatste '
+            f"wijziging ({html.escape(entry.get('stale') or '')}); de cijfers hieronder horen bij de vorige invoer. "
+            f"Draai <code>python -m pipeline run --case {html.escape(entry['code'])}</code> (of "
+            "<code>make report</code>).</p>\n")
 
 
 def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:

@@ -385,6 +385,24 @@ def test_deleted_or_edited_outputs_are_rebuilt_and_the_index_links_every_run_cas
     assert 'href="GM0392.html"' in index and (reports / "GM0392.html").exists()
 
 
+def test_report_without_run_marks_a_stale_case_on_the_index_and_on_its_own_page(clean, tmp_path):
+    """The config changed after the run and only ``report`` runs: nothing may look current."""
+    repo, _, _ = clean
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, symlinks=True)
+    study = copy / "config" / "study.yml"
+    study.write_text(study.read_text(encoding="utf-8") + "\n# a later edit\n", encoding="utf-8")
+    _pipeline(copy, "build")
+    _pipeline(copy, "report", *CASES)
+    code = "GM0150"
+    index = (copy / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'data-state="stale">verouderd' in index and 'data-state="ok"' not in index
+    page = (copy / "reports" / f"{code}.html").read_text(encoding="utf-8")
+    assert "<strong>Verouderd:</strong>" in page and f"run --case {code}" in page
+    _pipeline(copy, "all", *CASES)    # running the cases makes them current again
+    assert "<strong>Verouderd:</strong>" not in (copy / "reports" / f"{code}.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_a_rerun_gives_the_clean_outputs(clean, tmp_path):
     """``all --force`` killed with SIGKILL (five kills: the first right after its first case finished,
