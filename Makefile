@@ -8,11 +8,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv snapshot fetch build run report pdf test chromium bench clean clean-reports
+.PHONY: help venv snapshot fetch build run report pdf test test-fast chromium bench clean clean-reports
 
 help:
 	@echo "make report    build processed data, run the case notebooks, render reports/index.html"
 	@echo "make test      run the test suite"
+	@echo "make test-fast the quick tier for the edit loop (no builds, notebooks or browser; ~20 s)"
 	@echo "make pdf       print the reports to reports/pdf/ (headless Chromium; runs make report first if needed)"
 	@echo "make fetch     download the configured CBS tables into data/raw (needs internet)"
 	@echo "make snapshot  regenerate the bundled demo snapshot in data/raw (offline)"
@@ -57,6 +58,10 @@ chromium:
 
 test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# the quick tier: every test that does not build the snapshot, run notebooks or open a browser
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 clean-reports:
 	rm -rf reports/*.html reports/cases reports/notebooks reports/style.css reports/pdf reports/screenshots reports/*.xlsx \

@@ -54,3 +54,14 @@ def rendered(built):
         run_cases(built)
         render_reports(built)
     return built
+
+
+# Tests that build the bundled snapshot, run notebooks or start the whole pipeline are the slow tier:
+# `make test-fast` (pytest -m "not slow") leaves them out for the edit loop; `make test` runs everything.
+SLOW_FIXTURES = {"built", "rendered", "raw_copy", "clean", "runner", "visits"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
