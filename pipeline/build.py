@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
-from .config import StudyConfig
+from .config import CBS_SIZE_CLASSES, StudyConfig
 from .errors import SnapshotError
 from .iorw import write_text
 from .mergers import CrosswalkIndex, predecessors_at
@@ -122,8 +122,6 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
 
 def all_size_classes(config: StudyConfig) -> list:
     """The report's size classes (config) and CBS's gemeentegrootteklassen, each label once."""
-    from .selection import CBS_SIZE_CLASSES
-
     classes = dict(config.size_classes)
     for size_class in CBS_SIZE_CLASSES:
         classes.setdefault(size_class.label, size_class)

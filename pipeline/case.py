@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .build import NEDERLAND, at_half_year
-from .config import PROCESSED_FILES, Case, StudyConfig, load_config
+from .config import CBS_SIZE_CLASSES, PROCESSED_FILES, Case, StudyConfig, load_config
 from .errors import SnapshotError, UnknownMunicipalityError
 from .provenance import is_generated, read_provenance
 
@@ -263,8 +263,6 @@ def line_labels(ctx: CaseContext) -> dict[str, str]:
 
 def size_class_bounds(config: StudyConfig, label: str):
     """Bounds of a size class label: the report's own classes first, then CBS's."""
-    from .selection import CBS_SIZE_CLASSES
-
     if label in config.size_classes:
         return config.size_classes[label]
     return next(c for c in CBS_SIZE_CLASSES if c.label == label)

@@ -230,6 +230,24 @@ class SizeClass:
         return self.min <= inhabitants < self.max
 
 
+# CBS's gemeentegrootteklassen (inhabitants), the classification StatLine uses for municipalities; the report's
+# own classes are `size_classes:` in the config
+CBS_SIZE_CLASSES = [
+    SizeClass("<5K", 0, 5_000), SizeClass("5-10K", 5_000, 10_000), SizeClass("10-20K", 10_000, 20_000),
+    SizeClass("20-50K", 20_000, 50_000), SizeClass("50-100K", 50_000, 100_000),
+    SizeClass("100-150K", 100_000, 150_000), SizeClass("150-250K", 150_000, 250_000),
+    SizeClass("250K+", 250_000, 10**9),
+]
+
+
+def cbs_size_class(inhabitants: float) -> str:
+    """The CBS gemeentegrootteklasse of a number of inhabitants."""
+    for size_class in CBS_SIZE_CLASSES:
+        if size_class.contains(inhabitants):
+            return size_class.label
+    raise ValueError(f"no size class for {inhabitants}")
+
+
 def _cbs_code(value, pattern: re.Pattern, example: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is a {type(value).__name__}, not a CBS code string; "

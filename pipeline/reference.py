@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .config import StudyConfig
+from .config import StudyConfig, cbs_size_class
 from .errors import SnapshotError
 from .mergers import build_crosswalk
-from .selection import cbs_size_class
 from .snapshot import CbsTable, load_table
 
 

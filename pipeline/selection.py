@@ -19,29 +19,15 @@ import math
 
 import pandas as pd
 
-from .config import Case, SizeClass, StudyConfig
+from .config import Case, StudyConfig, cbs_size_class
 from .errors import UnknownMunicipalityError
 
-# CBS's gemeentegrootteklassen (inhabitants), the classification StatLine uses for municipalities
-CBS_SIZE_CLASSES = [
-    SizeClass("<5K", 0, 5_000), SizeClass("5-10K", 5_000, 10_000), SizeClass("10-20K", 10_000, 20_000),
-    SizeClass("20-50K", 20_000, 50_000), SizeClass("50-100K", 50_000, 100_000),
-    SizeClass("100-150K", 100_000, 150_000), SizeClass("150-250K", 150_000, 250_000),
-    SizeClass("250K+", 250_000, 10**9),
-]
 REFERENCE_GROUP_SIZE = 5
 MINIMUM_GROUP_SIZE = 4
 RULE_TEXT = ("Automatische referentiegroep (methode van paragraaf 6.2): gemeenten uit dezelfde CBS-grootteklasse, "
              "bij voorkeur uit dezelfde jeugdregio, dan dezelfde provincie, dan het dichtst bij in inwonertal; "
              f"de eerste {REFERENCE_GROUP_SIZE}. Heeft de klasse minder dan {MINIMUM_GROUP_SIZE} andere gemeenten, "
              "dan vullen de gemeenten met het dichtstbijzijnde inwonertal uit de aangrenzende klassen aan.")
-
-
-def cbs_size_class(inhabitants: float) -> str:
-    for size_class in CBS_SIZE_CLASSES:
-        if size_class.contains(inhabitants):
-            return size_class.label
-    raise ValueError(f"no size class for {inhabitants}")
 
 
 def resolve_municipality(query: str, gemeenten: pd.DataFrame) -> str:
@@ -100,10 +86,8 @@ def select_case_codes(config: StudyConfig, wanted: list[str] | None, all_municip
     """The case codes to run: the configured cases, or ``wanted`` (codes or names), or every municipality."""
     if not wanted and not all_municipalities:
         return [c.code for c in config.cases]
-    if gemeenten is None:
-        from .reference import municipalities
-
-        gemeenten = municipalities(config)
+    if gemeenten is None:   # the names are in the processed data: no need to read the raw snapshot
+        gemeenten = processed_gemeenten(config)
     if all_municipalities:
         return sorted(gemeenten["code"])
     chosen: list[str] = []
@@ -112,3 +96,11 @@ def select_case_codes(config: StudyConfig, wanted: list[str] | None, all_municip
         if code not in chosen:
             chosen.append(code)
     return chosen
+
+
+def processed_gemeenten(config: StudyConfig) -> pd.DataFrame:
+    """The municipalities of the classification as the build wrote them (code, name, region, size)."""
+    path = config.processed_dir / "gemeenten.csv"
+    if not path.exists():
+        raise UnknownMunicipalityError(f"no municipalities yet ({path} is missing); run `python -m pipeline build`")
+    return pd.read_csv(path, dtype={"code": str, "jeugdregio_code": str})
