@@ -192,15 +192,36 @@ def test_kerncijfers_cells_are_marked_too(deventer):
     assert "legend" in table.find_next_sibling("p")["class"]
 
 
-def test_suppressed_values_show_a_distinct_marker_never_zero(deventer):
-    from pipeline.formatting import NO_VALUE
+def test_suppressed_values_show_a_distinct_marker_never_zero(raw_copy, tmp_path):
+    """A value CBS suppresses (null in the typed data) reaches the case report as the "no value" marker."""
+    import json
 
-    soup = _soup(deventer.reports_dir / "GM0297.html")          # Zaltbommel: Altena has no 2017 value
-    cell = _row(_table(soup, "Tabel 7 "), "Altena").find_all("td")[2]
+    from pipeline.build import build_all
+    from pipeline.config import load_config
+    from pipeline.formatting import NO_VALUE
+    from pipeline.snapshot import build_manifest, write_manifest
+
+    from conftest import write_config
+
+    table = raw_copy / "84134NED"
+    rows = json.loads((table / "TypedDataSet.json").read_text(encoding="utf-8"))
+    for row in rows:   # Zutphen, a reference of Deventer: its 2017 H1 share of JH 121 suppressed
+        if row["RegioS"].strip() == "GM0301" and row["Perioden"] == "2017HJ01" and row["VormenVanJeugdzorg"].strip() == "JH121":
+            row["JongerenMetJeugdzorgRelatief_2"] = None
+    (table / "TypedDataSet.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    manifest = json.loads((table / "manifest.json").read_text(encoding="utf-8"))
+    sealed = build_manifest(table, table_id=manifest["table_id"], catalog=manifest["catalog"])
+    write_manifest(table, {**manifest, "files": sealed["files"], "rows": sealed["rows"]})
+    config = load_config(write_config(tmp_path, raw=raw_copy))
+    build_all(config)
+    run_cases(config, ["GM0150"])
+    render_reports(config, ["GM0150"])
+    soup = _soup(config.reports_dir / "GM0150.html")
+    cell = _row(_table(soup, "Tabel 3 "), "Zutphen").find_all("td")[2]
     assert cell.get_text() == NO_VALUE and "no-value" in cell["class"] and "geen waarde" in cell["title"]
-    assert f"{NO_VALUE}: geen waarde" in _table(soup, "Tabel 7 ").find_next_sibling("p").get_text()
+    assert f"{NO_VALUE}: geen waarde" in _table(soup, "Tabel 3 ").find_next_sibling("p").get_text()
     bronnen = soup.select_one("footer.provenance").get_text()
-    assert "Tabel 7, Altena" in bronnen
+    assert "Tabel 3, Zutphen" in bronnen
 
 
 def test_case_report_lists_the_provenance_blocks_with_their_notes(deventer):

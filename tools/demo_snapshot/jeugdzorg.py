@@ -3,6 +3,9 @@
 * JZ Totaal jeugdzorg: real, every region and period of the dump's complete block (``cbs``).
 * JH 121 / JH 1211 / JH 122, 2015-2017: derived from real 83432NED (``afgeleid``): count = 'alleen zorg in
   natura' + 'zorg in natura en pgb' (_7 + _65, _8 + _66, _13 + _71), relative over that table's youth base.
+  Where 83432NED suppresses the small 'zorg in natura en pgb' part (published counts are multiples of 5 and at
+  least 10) but has the 'alleen zorg in natura' part, the cell is ``gegenereerd``: the ZIN-only count (the known
+  lower bound) plus 0 or 5 (:func:`fill_suppressed`); where even the ZIN-only part is missing it stays empty.
 * the same forms 2018HJ01-2020JJ00 (and regions 83432NED lacks): ``gegenereerd``, as a share of the real
   JZ Totaal count of the same row (so real seasonality and level carry over), starting from the real 2017
   shares, smooth drift, a COVID dip in 2020 H1, calibrated to the printed 2020 H1 percentages.
@@ -58,17 +61,135 @@ def real_total() -> pd.DataFrame:
     return out.set_index(["code", "per"])
 
 
+# 83432NED columns per form: ('alleen zorg in natura', 'zorg in natura en pgb'), absolute counts
+PARTS = {"JH121": ("TotaalJeugdhulpZonderVerblijf_7", "TotaalJeugdhulpZonderVerblijf_65"),
+         "JH1211": ("UitgevoerdDoorHetWijkOfBuurtteam_8", "UitgevoerdDoorHetWijkOfBuurtteam_66"),
+         "JH122": ("TotaalJeugdhulpMetVerblijf_13", "TotaalJeugdhulpMetVerblijf_71")}
+# 83432NED publishes counts rounded to 5 and none below 10 (checked on the dump: the smallest value of every
+# count column, the 'ZIN en pgb' ones included, is 10, and no cell is 0): a suppressed part hides 0-9 youths.
+SUPPRESSED_BELOW = 10
+REMAINDERS = (0.0, 5.0)          # the rounded values below the threshold a generated part may take
+
+
 def derived_2015_2017() -> pd.DataFrame:
+    """Per (code, per): the youth base and, per form, the derived count (NaN when a part is missing) and its
+    two parts (``<form>_zin``, ``<form>_pgb``)."""
     d = read_dump("83432NED")
     d = d[(d["Leeftijd"] == "Totaal") & d["Geslacht"].str.startswith("Totaal")]
     d = d.assign(code=map_regions(d["RegioS"], "83432NED"), per=map_periods(d["Perioden"]))
     num = {c: to_number(d[c]) for c in d.columns if c[-1].isdigit()}
     base = num["TotaalJongerenMetJeugdzorg_1"] / num["TotaalJongerenMetJeugdzorgRelatief_2"] * 100.0
-    out = pd.DataFrame({"code": d["code"], "per": d["per"], "base": base,
-                        "JH121": num["TotaalJeugdhulpZonderVerblijf_7"] + num["TotaalJeugdhulpZonderVerblijf_65"],
-                        "JH1211": num["UitgevoerdDoorHetWijkOfBuurtteam_8"] + num["UitgevoerdDoorHetWijkOfBuurtteam_66"],
-                        "JH122": num["TotaalJeugdhulpMetVerblijf_13"] + num["TotaalJeugdhulpMetVerblijf_71"]})
+    out = pd.DataFrame({"code": d["code"], "per": d["per"], "base": base})
+    for form, (zin, pgb) in PARTS.items():
+        out[form] = num[zin] + num[pgb]
+        out[f"{form}_zin"] = num[zin]
+        out[f"{form}_pgb"] = num[pgb]
     return out.set_index(["code", "per"])
+
+
+def fill_suppressed(derived: pd.DataFrame, total: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The derived counts with the cells whose 'ZIN en pgb' part is suppressed filled, and those cells.
+
+    Filled: a (region, period, form) of 83432NED whose 'alleen ZIN' part is published and whose 'ZIN en pgb'
+    part is empty. Its count is the ZIN-only count plus a remainder of 0 or 5 (below the suppression threshold,
+    in the table's steps of 5): 5 where the national ratio of the two parts (same form and period) would put
+    the hidden part at 2.5 or more, else 0. Then, in this order: the printed 2017 H1 % zonder verblijf of
+    chapter 6 where a filled cell feeds it (directly, or for a municipality formed later through its
+    predecessors, back-cast as the build does: percentages weighted by the predecessors' JZ Totaal youth) picks
+    the remainders (fewest changes first); a year's part is at least its half years' parts; the wijkteam part
+    at most the zonder-verblijf part. Regions absent from 83432NED and cells without the ZIN-only part stay
+    empty. Returns (derived, {(form, per): [codes]})."""
+    out = derived.copy()
+    gaps = {form: out[f"{form}_zin"].notna() & out[f"{form}_pgb"].isna() for form in FORMS}
+    rem: dict[str, pd.Series] = {}
+    for form in FORMS:
+        ratio = (out[f"{form}_pgb"] / out[f"{form}_zin"]).xs("NL01", level="code")
+        expected = out[f"{form}_zin"] * out.index.get_level_values("per").map(ratio).to_numpy()
+        rem[form] = pd.Series(np.where(expected >= 2.5, REMAINDERS[1], REMAINDERS[0]), index=out.index)[gaps[form]]
+    calibrate_2017(out, rem["JH121"], total)
+    for form in FORMS:
+        r = rem[form]
+        for (code, per), value in list(r.items()):
+            if per.endswith("JJ00"):
+                halves = [r.get((code, f"{per[:4]}{h}"), 0.0) for h in ("HJ01", "HJ02")]
+                r[(code, per)] = max([value, *halves])
+    cap = out["JH121_pgb"].fillna(rem["JH121"].reindex(out.index))
+    rem["JH1211"] = np.minimum(rem["JH1211"], cap.reindex(rem["JH1211"].index).fillna(0.0))
+    cells: dict[tuple[str, str], list[str]] = {}
+    for form in FORMS:
+        r = rem[form]
+        assert (r < SUPPRESSED_BELOW).all() and r.index.isin(out.index[gaps[form]]).all()
+        out.loc[r.index, form] = out.loc[r.index, f"{form}_zin"] + r
+        for code, per in r.index:
+            cells.setdefault((form, per), []).append(code)
+    return out, cells
+
+
+SUPPRESSED_NOTE = "83432NED suppresses the 'ZIN en pgb' part: generated above the ZIN-only lower bound"
+BLOCK_COST = (150, 8, 10)    # characters of a block's text in the exports: fixed, per region key, per period key
+
+
+def cover_blocks(filled: dict, periods: list[str]) -> list[tuple[str, list[str], list[str]]]:
+    """(form, regions, periods) blocks whose products together are exactly the filled cells.
+
+    A block is a product of key lists; the blocks may overlap (all are gegenereerd), so each region's cells
+    need not be one block. Greedy: per form, the product with the most new cells per character of its text
+    (the exports print every block with its note on one sheet cell), in a fixed order: deterministic."""
+    out = []
+    bit = {p: 1 << i for i, p in enumerate(periods)}
+    for form in FORMS:
+        gaps: dict[str, int] = {}
+        for (f, per), codes in filled.items():
+            if f == form:
+                for code in codes:
+                    gaps[code] = gaps.get(code, 0) | bit[per]
+        todo = dict(gaps)
+        while any(todo.values()):
+            best = None
+            for mask in range(1, 1 << len(periods)):
+                members = [c for c in sorted(gaps) if gaps[c] & mask == mask and todo[c] & mask]
+                if not members:
+                    continue
+                gain = sum(bin(todo[c] & mask).count("1") for c in members)
+                cost = BLOCK_COST[0] + BLOCK_COST[1] * len(members) + BLOCK_COST[2] * bin(mask).count("1")
+                if best is None or gain * best[1] > best[0] * cost:
+                    best = (gain, cost, mask, members)
+            _, _, mask, members = best
+            for c in members:
+                todo[c] &= ~mask
+            out.append((form, members, [p for p in periods if bit[p] & mask]))
+    return out
+
+
+def calibrate_2017(derived: pd.DataFrame, rem: pd.Series, total: pd.DataFrame) -> None:
+    """Pick the JH 121 2017 H1 remainders (in place) that give chapter 6's printed % where one depends on them."""
+    import itertools
+
+    per = "2017HJ01"
+    present = [c for c, p in derived.index if p == per]
+    for code, target in sorted(targets().pct_zonder_2017hj1.items()):
+        members = [code] if code in present else [c for c in present if c.startswith("GM") and c != code
+                                                   and successor_2020(c) == code]
+        free = [c for c in members if (c, per) in rem.index]
+        if not free:
+            continue
+
+        def pct(choice: dict) -> float:
+            counts = {c: derived.at[(c, per), "JH121_zin"] + choice[c] if c in choice else derived.at[(c, per), "JH121"]
+                      for c in members}
+            pcts = [relative(counts[c], derived.at[(c, per), "base"]) for c in members]
+            if len(members) == 1:
+                return pcts[0]
+            return ind.backcast_weighted_pct(pcts, [total.at[(c, per), "jong"] for c in members])
+
+        default = {c: rem[(c, per)] for c in free}
+        options = sorted((dict(zip(free, combo)) for combo in itertools.product(REMAINDERS, repeat=len(free))),
+                         key=lambda ch: sum(ch[c] != default[c] for c in free))
+        for choice in options:
+            if pct(choice) == target:
+                for c, v in choice.items():
+                    rem[(c, per)] = v
+                break
 
 
 SUFFIXES = ("HJ01", "HJ02", "JJ00")
@@ -293,14 +414,22 @@ def generate(total: pd.DataFrame, derived: pd.DataFrame, rng, pop2020: pd.Series
         for per in c122[c]:
             c122[c][per] *= steps.get(per, 1.0)
     # decile 1 in 2019 H2 for the named: at most a tenth of the municipalities strictly below them
+    for d in c122.values():     # whole counts first: the % the table will show
+        if h2 in d:
+            d[h2] = float(round(d[h2]))
     pct19 = pd.Series({c: rel_pct(d[h2], base[(c, h2)]) for c, d in c122.items() if h2 in d})
+    lifted = set()
     for code in t.met_deciel1_2019hj2:
         lowest = pct19[pct19 < pct19[code]].sort_values(kind="stable")
         room = int(np.ceil(len(pct19) / 10)) - 1
-        for c in lowest.index[room:]:
+        # the fixed ones below stay there: the free ones above the room left take the named one's %
+        free_low = [c for c in lowest.index if c not in met_fixed]
+        keep = max(room - (len(lowest) - len(free_low)), 0)
+        for c in free_low[keep:]:
             if c not in met_fixed:
                 c122[c][h2] = float(np.ceil(pct19[code] / 100.0 * base[(c, h2)]))
                 pct19[c] = rel_pct(c122[c][h2], base[(c, h2)])
+                lifted.add(c)
     for per in (h2, h1):
         if per in mult:
             want = count_for_pct(t.met_pct[("NL01", per)], base[("NL01", per)])
@@ -309,6 +438,16 @@ def generate(total: pd.DataFrame, derived: pd.DataFrame, rng, pop2020: pd.Series
                 if per in c122[c]:
                     c122[c][per] = float(round(c122[c][per]))
             diff = int(round(want - sum(d.get(per, 0.0) for d in c122.values())))
+            if per == h2:   # the last units not onto those lifted to a decile's edge, nor across a named one's %
+                edges = [pct19[c] for c in t.met_deciel1_2019hj2]
+                step = -int(np.ceil(abs(diff) / len(ranked))) if diff < 0 else 0
+
+                def crosses(c):
+                    if h2 not in c122[c]:
+                        return False
+                    now, then = rel_pct(c122[c][h2], base[(c, h2)]), rel_pct(c122[c][h2] + step, base[(c, h2)])
+                    return any(then < e <= now for e in edges)
+                ranked = [c for c in ranked if c not in lifted and not crosses(c)]
             for i in range(abs(diff)):
                 c122[ranked[i % len(ranked)]][per] += 1 if diff > 0 else -1
     for code, d in c122.items():
@@ -377,7 +516,7 @@ def aggregate(counts: pd.DataFrame, region_codes: list[str]) -> pd.DataFrame:
 
 def build(out, rng, pop2020: pd.Series):
     total = real_total()
-    derived = derived_2015_2017()
+    derived, filled = fill_suppressed(derived_2015_2017(), total)
     counts = generate(total, derived, rng, pop2020)
     regions = sorted({c for c, _ in total.index if not c.startswith("GM")})
     counts = pd.concat([counts, aggregate(counts, regions)])
@@ -434,11 +573,19 @@ def build(out, rng, pop2020: pd.Series):
                  "calibrated so the printed 2020 H1 percentages of chapter 6 (municipalities, NL01, JZ regions) "
                  "come out; region rows are sums of their municipalities; relative over the youth base implied by "
                  "JZ Totaal (JongerenMetJeugdzorg_1 / JongerenMetJeugdzorgRelatief_2 x 100); counts rounded to 5"},
+        *({"where": {"VormenVanJeugdzorg": [form], "RegioS": codes, "Perioden": pers}, "kind": "gegenereerd",
+           "note": SUPPRESSED_NOTE} for form, codes, pers in cover_blocks(filled, real_periods)),
         {"where": {"VormenVanJeugdzorg": FORMS, "Perioden": real_periods}, "kind": "afgeleid",
          "note": "from real 83432NED (Geslacht and Leeftijd total): count = 'alleen zorg in natura' + 'zorg in natura "
                  "en pgb' (_7 + _65 zonder verblijf, _8 + _66 wijkteam, _13 + _71 met verblijf), relative over that "
                  "table's youth base (_1 / _2 x 100), rounded half up to 1 decimal; empty where 83432NED has no row "
-                 f"({len(missing_83432)} regions, e.g. COROP) or suppresses"},
+                 f"({len(missing_83432)} regions, e.g. COROP) or suppresses even the 'alleen zorg in natura' part. "
+                 "Where it suppresses only the 'ZIN en pgb' part, the cell is gegenereerd (the blocks before this "
+                 "one; they overlap, every cell they name is one): count = 'alleen zorg in natura' + 0 or 5, as "
+                 f"83432NED publishes no count below {SUPPRESSED_BELOW} and rounds to 5; 5 where the national ratio "
+                 "of the two parts (same form and period) puts the hidden part at 2.5 or more; the printed 2017 H1 "
+                 "% zonder verblijf of Altena (6,5) and West Betuwe (6,1) picks their predecessors' remainders; "
+                 "relative over 83432NED's youth base as here"},
     ]
     write_table(out, JEUGDZORG, sets, catalog=OPENDATA, blocks=blocks,
                 source=DUMP_SOURCE.format(file="84134NED.csv") + "; JH forms 2015-2017 from "

@@ -18,6 +18,8 @@ from .constants import PUBLISHED
 @dataclass
 class Targets:
     pct_zonder_2020hj1: dict[str, float]      # JH 121 relative, 2020HJ01: GM, NL01, JZ codes
+    pct_zonder_2017hj1: dict[str, float]      # JH 121 relative, 2017HJ01: real/derived, a target only where
+                                              # 83432NED suppresses a part (Altena, West Betuwe: predecessors)
     ses_deciel: dict[str, int]                # GM code -> printed SES decile (excl. studenten, 2019)
     armoede_deciel: dict[str, int]            # GM code -> printed armoede decile (2019)
     lasten_per_gebruiker_2019: dict[str, float]   # GM and NL01, euro
@@ -58,8 +60,10 @@ class ProseTargets:
         ("GM0797", "2019HJ02"): 1.0,                          # ... and Heusden not
         ("NL01", "2019HJ02"): 0.8, ("NL01", "2020HJ01"): 0.7})  # deventer-met-verblijf-boven-nl, zaltbommel-referenties
     met_deciel1_2019hj2: tuple = ("GM0344", "GM0297")         # utrecht-zaltbommel-laag-met-verblijf
-    # count ratio between two half years (deventer-met-verblijf-aantal: licht neerwaarts, -1% .. -15%)
-    met_count_ratio: dict[str, tuple] = field(default_factory=lambda: {"GM0150": ("2017HJ01", "2020HJ01", 0.92)})
+    # count ratio between two half years (deventer-met-verblijf-aantal: licht neerwaarts, -1% .. -15%;
+    # utrecht-met-verblijf-aantal: ongeveer -10%, from the generated 2017 H1 above the ZIN-only lower bound)
+    met_count_ratio: dict[str, tuple] = field(default_factory=lambda: {"GM0150": ("2017HJ01", "2020HJ01", 0.92),
+                                                                       "GM0344": ("2017HJ01", "2019HJ02", 0.90)})
     # a constant count from a half year on, at a % in a later one (peelenmaas-met-verblijf 0,4%, -stabiel)
     met_constant: dict[str, tuple] = field(default_factory=lambda: {"GM1894": ("2018HJ01", "2020HJ01", 0.4)})
     # a jeugdregio whose members' met-verblijf counts fall to this fraction of 2018 (roosendaal-met-verblijf-halvering)
@@ -93,6 +97,7 @@ def targets() -> Targets:
     per_inwoner = targets_by_code(lasten, "lasten_per_inwoner_2019")
     return Targets(
         pct_zonder_2020hj1=targets_by_code(gebruik, "pct_zonder_verblijf_2020hj1"),
+        pct_zonder_2017hj1=targets_by_code(gebruik, "pct_zonder_verblijf_2017hj1"),
         ses_deciel={c: int(v) for c, v in ses.items() if c.startswith("GM")},
         armoede_deciel={c: int(v) for c, v in arm.items() if c.startswith("GM")},
         lasten_per_gebruiker_2019=targets_by_code(lasten, "lasten_per_gebruiker_2019"),
