@@ -1,36 +1,36 @@
-"""Benchmark: the plain papermill + nbconvert loop against this pipeline, on the bundled snapshot.
+"""Benchmark: this pipeline against the scripts a user could write instead, and against the floor.
 
-    python benchmarks/bench.py [--jobs N] [--runs N]      (make bench)
+    python benchmarks/bench.py [--sizes 5,40,355] [--rounds 3] [--jobs N]      (make bench)
 
-Everything is written to a temporary folder (a config from tests/conftest.write_config); reports/
-and data/processed/ of the repository are never touched. Measured, in one run:
+Every contender makes the same thing: per municipality the executed case notebook and an HTML page,
+in a temporary folder (the repository's reports/ and data/processed/ are never touched):
 
-  raw->processed  ``python -m pipeline build`` (indicators and the validation table; cold, then no-op)
-  (a) naive       per case the ``papermill`` CLI, then ``jupyter nbconvert --to html --no-input``,
-                  sequentially (a fresh kernel and a fresh nbconvert per notebook)
-  (b) cold        ``python -m pipeline run``: the five case notebooks executed and rendered to HTML,
-                  nothing cached, kernels started cold: the same outputs as (a), the like-for-like
-                  comparison
-  (b+) cold all   ``python -m pipeline all`` with processed data in place: (b) plus what (a) does not
-                  make at all (index, overview with scatter plot, validation page, xlsx workbook)
-  (c) no-op       ``python -m pipeline all`` again: everything up to date
-  (d) every       ``python -m pipeline run --all-municipalities``: every municipality of the snapshot
-                  as a case, cold (``--runs N``: instead the five cases executed N times through the
-                  same Runner code path, each into its own output paths)
+  cli-seq     per case the ``papermill`` CLI, then ``jupyter nbconvert --to html --no-input``, one after the other
+  cli-par2    the same two commands per case, two cases at a time (``xargs -P 2``)
+  ploomber-1  one Python process: papermill with ploomber-engine's in-process ``embedded`` engine and one
+              nbconvert exporter (ploomber-engine is installed for the benchmark only, in a folder of its own)
+  ploomber-2  the same script in two processes, each half of the cases
+  pipeline    ``python -m pipeline run --force``
 
-Peak memory is ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``: the largest process waited for so
-far (the pipeline process with its kernel threads, or one kernel).
+Rounds are interleaved (contender order rotates per round); min and median per contender and size.
+The floor is computed from measured parts: importing pandas, matplotlib, papermill, nbconvert and
+``pipeline`` once, plus per notebook its in-process execution and rendering with a warm exporter,
+spread over the cores. Peak memory is the largest sum of PSS over the contender's process tree
+(sampled every 50 ms). The load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -41,112 +41,211 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import write_config  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.execute import NOTEBOOK, Runner, Task, default_jobs, ensure_kernel, timestamp  # noqa: E402
+from pipeline.execute import NOTEBOOK, default_jobs, ensure_kernel  # noqa: E402
 
 BIN = Path(sys.executable).parent
+PLOOMBER = ["ploomber-engine==0.0.33", "ploomber-core==0.2.27"]
+
+PEER_SCRIPT = textwrap.dedent('''
+    import sys, papermill as pm
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(); exporter.exclude_input = True
+    config, out, cwd = sys.argv[1:4]
+    for code in sys.argv[4:]:
+        target = f"{out}/{code}.ipynb"
+        pm.execute_notebook(NOTEBOOK, target, engine_name="embedded", progress_bar=False, cwd=cwd,
+                            parameters={"case": code, "config_path": config, "output_dir": f"{out}/cases/{code}"})
+        body, _ = exporter.from_filename(target)
+        open(f"{out}/{code}.html", "w", encoding="utf-8").write(body)
+''').replace("NOTEBOOK", repr(str(NOTEBOOK)))
+
+FLOOR_SCRIPT = textwrap.dedent('''
+    import sys, time, json
+    import papermill as pm
+    from pipeline.engine import register
+    from pipeline.render import render_case, warm_up
+    from pipeline.execute import preload
+    preload(); register()
+    config, out, cwd = sys.argv[1:4]
+    ex, rd = [], []
+    for code in sys.argv[4:]:
+        started = time.perf_counter()
+        pm.execute_notebook(NOTEBOOK, f"{out}/{code}.ipynb", engine_name="inprocess", progress_bar=False, cwd=cwd,
+                            parameters={"case": code, "config_path": config, "output_dir": f"{out}/cases/{code}"})
+        ex.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        open(f"{out}/{code}.html", "w").write(render_case(__import__("pathlib").Path(f"{out}/{code}.ipynb"), code, True, ""))
+        rd.append(time.perf_counter() - started)
+    print(json.dumps({"execute": ex, "render": rd}))
+''').replace("NOTEBOOK", repr(str(NOTEBOOK)))
 
 
-def timed(cmd: list[str], **kw) -> float:
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(proc.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def run(cmd, env=None, shell=False) -> tuple[float, float]:
+    """Seconds and peak MB (PSS of the whole process tree) of one command."""
     started = time.perf_counter()
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, **kw)
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result.stderr[-2000:]}")
-    return time.perf_counter() - started
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], sum(_pss_kb(p) for p in _tree(process.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {cmd}\n{err[-2000:]}")
+    return seconds, peak[0] / 1024
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def install_ploomber(folder: Path) -> Path:
+    """ploomber-engine into a folder of its own (never into the environment: not a runtime dependency)."""
+    if not (folder / "ploomber_engine").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--target", str(folder), *PLOOMBER], check=True)
+    return folder
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=None,
-                        help="(d): the five cases executed N times instead of every municipality")
+    parser.add_argument("--sizes", default="5,40,355", help="numbers of municipalities (default 5,40,355)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--cli-max", type=int, default=40,
+                        help="run the CLI peers only up to this many municipalities (at 355 one round takes ~20 min)")
+    parser.add_argument("--deps", type=Path, default=Path(tempfile.gettempdir()) / "h6-bench-deps")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cores = args.jobs or default_jobs()
     kernel = ensure_kernel()
+    deps = install_ploomber(args.deps)
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="h6-bench-"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    peer_env = {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{deps}"}
+    py = str(BIN / "python")
     try:
-        (tmp / "pipe").mkdir()
-        config_path = write_config(tmp / "pipe")
+        config_path = write_config(tmp)
         config = load_config(config_path)
-        pipe = [str(BIN / "python"), "-m", "pipeline"]
-        jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-        build_cold = timed(pipe + ["build", "--config", str(config_path)])
-        build_noop = timed(pipe + ["build", "--config", str(config_path)])
-        codes = [c.code for c in config.cases]
+        pipe = [py, "-m", "pipeline"]
+        build_cold = [run(pipe + ["build", "--force", "--config", str(config_path)], env)[0] for _ in range(3)]
+        with open(config.processed_dir / "gemeenten.csv", encoding="utf-8") as handle:
+            every = [row["code"] for row in csv.DictReader(handle)]
+        configured = [c.code for c in config.cases]
+        script = tmp / "peer.py"
+        script.write_text(PEER_SCRIPT)
+        (tmp / "floor.py").write_text(FLOOR_SCRIPT)
+        case_sh = tmp / "case.sh"
+        case_sh.write_text(f'set -e\n"{BIN}/papermill" "{NOTEBOOK}" "$2/$1.ipynb" -k {kernel} --cwd "{ROOT}" '
+                           f'-p case "$1" -p config_path "{config_path}" -p output_dir "$2/cases/$1" --no-progress-bar '
+                           f'2>/dev/null\n"{BIN}/jupyter" nbconvert --to html --no-input "$2/$1.ipynb" 2>/dev/null\n')
 
-        # (a) the naive loop: papermill CLI, then nbconvert CLI, per case
-        naive_dir = tmp / "naive"
-        naive_dir.mkdir()
-        started = time.perf_counter()
-        for code in codes:
-            out = naive_dir / f"{code}.ipynb"
-            timed([str(BIN / "papermill"), str(NOTEBOOK), str(out), "-k", kernel, "--cwd", str(ROOT),
-                   "-p", "case", code, "-p", "config_path", str(config_path),
-                   "-p", "output_dir", str(naive_dir / "cases" / code), "--no-progress-bar"])
-            timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)])
-        naive = time.perf_counter() - started
-        naive_peak = peak_mb()
-        naive_size = max(p.stat().st_size for p in naive_dir.glob("*.html"))
+        def contenders(codes, out):
+            def fresh(name):
+                folder = out / name
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+                return folder
+            half = (len(codes) + 1) // 2
+            found = {}
+            if len(codes) <= args.cli_max:
+                found["cli-seq"] = lambda: run(" && ".join(f"sh {case_sh} {c} {fresh('cli-seq') if i == 0 else out / 'cli-seq'}"
+                                                           for i, c in enumerate(codes)), env, shell=True)
+                found["cli-par2"] = lambda: run(f"printf '%s\\n' {' '.join(codes)} | xargs -P 2 -I{{}} sh {case_sh} {{}} "
+                                                f"{fresh('cli-par2')}", env, shell=True)
+            found["ploomber-1"] = lambda: run([py, str(script), str(config_path), str(fresh("pl1")), str(ROOT), *codes],
+                                              peer_env)
+            found["ploomber-2"] = lambda: run(f"{py} {script} {config_path} {fresh('pl2')} {ROOT} {' '.join(codes[:half])} & "
+                                              f"{py} {script} {config_path} {out / 'pl2'} {ROOT} {' '.join(codes[half:])} & wait",
+                                              peer_env, shell=True)
+            case_args = [a for c in codes for a in ("--case", c)]
+            found["pipeline"] = lambda: run(pipe + ["run", "--force", "--config", str(config_path), *case_args,
+                                                    *(["--jobs", str(args.jobs)] if args.jobs else [])], env)
+            return found
 
-        # (b) cold, the five cases; (b+) cold, everything; (c) no-op
-        cold_run = timed(pipe + ["run", "--config", str(config_path), *jobs])
-        shutil.rmtree(config.reports_dir)
-        cold_all = timed(pipe + ["all", "--config", str(config_path), *jobs])
-        noop = timed(pipe + ["all", "--config", str(config_path), *jobs])
-        sizes = [p.stat().st_size for p in config.reports_dir.glob("GM*.html")]
-        five_peak = peak_mb()
+        results: dict[tuple[int, str], list[tuple[float, float]]] = {}
+        floors = {}
+        for n in sizes:
+            codes = (configured + [c for c in every if c not in configured])[:n]
+            out = tmp / f"n{n}"
+            found = contenders(codes, out)
+            names = list(found)
+            for r in range(args.rounds):
+                for name in names[r % len(names):] + names[:r % len(names)]:
+                    results.setdefault((n, name), []).append(found[name]())
+            # the floor, from measured parts (one process, notebooks one after the other)
+            probe = codes[: min(len(codes), 10)]
+            imports = min(run([py, "-c", "import pandas, matplotlib, papermill, nbconvert, pipeline.notebook"], env)[0]
+                          for _ in range(3))
+            floor_out = out / "floor"
+            floor_out.mkdir(parents=True, exist_ok=True)
+            measured = subprocess.run([py, str(tmp / "floor.py"), str(config_path), str(floor_out), str(ROOT), *probe],
+                                      cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+            parts = __import__("json").loads(measured.stdout.strip().splitlines()[-1])
+            per_nb = statistics.median(parts["execute"][1:] or parts["execute"])
+            per_render = statistics.median(parts["render"][1:] or parts["render"])
+            floors[n] = (imports + n * (per_nb + per_render) / cores, imports, per_nb, per_render)
 
-        # (d) every municipality (or N runs of the five cases)
-        if args.runs:
-            runs_dir = tmp / "runs"
-            stamp = timestamp()
-            tasks = [Task(code=codes[i % len(codes)], config_path=str(config_path),
-                          notebook=str(runs_dir / f"{i:03d}" / "notebook.ipynb"),
-                          output_dir=str(runs_dir / f"{i:03d}" / "cases"),
-                          html=str(runs_dir / f"{i:03d}" / "report.html"), stamp=stamp, source=str(NOTEBOOK))
-                     for i in range(args.runs)]
-            started = time.perf_counter()
-            with Runner(args.jobs or None, kernel=kernel) as runner:
-                results = runner.map(tasks)
-            many = time.perf_counter() - started
-            failed = [r for r in results if not r.ok]
-            if failed:
-                raise SystemExit(f"{len(failed)} of {args.runs} runs failed: {failed[0].error}")
-            n_many, many_label = args.runs, f"(d) {args.runs} runs of the five cases"
-        else:
-            shutil.rmtree(config.reports_dir)
-            many = timed(pipe + ["run", "--all-municipalities", "--config", str(config_path), *jobs])
-            n_many = len(list((config.reports_dir / "notebooks").glob("GM*.ipynb")))
-            many_label = f"(d) every municipality ({n_many}), cold"
-        peak = peak_mb()
+        # `all --force` from raw (build included) against build + the sequential CLI loop, five cases
+        all_force = [run(pipe + ["all", "--force", "--config", str(config_path)], env) for _ in range(args.rounds)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
 
-    n = len(codes)
-    workers = args.jobs or default_jobs()
-    rows = [
-        ("raw->processed (build + validation, cold)", build_cold, "target < 3 s"),
-        ("raw->processed (no-op)", build_noop, ""),
-        (f"(a) naive: papermill CLI + nbconvert CLI x{n}", naive, f"{naive / n:.2f} s/notebook"),
-        ("(b) pipeline cold: run (5 notebooks + HTML)", cold_run, f"{cold_run / n:.2f} s/notebook"),
-        ("(b+) pipeline cold: all (+ index, overview,", cold_all, "validation page, xlsx)"),
-        ("(c) pipeline no-op (all)", noop, "target < 1 s"),
-        (many_label, many, f"{many / n_many:.3f} s/notebook effective, target <= 0.5"),
-    ]
-    print(f"\nBenchmark on the bundled snapshot ({os.cpu_count()} cores, --jobs {workers}: {workers} warm kernels, "
-          f"restarted every {os.environ.get('PIPELINE_WARM_MAX_USES', '20')} notebooks)\n")
-    print(f"{'step':<48} {'seconds':>8}  note")
-    for name, seconds, note in rows:
-        print(f"{name:<48} {seconds:8.2f}  {note}")
-    print(f"\nratio a/b   (five cases, like for like)       {naive / cold_run:.1f}x   target >= 5")
-    print(f"ratio a/b+  (five cases, whole `all`)         {naive / cold_all:.1f}x")
-    print(f"peak memory, naive loop (largest process)    {naive_peak:.0f} MB")
-    print(f"peak memory, five cases (largest process)    {five_peak:.0f} MB")
-    print(f"peak memory, (d) (largest process)           {peak:.0f} MB")
-    print(f"report size: pipeline {min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KB "
-          f"(shared style.css, inline PNG), nbconvert --to html {naive_size / 1024:.0f} KB")
+    print(f"\nmake bench: {os.cpu_count()} cores, {args.rounds} interleaved rounds, load average "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
+    print(f"{'contender':<12} {'n':>4} {'min s':>8} {'median s':>9} {'s/notebook':>11} {'peak MB':>8}")
+    for (n, name), values in results.items():
+        seconds = [v[0] for v in values]
+        print(f"{name:<12} {n:>4} {min(seconds):8.2f} {statistics.median(seconds):9.2f} "
+              f"{min(seconds) / n:11.3f} {max(v[1] for v in values):8.0f}")
+    for n, (floor, imports, per_nb, per_render) in floors.items():
+        print(f"{'floor':<12} {n:>4} {floor:8.2f} {'':>9} {floor / n:11.3f}   = imports {imports:.2f} + "
+              f"{n} x ({per_nb:.3f} execute + {per_render:.3f} render) / {cores} cores")
+    print()
+    best = lambda n, name: min(v[0] for v in results[(n, name)])  # noqa: E731
+    for n in sizes:
+        peers = {name: best(n, name) for (m, name) in results if m == n and name != "pipeline"}
+        fastest = min(peers, key=peers.get)
+        ratio = peers[fastest] / best(n, "pipeline")
+        print(f"n={n:<4} run vs fastest peer ({fastest}): {ratio:.2f}x  (goal >= 1.3x at 5 and 40)   "
+              f"vs floor: {best(n, 'pipeline') / floors[n][0]:.2f}x of the floor (goal <= 1.15 at 355)")
+    if (5, "cli-seq") in results:
+        baseline = min(build_cold) + best(5, "cli-seq")
+        print(f"all --force from raw: {min(a[0] for a in all_force):.2f} s; build + cli-seq {baseline:.2f} s: "
+              f"{baseline / min(a[0] for a in all_force):.2f}x  (goal >= 5x); peak {max(a[1] for a in all_force):.0f} MB")
+    print(f"build (raw -> processed, 355 municipalities, --force): min {min(build_cold):.2f} s  (goal < 1 s)")
     return 0
 
 

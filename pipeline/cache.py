@@ -244,7 +244,10 @@ def run_lock(directory: Path, command: str = ""):
         handle.write(f"pid {os.getpid()}: python -m pipeline {command}".rstrip() + "\n")
         handle.flush()
         remove_temporary_files(directory)
-        yield
+        try:
+            yield
+        finally:  # also after Ctrl-C: what a killed child left half-written goes before the lock does
+            remove_temporary_files(directory)
     finally:
         handle.close()  # releases the flock
 

@@ -233,6 +233,6 @@ def write_chapter(config: StudyConfig, data: Processed, stamp: str) -> Path:
 
 
 def write_chapter_page(config_path: str, stamp: str) -> None:
-    """:func:`write_chapter` by config path: the entry point a warm kernel calls (JSON arguments)."""
+    """:func:`write_chapter` by config path: what the runner calls in a child process."""
     config = load_config(config_path)
     write_chapter(config, Processed.read(config.processed_dir), stamp)

@@ -62,15 +62,13 @@ def _add_case_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_execution_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
-                        help="kernels executing notebooks in parallel (default: number of cores)")
+                        help="notebooks executed in parallel, each in its own child process (default: number of cores)")
     parser.add_argument("--processes", action="store_true",
-                        help="drive each kernel from its own worker process instead of a thread of this "
-                             "process (the default above 4 jobs, where one process's GIL would limit "
-                             "notebook clients and HTML rendering)")
+                        help="accepted for compatibility: every notebook runs in its own child process anyway")
     parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
-                        help="fail a case whose cell runs longer than this (default 300; the others go on)")
+                        help="fail a case that runs longer than this (default 300; the others go on)")
     parser.add_argument("--fresh-kernels", action="store_true",
-                        help="a new kernel per notebook (plain papermill) instead of warm, reused kernels")
+                        help="a new Jupyter kernel per notebook (papermill's plain engine) instead of running it in the child process")
     parser.add_argument("--force", action="store_true",
                         help="rerun every step, also those whose inputs are unchanged (content-hash cache)")
 
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {os_error_message(exc)}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - e.g. a kernel call that failed: one line, --debug for the rest
+    except Exception as exc:  # noqa: BLE001 - e.g. a page step that failed: one line, --debug for the rest
         if args.debug:
             raise
         print(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
@@ -196,7 +194,7 @@ def _dispatch(args) -> int:
 
 @contextmanager
 def _run_temp_dir(config):
-    """This run's temporary files (kernel connection files among them) in ``<reports>/.cache/tmp``.
+    """This run's temporary files (with --fresh-kernels, kernel connection files among them) in ``<reports>/.cache/tmp``.
 
     A run killed with ``kill -9`` cannot remove them (its kernels end by themselves within a second,
     their connection files stay); the next run, holding the run lock, so sure that no live process of
@@ -235,7 +233,7 @@ def _run_locked(args, config, started: float) -> int:
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
     from .execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
-    runner = Runner(args.jobs, args.fresh_kernels, processes=args.processes or None,
+    runner = Runner(args.jobs, args.fresh_kernels,
                     timeout=DEFAULT_CELL_TIMEOUT if args.timeout is None else args.timeout)
     stamp = timestamp()
     try:
@@ -243,8 +241,8 @@ def _run_locked(args, config, started: float) -> int:
         if args.command in ("report", "all"):
             from .render import require_executed, submit_chapter_pages
             if args.command == "report":
-                require_executed(config)  # before any kernel starts
-            # queued first, taken by a kernel only when no case notebook is waiting
+                require_executed(config)  # before any child starts
+            # queued first, started only when no case notebook is waiting
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force)
         if args.command in ("run", "all"):
             from .errors import ExecutionError

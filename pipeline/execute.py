@@ -1,37 +1,38 @@
 """Execute the case notebook once per case with papermill, and render each report right after.
 
 Executed notebooks land in ``reports/notebooks/<code>.ipynb`` (papermill writes its parameters
-cell and metadata there), reports in ``reports/<code>.html``. The kernel runs this environment's
-Python, registered once as its own kernelspec so no other Jupyter installation can be picked up.
+cell, metadata and error cells there), reports in ``reports/<code>.html``.
 
-* **Warm kernels.** By default papermill runs each notebook with the ``warm`` engine
-  (:mod:`pipeline.engine`): one kernel per worker, pandas and matplotlib already imported, reset
-  between notebooks. ``fresh=True`` (``--fresh-kernels``) uses papermill's plain engine: a new
-  kernel per notebook.
-* **Parallel.** ``jobs`` kernels (default: the number of cores), each driven by a thread of this
-  process (:class:`KernelThreads`), or with more than ``MAX_THREADS`` jobs by a ``spawn``ed worker
-  process each. A worker starts its kernel first and imports papermill and nbconvert and warms the
-  exporter while the kernel starts, then executes and renders the notebooks it is handed.
-* **Kernel calls.** Report steps that need pandas and matplotlib run inside a warm kernel, which has
-  both imported already (:func:`call_in_kernel`, ``Runner.submit_call``).
+* **One process per notebook, at the cost of none.** This process imports pandas, matplotlib,
+  papermill, nbconvert and ``pipeline`` once (:func:`preload`), then forks a child per notebook
+  (:class:`Runner`): the child inherits all of it, runs the notebook through papermill with the
+  ``inprocess`` engine (:mod:`pipeline.engine`), renders its report, and exits. Every notebook thus
+  starts from the same clean state, as in a new kernel, without a kernel to start, reset or restart.
+  ``fresh=True`` (``--fresh-kernels``) runs papermill's plain engine (a new kernel) in the child.
+* **Parallel.** ``jobs`` children at a time (default: the number of cores).
+* **Steps by direct call.** The pages that need pandas (overview, validation, workbook, index, chapter)
+  are functions run in a child the same way: ``runner.submit(write_index_page, ...)``.
+* **Timeout per case.** The child raises ``TimeoutError`` in the running cell after ``timeout`` seconds
+  (papermill records it as the cell's error); the parent kills a child that does not stop.
 * **Incremental.** A case runs only when its content-hash key changed (:mod:`pipeline.cache`);
   ``force=True`` (``--force``) reruns all.
 * **Failure isolation.** A case that fails does not stop the others; the failed notebook is kept,
   with papermill's error cell, and rendered; a summary names each failure with its cell and error.
+* **Interruption.** A child dies with its parent (``PR_SET_PDEATHSIG``, also after ``kill -9``);
+  Ctrl-C kills and reaps the children before the run lock is released.
 """
 
 from __future__ import annotations
 
-import importlib
+import heapq
 import itertools
-import json
 import math
 import os
-import queue
+import pickle
+import select
+import signal
 import sys
-import threading
 import time
-from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +43,11 @@ from .errors import ExecutionError
 NOTEBOOK = ROOT / "notebooks" / "hoofdstuk6_casus.ipynb"
 VALIDATION_NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
 KERNEL_NAME = "jeugdzorg-h6"
-# the kernel's own start-up warnings (TCP transport on loopback) are noise here
+# the kernel's own start-up warnings (TCP transport on loopback) are noise here (--fresh-kernels)
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# A case takes about a second; one that hangs (a stuck read, a lock) fails after this long.
+DEFAULT_CELL_TIMEOUT = 300.0
+KILL_GRACE = 10.0  # seconds past its timeout before a child that ignores it is killed
 
 
 @dataclass
@@ -55,7 +59,7 @@ class RunResult:
     cell: str | None = None        # the failing cell: "cell 5: display(HTML(nb.lasten_html(session)))"
     html: Path | None = None
     skipped: bool = False          # up to date, not executed
-    worker: str | None = None      # "<pid>/<thread>" of the worker that ran it
+    worker: str | None = None      # pid of the child process that ran it
 
     @property
     def ok(self) -> bool:
@@ -64,7 +68,7 @@ class RunResult:
 
 @dataclass
 class Task:
-    """One notebook execution (and rendering): everything a worker process needs, picklable."""
+    """One notebook execution (and rendering)."""
 
     code: str
     config_path: str
@@ -75,7 +79,7 @@ class Task:
     fresh: bool = False
     source: str = str(NOTEBOOK)
     title: str | None = None
-    timeout: float | None = None   # seconds a cell may run before the case fails (None: no limit)
+    timeout: float | None = None   # seconds the case may take before it fails (None: no limit)
 
     @property
     def parameters(self) -> dict:
@@ -83,7 +87,8 @@ class Task:
 
 
 def ensure_kernel() -> str:
-    """Register this interpreter as a kernelspec inside its own prefix (idempotent)."""
+    """Register this interpreter as a kernelspec inside its own prefix (idempotent): for
+    ``--fresh-kernels``, the one path that starts kernels."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -96,8 +101,6 @@ def ensure_kernel() -> str:
 
     install(kernel_name=KERNEL_NAME, display_name="Python (jeugdzorg hoofdstuk 6)", prefix=sys.prefix)
     return KERNEL_NAME
-
-
 def select_cases(config: StudyConfig, wanted: list[str] | None, all_municipalities: bool = False) -> list[str]:
     """The configured case codes, or ``wanted`` (codes or names), or every municipality."""
     codes = [c.code for c in config.cases]
@@ -142,108 +145,112 @@ def timestamp() -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+
+
 # ---------------------------------------------------------------------------------------------
-# In the worker
+# In the child process
 
 
-_LOCAL = threading.local()  # per worker thread (or process): the names and flags of the snapshot
+def preload() -> None:
+    """Import once what every notebook and page needs, and pay the first-use costs (fonts, glyph caches,
+    nbconvert's templates), so each forked child starts warm. No thread may be running at a fork."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import io
 
+    import matplotlib
+    import nbconvert  # noqa: F401
+    import pandas  # noqa: F401
+    import papermill  # noqa: F401
+    from matplotlib.figure import Figure
 
-def _worker_state() -> dict:
-    state = getattr(_LOCAL, "state", None)
-    if state is None:
-        state = _LOCAL.state = {}
-    return state
-
-
-def _worker_init(kernel_name: str, warm: bool) -> None:
-    """Start the kernel first (it imports pandas and matplotlib meanwhile), then import the rest."""
-    if warm:
-        from .engine import pool
-
-        pool().launch(kernel_name, KERNEL_ARGUMENTS, str(ROOT))
-    import papermill  # noqa: F401 - imported here, while the kernel starts
+    from . import chapter, exports, maps, notebook, overview, validation_report  # noqa: F401
+    from .engine import register, shell
     from .render import warm_up
 
-    warm_up()  # a second thread waits for the first one's template compilation, then is quick
+    register()
+    maps.preload()
+    shell()  # the IPython shell each child runs its cells in: a pristine copy in every child
+    warm_up()
+    figure = Figure(figsize=(1, 1))
+    figure.subplots().set_title("warm")
+    for fmt in ("png", "svg"):
+        figure.savefig(io.BytesIO(), format=fmt)
+    matplotlib.rcdefaults()
+    import gc
+
+    gc.freeze()  # what the children inherit stays out of their collections: fewer pages copied on write
 
 
 def _title_and_generated(task: Task) -> tuple[str, bool]:
-    """Report title (the municipality's name) and whether the snapshot is generated, per config.
-
-    Read with the csv and json modules: a worker that only executes and renders notebooks never
-    imports pandas itself (its kernel has it), which keeps worker start-up short.
-    """
+    """Report title (the municipality's name) and whether the snapshot is generated."""
     from .provenance import is_generated, read_names, read_provenance
 
-    state = _worker_state()
-    if state.get("config_path") != task.config_path:
-        config = load_config(task.config_path)
-        state["names"] = read_names(config.processed_dir)
-        state["generated"] = is_generated(read_provenance(config.processed_dir))
-        state["config_path"] = task.config_path
-    name = state["names"].get(task.code, task.code)
-    return task.title or f"Casus {name} — hoofdstuk 6", state["generated"]
+    config = load_config(task.config_path)
+    name = read_names(config.processed_dir).get(task.code, task.code)
+    return task.title or f"Casus {name} — hoofdstuk 6", is_generated(read_provenance(config.processed_dir))
 
 
-def engine_options(fresh: bool) -> dict:
-    """papermill arguments choosing the engine, and how the kernel gets ROOT as working directory."""
-    if fresh:
-        return {"engine_name": None, "cwd": str(ROOT)}  # plain papermill: it chdirs around the run
-    # the warm engine sets the kernel's directory itself; papermill's cwd= would chdir this whole
-    # process, which threads running notebooks side by side must not do
-    return {"engine_name": "warm", "kernel_cwd": str(ROOT)}
+def _raise_timeout(seconds: float):
+    def handler(signum, frame):
+        raise TimeoutError(f"the case timed out after {seconds:g} s (--timeout)")
+    return handler
 
 
-def run_task(task: Task, kernel: str = KERNEL_NAME) -> RunResult:
-    """Execute one notebook through papermill (warm or fresh engine), then render it."""
+def run_task(task: Task) -> RunResult:
+    """Execute one notebook through papermill (in this process, or a fresh kernel), then render it."""
     import papermill as pm
-
-    if not task.fresh:
-        from .engine import register
-
-        register()  # also without the entry point (an environment installed before it existed)
 
     output = Path(task.notebook)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = RunResult(task.code, output, 0.0, worker=f"{os.getpid()}/{threading.current_thread().name}")
+    result = RunResult(task.code, output, 0.0, worker=str(os.getpid()))
     # what the last run left (notebook, report, tables and figures, also those of an earlier config) is
     # not kept alongside the new run: a case that fails early must not leave the old report as if current
     clear_case_outputs(task)
+    if task.timeout:
+        previous = signal.signal(signal.SIGALRM, _raise_timeout(task.timeout))
+        signal.setitimer(signal.ITIMER_REAL, task.timeout)
     try:
-        pm.execute_notebook(task.source, str(output), kernel_name=kernel, progress_bar=False,
-                            parameters=task.parameters, extra_arguments=list(KERNEL_ARGUMENTS),
-                            # one write at the end (and on error) instead of one per cell
-                            request_save_on_cell_execute=task.fresh,
-                            # nbclient's timeout is a whole number of seconds: 2.5 waits 3
-                            execution_timeout=None if task.timeout is None else math.ceil(task.timeout),
-                            **engine_options(task.fresh))
+        if not task.fresh:
+            from .engine import register
+            register()
+        pm.execute_notebook(task.source, str(output), kernel_name=KERNEL_NAME, progress_bar=False,
+                            parameters=task.parameters, cwd=str(ROOT),
+                            engine_name=None if task.fresh else "inprocess",
+                            extra_arguments=list(KERNEL_ARGUMENTS), request_save_on_cell_execute=False,
+                            # nbclient's (per cell) timeout is a whole number of seconds: 2.5 waits 3
+                            execution_timeout=None if task.timeout is None else math.ceil(task.timeout))
     except pm.PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
         result.error = f"{exc.ename}: {exc.evalue}"
         result.cell = f"cell {exc.exec_count}: {first_line.strip()}"
     except Exception as exc:  # noqa: BLE001 - a kernel that died, a missing file: this case fails, not the run
         result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if task.timeout:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     if task.html:
         try:
-            from .iorw import write_text
-            from .render import render_case
-
-            title, generated = _title_and_generated(task)
-            if output.exists():
-                text = render_case(output, title, generated, task.stamp)
-            else:
-                from .render import page
-                text = page(title, "", generated, task.stamp)
-            if result.error:  # the report says it failed, whatever the notebook shows
-                text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
-            write_text(Path(task.html), text)
-            result.html = Path(task.html)
+            write_report(task, result)
         except Exception as exc:  # noqa: BLE001
             result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
     result.seconds = time.perf_counter() - started
     return result
+
+
+def write_report(task: Task, result: RunResult) -> None:
+    """The case's report page; a failed case's page says it failed, whatever the notebook shows."""
+    from .iorw import write_text
+    from .render import page, render_case
+
+    title, generated = _title_and_generated(task)
+    output = Path(task.notebook)
+    text = render_case(output, title, generated, task.stamp) if output.exists() else page(title, "", generated, task.stamp)
+    if result.error:
+        text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
+    write_text(Path(task.html), text)
+    result.html = Path(task.html)
 
 
 def clear_case_outputs(task: Task) -> None:
@@ -267,160 +274,111 @@ def failure_notice(result: RunResult) -> str:
             "los de fout op en draai <code>python -m pipeline run</code> opnieuw.</p>\n")
 
 
-def _call_in_worker(fn_name: str, *args):
-    """Run a function of this module in a worker (a thread or process with a warm kernel)."""
-    return globals()[fn_name](*args)
-
-
-def call_function(target: str, *args):
-    """Import ``package.module:function`` and call it with ``args``, here."""
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)(*args)
-
-
-def call_in_kernel(target: str, args_json: str, kernel: str = KERNEL_NAME) -> None:
-    """Call ``package.module:function(*args)`` inside this worker's warm kernel, then reset the kernel.
-
-    For the report steps that need pandas and matplotlib (the overview page, the workbook): the kernel
-    has both imported already, so this process never has to. Arguments travel as JSON; the function
-    writes its files itself. An error in it is raised here as WarmKernelError with its message.
-    """
-    from .engine import pool, register
-
-    register()
-    module, name = target.split(":")
-    code = f"import importlib as _i, json as _j\n_i.import_module({module!r}).{name}(*_j.loads({args_json!r}))"
-    kernels = pool()
-    warm = kernels.acquire(kernel, list(KERNEL_ARGUMENTS), str(ROOT))
-    failed = True
-    try:
-        warm.run(code)
-        failed = False
-    finally:
-        kernels.release(warm, failed, str(ROOT))
-
-
-def render_validation_page(config_path: str, stamp: str, fresh: bool = False, kernel: str = KERNEL_NAME) -> Path:
-    """Execute ``notebooks/validatie.ipynb`` with papermill (on this worker's warm kernel) and render
-    ``reports/validation.html`` like the case reports."""
+def render_validation_page(config_path: str, stamp: str, fresh: bool = False) -> Path:
+    """Execute ``notebooks/validatie.ipynb`` with papermill and render ``reports/validation.html``."""
     import papermill as pm
 
+    from .engine import register
     from .iorw import write_text
     from .provenance import is_generated, read_provenance
     from .render import render_case
 
-    if not fresh:
-        from .engine import register
-
-        register()
+    register()
     config = load_config(config_path)
     executed = config.reports_dir / "notebooks" / "validatie.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(VALIDATION_NOTEBOOK), str(executed), kernel_name=kernel, progress_bar=False,
+    pm.execute_notebook(str(VALIDATION_NOTEBOOK), str(executed), kernel_name=KERNEL_NAME, progress_bar=False,
                         parameters={"config_path": str(config.path)}, extra_arguments=list(KERNEL_ARGUMENTS),
-                        request_save_on_cell_execute=fresh, **engine_options(fresh))
+                        request_save_on_cell_execute=False, cwd=str(ROOT),
+                        engine_name=None if fresh else "inprocess")
     generated = is_generated(read_provenance(config.processed_dir))
     target = config.reports_dir / "validation.html"
     write_text(target, render_case(executed, "Validatie hoofdstuk 6", generated, stamp))
     return target
 
 
+def _child(fn, args, out: int, parent: int) -> None:
+    """In the forked child: run ``fn(*args)``, send ``("ok", result)`` or ``("error", exc)``, exit."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent, also after kill -9
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the children
+    try:
+        payload = pickle.dumps(("ok", fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent
+        try:
+            payload = pickle.dumps(("error", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled travels as its text
+            payload = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    try:
+        with os.fdopen(out, "wb") as pipe:
+            pipe.write(payload)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
+
+
 # ---------------------------------------------------------------------------------------------
-# In the main process
+# In the parent process
 
 
-class KernelThreads:
-    """``n`` threads of this process, each driving its own warm kernel: the parallel work runs in the
-    kernel processes, and no worker process has to start and import papermill and nbconvert first.
-
-    Each thread starts its kernel before anything else (the kernel imports pandas and matplotlib while
-    this process imports papermill and nbconvert), then takes the next item from one shared queue,
-    so a thread that finishes early takes more. A kernel's client lives on its thread's event loop,
-    so a kernel is only ever used, and finally shut down, by the thread that started it.
-    """
-
-    def __init__(self, n: int, kernel: str):
-        self.items: queue.PriorityQueue = queue.PriorityQueue()
-        self.order = itertools.count()  # FIFO within one priority
-        self.threads = [threading.Thread(target=self._serve, args=(kernel,), name=f"kernel-{i + 1}", daemon=True)
-                        for i in range(n)]
-        for thread in self.threads:
-            thread.start()
-
-    def _serve(self, kernel: str) -> None:
-        from .engine import pool
-
-        try:
-            _worker_init(kernel, warm=True)
-        except Exception as exc:  # noqa: BLE001 - the first task reports it (acquire retries the start)
-            print(f"warning: {threading.current_thread().name}: {exc}", file=sys.stderr)
-        try:
-            while (item := self.items.get()[2]) is not None:
-                fn, args, future = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(fn(*args))
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller with the future
-                    future.set_exception(exc)
-        finally:
-            pool().shutdown()
-
-    def submit(self, fn, *args, priority: int = 0) -> Future:
-        """Queue ``fn(*args)``; a free thread takes the lowest ``priority`` first."""
-        future: Future = Future()
-        self.items.put((priority, next(self.order), (fn, args, future)))
-        return future
-
-    def shutdown(self) -> None:
-        """Cancel what is still queued (after Ctrl-C or an error, nobody waits for it), let each thread
-        finish its current item, shut its kernel down and end."""
-        while True:
-            try:
-                item = self.items.get_nowait()[2]
-            except queue.Empty:
-                break
-            if item is not None:
-                item[2].cancel()
-        for _ in self.threads:
-            self.items.put((math.inf, next(self.order), None))
-        for thread in self.threads:
-            thread.join()
+class WorkerError(RuntimeError):
+    """A child process that died or was killed before it reported a result."""
 
 
-# A cell of the case notebook takes well under a second; one that hangs (a kernel waiting on a lock,
-# a stuck read) fails its case after this long instead of holding a worker forever.
-DEFAULT_CELL_TIMEOUT = 300.0
+class Job:
+    """``fn(*args)`` in a forked child; :meth:`result` waits for it (running the runner meanwhile)."""
 
-# Beyond this many kernels, each is driven from its own worker process: the notebook client and the
-# HTML rendering (~0.1 s of Python per notebook) would otherwise queue for this process's GIL.
-MAX_THREADS = 4
+    def __init__(self, runner: "Runner", fn, args: tuple, deadline: float | None):
+        self.runner, self.fn, self.args, self.deadline = runner, fn, args, deadline
+        self.pid = self.fd = None
+        self.data = bytearray()
+        self.state, self.value, self.callback = "queued", None, None
+
+    def done(self) -> bool:
+        return self.state in ("done", "cancelled")
+
+    def cancelled(self) -> bool:
+        return self.state == "cancelled"
+
+    def result(self, timeout: float | None = None):
+        self.runner.wait([self], timeout)
+        if self.state == "cancelled":
+            raise WorkerError("cancelled")
+        if self.state != "done":
+            raise TimeoutError(f"{self.fn.__name__} did not finish within {timeout} s")
+        status, value = self.value
+        if status == "error":
+            raise value
+        return value
+
+    def finish(self, value: tuple) -> None:
+        self.state, self.value = "done", value
+        if self.callback is not None:
+            self.callback(self)
 
 
 class Runner:
-    """Runs tasks on ``jobs`` kernels in parallel.
+    """Runs jobs in forked children of this (preloaded) process, ``jobs`` at a time.
 
-    Warm kernels are driven by threads of this process (:class:`KernelThreads`); with more than
-    ``MAX_THREADS`` jobs, or ``processes=True``, by worker processes started with ``spawn``, each
-    with its own warm kernel. Fresh kernels (plain papermill, which chdirs the process around each
-    notebook) run in worker processes, or here when ``jobs`` is 1.
+    Work is queued by :meth:`submit` and started when someone waits (:meth:`wait`, :meth:`map`,
+    ``Job.result``), lowest ``priority`` first: pages queued early with a higher priority fill the
+    slots that no case notebook needs. ``processes`` is accepted for the old ``--processes`` flag:
+    every notebook runs in its own process anyway.
     """
 
-    def __init__(self, jobs: int | None = None, fresh: bool = False, kernel: str | None = None,
-                 processes: bool | None = None, timeout: float | None = DEFAULT_CELL_TIMEOUT):
+    def __init__(self, jobs: int | None = None, fresh: bool = False, processes: bool | None = None,
+                 timeout: float | None = DEFAULT_CELL_TIMEOUT):
         self.jobs = jobs or default_jobs()
         self.fresh = fresh
         self.timeout = timeout
-        self.processes = self.jobs > MAX_THREADS if processes is None else processes
-        self._kernel = kernel
-        self.executor = None
-        self.workers = 1
-
-    @property
-    def kernel(self) -> str:
-        if self._kernel is None:
-            self._kernel = ensure_kernel()
-        return self._kernel
+        self.queue: list = []
+        self.order = itertools.count()
+        self.running: dict[int, Job] = {}   # by pipe fd
+        self.preloaded = False
 
     def __enter__(self) -> "Runner":
         return self
@@ -428,86 +386,109 @@ class Runner:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def mode(self) -> str:
-        if self.executor is None:
-            return "this process"
-        return "threads" if isinstance(self.executor, KernelThreads) else "processes"
-
-    def start(self, n_tasks: int) -> None:
-        """Start the workers (and their kernels) for ``n_tasks`` tasks, if not started yet."""
-        if self.executor is not None:
-            return
-        workers = min(self.jobs, max(n_tasks, 1))
-        if not self.fresh and not self.processes:
-            self.executor = KernelThreads(workers, self.kernel)
-        elif workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_worker_init, initargs=(self.kernel, not self.fresh))
-        else:
-            return
-        self.workers = workers
+    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None) -> Job:
+        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds."""
+        job = Job(self, fn, args, timeout)
+        heapq.heappush(self.queue, (priority, next(self.order), job))
+        return job
 
     def map(self, tasks: list[Task], progress=None) -> list[RunResult]:
-        """Run ``tasks``; results in the order of ``tasks``. ``progress(result)`` as each finishes."""
+        """Run ``tasks``, each in a child; results in their order; ``progress(result)`` as each finishes."""
+        def finished(job: Job) -> None:
+            task = job.args[0]
+            status, value = job.value
+            if status == "error":  # the child died or was killed: the case fails, not the run
+                value = RunResult(task.code, Path(task.notebook), 0.0, error=f"worker failed: {value}")
+                if task.html:
+                    try:
+                        write_report(task, value)
+                    except Exception:  # noqa: BLE001 - the error is already in the result
+                        pass
+            job.value = ("ok", value)
+            if progress:
+                progress(value)
+
+        jobs = []
         for task in tasks:
             task.fresh, task.timeout = self.fresh, self.timeout
-        self.start(len(tasks))
-        if self.executor is None:
-            results = []
-            for task in tasks:
-                results.append(run_task(task, self.kernel))
-                if progress:
-                    progress(results[-1])
-            return results
-        futures = {self.executor.submit(run_task, task, self.kernel): i for i, task in enumerate(tasks)}
-        results: list[RunResult | None] = [None] * len(tasks)
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker that died takes one case with it, not the run
-                results[i] = RunResult(tasks[i].code, Path(tasks[i].notebook), 0.0,
-                                       error=f"worker failed: {type(exc).__name__}: {exc}")
-            if progress:
-                progress(results[i])
-        return results  # type: ignore[return-value]
+            job = self.submit(run_task, task, timeout=None if self.timeout is None else self.timeout + KILL_GRACE)
+            job.callback = finished
+            jobs.append(job)
+        self.wait(jobs)
+        return [job.result() for job in jobs]
 
-    def submit(self, fn_name: str, *args, priority: int = 0) -> Future:
-        """Run a module-level function of this module on a worker (with its warm kernel) if there is one,
-        else here; its result or error comes with the future. Threads take work with a lower ``priority``
-        first (so work queued early with a higher one fills the time a kernel would idle); worker
-        processes take it in order."""
-        if not self.fresh:
-            self.start(self.jobs)
-        if isinstance(self.executor, KernelThreads):
-            return self.executor.submit(_call_in_worker, fn_name, *args, priority=priority)
-        if self.executor is not None:
-            return self.executor.submit(_call_in_worker, fn_name, *args)
-        future: Future = Future()
+    def wait(self, jobs: list[Job], timeout: float | None = None) -> None:
+        """Run the queue until every job of ``jobs`` is done (or ``timeout`` seconds passed)."""
+        until = None if timeout is None else time.monotonic() + timeout
+        while not all(job.done() for job in jobs):
+            while self.queue and len(self.running) < self.jobs:
+                self._start(heapq.heappop(self.queue)[2])
+            if not self.running:
+                break
+            now = time.monotonic()
+            limits = [j.deadline for j in self.running.values() if j.deadline] + ([until] if until else [])
+            ready, _, _ = select.select(list(self.running), [], [], max(0.0, min(limits) - now) if limits else None)
+            for fd in ready:
+                chunk = os.read(fd, 1 << 20)
+                if chunk:
+                    self.running[fd].data += chunk
+                else:
+                    self._reap(self.running.pop(fd))
+            now = time.monotonic()
+            for fd, job in list(self.running.items()):
+                if job.deadline and now >= job.deadline:
+                    self._kill(self.running.pop(fd))
+                    job.finish(("error", WorkerError(f"timed out: killed after {job.seconds:g} s")))
+            if until is not None and now >= until:
+                break
+
+    def _start(self, job: Job) -> None:
+        if not self.preloaded:
+            preload()
+            self.preloaded = True
+        read, write = os.pipe()
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _child(job.fn, job.args, write, parent)
+        os.close(write)
+        job.pid, job.fd, job.state = pid, read, "running"
+        if job.deadline:
+            job.seconds, job.deadline = job.deadline, time.monotonic() + job.deadline
+        self.running[read] = job
+
+    def _reap(self, job: Job) -> None:
+        os.close(job.fd)
+        _, status = os.waitpid(job.pid, 0)
         try:
-            future.set_result(globals()[fn_name](*args))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller with the future
-            future.set_exception(exc)
-        return future
+            value = pickle.loads(bytes(job.data))
+        except Exception:  # noqa: BLE001 - nothing or half a result: the child died
+            how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exit code {os.waitstatus_to_exitcode(status)}")
+            value = ("error", WorkerError(f"the worker process died ({how})"))
+        job.finish(value)
 
-    def submit_call(self, target: str, *args, priority: int = 0) -> Future:
-        """``package.module:function(*args)`` in a warm kernel (:func:`call_in_kernel`), where pandas and
-        matplotlib are imported already; here when the kernels are fresh ones."""
-        if self.fresh:
-            return self.submit("call_function", target, *args)
-        return self.submit("call_in_kernel", target, json.dumps(args), self.kernel, priority=priority)
+    def _kill(self, job: Job) -> None:
+        try:
+            os.kill(job.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(job.pid, 0)
+        os.close(job.fd)
 
     def close(self) -> None:
-        if self.executor is not None:
-            if isinstance(self.executor, KernelThreads):
-                self.executor.shutdown()
-            else:
-                self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
+        """Cancel what is queued and kill what runs (after Ctrl-C or an error nobody waits for it);
+        after a normal run nothing is left to do."""
+        for _, _, job in self.queue:
+            job.state = "cancelled"
+        self.queue.clear()
+        for job in self.running.values():
+            self._kill(job)
+            job.state = "cancelled"
+        self.running.clear()
 
 
 def _case_lock(config: StudyConfig, task: Task):

@@ -234,7 +234,7 @@ def write_workbook(config: StudyConfig, data: Processed | None = None) -> Path:
 
 
 def write_workbook_file(config_path: str) -> None:
-    """:func:`write_workbook` by config path: the entry point a warm kernel calls (JSON arguments)."""
+    """:func:`write_workbook` by config path: what the runner calls in a child process."""
     write_workbook(load_config(config_path))
 
 

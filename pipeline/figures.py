@@ -149,10 +149,11 @@ def _save_png(fig, target, metadata: dict) -> None:
     which the reports inline, and just as sharp for line art. Deterministic (no dates in the file)."""
     from PIL import Image
 
+    # the raw RGBA pixels, as the PNG would hold them: no PNG to encode and decode again
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata=metadata)
-    buffer.seek(0)
-    with Image.open(buffer) as image:
+    fig.savefig(buffer, format="rgba")
+    width, height = (round(v * matplotlib.rcParams["savefig.dpi"]) for v in fig.get_size_inches())
+    with Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1) as image:
         palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                                                 dither=Image.Dither.NONE)
     palette.save(target, format="PNG", optimize=True)

@@ -146,6 +146,18 @@ def paths(file: str) -> dict[str, MplPath]:
     return {code: shape_path(shape) for code, shape in sorted(load_shapes(file).items())}
 
 
+@lru_cache(maxsize=4)
+def _boxes(file: str) -> dict[int, tuple]:
+    """Each path's bounding box ``(x0, y0), (x1, y1)``, by ``id`` of the cached path (computed once)."""
+    return {id(path): tuple(map(tuple, path.get_extents().get_points())) for path in paths(file).values()}
+
+
+def preload() -> None:
+    """Decode, verify and measure the boundaries now (a parent process forking a child per notebook)."""
+    for file in (MUNICIPALITIES, REGIONS):
+        _boxes(file)
+
+
 # ---------------------------------------------------------------------------------------------
 # Classes and colours
 
@@ -258,7 +270,8 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
 
 def _overlaps(path: MplPath, extent) -> bool:
     (x0, x1), (y0, y1) = extent
-    (a0, b0), (a1, b1) = path.get_extents().get_points()
+    box = _boxes(MUNICIPALITIES).get(id(path)) or _boxes(REGIONS).get(id(path))
+    (a0, b0), (a1, b1) = box if box is not None else path.get_extents().get_points()
     return a0 <= x1 and a1 >= x0 and b0 <= y1 and b1 >= y0
 
 

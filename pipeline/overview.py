@@ -224,6 +224,6 @@ def write_overview(config: StudyConfig, data: Processed, codes: list[str], faile
 
 
 def write_overview_page(config_path: str, codes: list[str], failed: dict[str, str], stamp: str) -> None:
-    """:func:`write_overview` by config path: the entry point a warm kernel calls (JSON arguments)."""
+    """:func:`write_overview` by config path: what the runner calls in a child process."""
     config = load_config(config_path)
     write_overview(config, Processed.read(config.processed_dir), codes, failed, stamp)

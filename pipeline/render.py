@@ -81,7 +81,7 @@ def render_body(nb) -> str:
 
 def warm_up() -> None:
     """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
-    nbformat's schema compilation now, while a kernel starts, instead of on the first report."""
+    nbformat's schema compilation once, before the children fork, instead of in every child."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -144,7 +144,7 @@ def _counts_section(counts: list[dict] | None) -> str:
 
 
 def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
-    """Write ``reports/index.html`` (in a warm kernel: the cell counts need pandas)."""
+    """Write ``reports/index.html`` (in a child of the preloaded runner: the cell counts need pandas)."""
     from .config import load_config
 
     config = load_config(config_path)
@@ -220,11 +220,12 @@ def executed_codes(config: StudyConfig) -> list[str]:
 def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = False,
                          priority: int = 1) -> "Pending":
     """Queue the pages about the chapter as a whole, which do not depend on the cases: the validation
-    page (its notebook on a warm kernel) and the workbook (in a warm kernel, where pandas is). Skipped
+    page (its notebook) and the workbook, each in a child of the runner, where pandas is imported. Skipped
     when their inputs are unchanged. Queued behind the case notebooks (``priority``), they fill the
-    time a kernel would otherwise idle while the last cases run."""
+    time a worker slot would otherwise idle while the last cases run."""
     from .cache import chapter_lock
-    from .execute import VALIDATION_NOTEBOOK
+    from .execute import VALIDATION_NOTEBOOK, render_validation_page
+    from .exports import write_workbook_file
 
     reports = config.reports_dir
     has_validation = (config.processed_dir / "validation.csv").exists()
@@ -237,9 +238,8 @@ def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = 
     reports.mkdir(parents=True, exist_ok=True)
     steps = []  # the longest first
     if has_validation:
-        steps.append(runner.submit("render_validation_page", str(config.path), stamp, runner.fresh, runner.kernel,
-                                   priority=priority))
-    steps.append(runner.submit_call("pipeline.exports:write_workbook_file", str(config.path), priority=priority))
+        steps.append(runner.submit(render_validation_page, str(config.path), stamp, runner.fresh, priority=priority))
+    steps.append(runner.submit(write_workbook_file, str(config.path), priority=priority))
 
     def done() -> None:
         lock.record()
@@ -279,7 +279,9 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     matplotlib (overview, workbook) and the validation notebook run side by side on the ``runner``'s
     warm kernels, which have both imported already; without a runner, here, one after the other.
     """
+    from .chapter import write_chapter_page
     from .execute import Runner
+    from .overview import write_overview_page
 
     names, provenance = read_names(config.processed_dir), read_provenance(config.processed_dir)
     generated = is_generated(provenance)
@@ -293,14 +295,14 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     entries = [index_entry(config, code, names) for code in executed_codes(config)]
     ran = [e["code"] for e in entries if e["href"] != "#"]
     own = runner is None
-    runner = runner or Runner(jobs=1, fresh=True)  # no kernel to start: the steps run here, one by one
+    runner = runner or Runner()
     try:
         if chapter_pages is None:
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
-        steps = [runner.submit_call("pipeline.overview:write_overview_page", str(config.path), ran,
-                                    {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
-                 runner.submit_call("pipeline.render:write_index_page", str(config.path), entries, stamp),
-                 runner.submit_call("pipeline.chapter:write_chapter_page", str(config.path), stamp)]
+        steps = [runner.submit(write_overview_page, str(config.path), ran,
+                               {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
+                 runner.submit(write_index_page, str(config.path), entries, stamp),
+                 runner.submit(write_chapter_page, str(config.path), stamp)]
         for entry in entries:
             notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
             current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns

@@ -1,108 +1,91 @@
-"""The warm papermill engine itself: reuse, reset between notebooks, restarts, retried starts."""
+"""The in-process papermill engine and the forked child per notebook: what a user of the notebooks sees."""
 
 from __future__ import annotations
 
 import nbformat
-import papermill as pm
 import pytest
 
-from pipeline import engine
-from pipeline.config import ROOT
-from pipeline.execute import KERNEL_ARGUMENTS, engine_options, ensure_kernel
+from pipeline.execute import Runner, Task
 
 pytestmark = pytest.mark.slow
 
 
-def _notebook(path, *sources):
+def _task(tmp_path, name, *sources, timeout=None):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    nb.metadata["kernelspec"] = {"name": ensure_kernel(), "language": "python", "display_name": "h6"}
-    nbformat.write(nb, path)
-    return path
+    nb.cells.insert(0, nbformat.v4.new_code_cell("case = ''", metadata={"tags": ["parameters"]}))
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    source = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, source)
+    return Task(code=name, config_path="", notebook=str(tmp_path / "out" / f"{name}.ipynb"),
+                output_dir=str(tmp_path / "out" / name), source=str(source), timeout=timeout)
 
 
-def _run(source, target):
-    engine.register()
-    pm.execute_notebook(str(source), str(target), kernel_name=ensure_kernel(), progress_bar=False,
-                        extra_arguments=list(KERNEL_ARGUMENTS), **engine_options(fresh=False))
-    return nbformat.read(target, as_version=4)
+def _run(tasks, jobs=1, timeout=None):
+    with Runner(jobs=jobs, timeout=timeout) as runner:
+        return runner.map(tasks)
 
 
-def _stdout(nb, cell):
+def _stdout(path, cell):
+    nb = nbformat.read(path, as_version=4)
     return "".join(o.get("text", "") for o in nb.cells[cell].outputs if o.output_type == "stream").strip()
 
 
-@pytest.fixture
-def pool(monkeypatch):
-    """A fresh kernel pool for this test's thread, shut down afterwards."""
-    kernels = engine.KernelPool(max_uses=engine.DEFAULT_MAX_USES)
-    monkeypatch.setattr(engine._LOCAL, "pool", kernels, raising=False)
-    yield kernels
-    kernels.shutdown()
+def test_every_notebook_starts_from_a_clean_state_in_a_process_of_its_own(tmp_path):
+    dirty = _task(tmp_path, "dirty", "import os, sys, matplotlib, pandas as pd\nprint(os.getpid())",
+                  "leak = 41\nmatplotlib.rcParams['lines.linewidth'] = 9\npd.set_option('display.max_rows', 3)\n"
+                  "os.environ['H6_LEAK'] = '1'\nos.chdir('/tmp')\nimport pipeline.case\npipeline.case.LEAK = 1")
+    check = _task(tmp_path, "check", "import os, sys, matplotlib, pandas as pd\nprint(os.getpid())",
+                  "import pipeline.case\nprint('leak' in globals(), matplotlib.rcParams['lines.linewidth'], "
+                  "pd.get_option('display.max_rows'), 'H6_LEAK' in os.environ, os.getcwd() != '/tmp', "
+                  "hasattr(pipeline.case, 'LEAK'))")
+    first, second = _run([dirty, check])
+    assert first.ok and second.ok, (first.error, second.error)
+    assert _stdout(first.output, 2) != _stdout(second.output, 2)      # not the same process
+    assert _stdout(second.output, 3) == "False 1.5 60 False True False"
+    nb = nbformat.read(second.output, as_version=4)
+    assert [c.execution_count for c in nb.cells] == [1, 2, 3, 4]       # parameters, injected, cells: from 1
+    assert nb.metadata["papermill"]["parameters"] == {"case": "check", "config_path": "", "output_dir": check.output_dir}
 
 
-def test_the_next_notebook_gets_the_same_kernel_back_in_a_fresh_state(tmp_path, pool):
-    dirty = _notebook(tmp_path / "dirty.ipynb",
-                      "import os, matplotlib, pandas as pd\nprint(os.getpid())",
-                      "leak = 41\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
-                      "pd.set_option('display.max_rows', 3)\nos.environ['H6_LEAK'] = '1'\nos.chdir('/tmp')")
-    check = _notebook(tmp_path / "check.ipynb",
-                      "import os, matplotlib, pandas as pd\nprint(os.getpid())",
-                      "print('leak' in globals(), matplotlib.rcParams['lines.linewidth'], "
-                      "pd.get_option('display.max_rows'), 'H6_LEAK' in os.environ, os.getcwd())")
-    first = _run(dirty, tmp_path / "out1.ipynb")
-    second = _run(check, tmp_path / "out2.ipynb")
-    assert _stdout(first, 0) == _stdout(second, 0)  # the same kernel process
-    assert _stdout(second, 1) == f"False 1.5 60 False {ROOT}"
-    assert [c.execution_count for c in second.cells] == [1, 2]  # the counter starts again
+def test_outputs_are_captured_as_a_kernel_sends_them(tmp_path):
+    task = _task(tmp_path, "outputs", "print('a'); print('b')\nimport sys; print('c', file=sys.stderr)",
+                 "from IPython.display import HTML, display\ndisplay(HTML('<b>x</b>'))\n6 * 7")
+    (result,) = _run([task])
+    assert result.ok, result.error
+    cells = nbformat.read(result.output, as_version=4).cells
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in cells[2].outputs] == [
+        ("stream", "stdout", "a\nb\n"), ("stream", "stderr", "c\n")]
+    display, value = cells[3].outputs
+    assert display.output_type == "display_data" and display.data["text/html"] == "<b>x</b>"
+    assert value.output_type == "execute_result" and value.data["text/plain"] == "42" and value.execution_count == 4
 
 
-def test_the_kernel_is_restarted_after_max_uses_and_after_an_error(tmp_path, pool):
-    pool.max_uses = 2
-    pid = _notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())")
-    pids = [_stdout(_run(pid, tmp_path / f"{i}.ipynb"), 0) for i in range(3)]
-    assert pids[0] == pids[1] != pids[2] and pool.restarts == 1
-    failing = _notebook(tmp_path / "fail.ipynb", "raise ValueError('kapot')")
-    with pytest.raises(pm.PapermillExecutionError):
-        _run(failing, tmp_path / "failed.ipynb")
-    assert _stdout(_run(pid, tmp_path / "after.ipynb"), 0) not in pids  # not the kernel that saw the error
-    assert pool.restarts == 2
+def test_a_failing_notebook_keeps_papermills_error_cell_and_the_next_one_runs(tmp_path):
+    failing = _task(tmp_path, "failing", "print('voor')", "raise ValueError('kapot')", "print('nooit')")
+    after = _task(tmp_path, "after", "print('ok')")
+    bad, good = _run([failing, after])
+    assert bad.error == "ValueError: kapot" and bad.cell.startswith("cell 4: raise ValueError")
+    nb = nbformat.read(bad.output, as_version=4)
+    assert "papermill-error-cell-tag" in nb.cells[0].metadata.get("tags", [])   # papermill's own error banner
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors[0].ename == "ValueError" and any("kapot" in line for line in errors[0].traceback)
+    assert nb.metadata["papermill"]["exception"] is True
+    assert not any("nooit" in o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert good.ok and _stdout(good.output, 2) == "ok"
 
 
-def test_a_kernel_start_that_fails_to_bind_is_retried(tmp_path, pool, monkeypatch):
-    """Parallel workers race for the ZMQ ports jupyter_client picked; a start that loses is tried again."""
-    import zmq
-
-    real_launch, calls = engine.WarmKernel.launch, []
-
-    def launch_losing_the_first_race(self):
-        calls.append(1)
-        if len(calls) == 1:
-            raise zmq.ZMQError(zmq.EADDRINUSE, "Address already in use")
-        real_launch(self)
-
-    monkeypatch.setattr(engine.WarmKernel, "launch", launch_losing_the_first_race)
-    monkeypatch.setattr(engine.time, "sleep", lambda seconds: None)
-    nb = _run(_notebook(tmp_path / "ok.ipynb", "print('ok')"), tmp_path / "ok-out.ipynb")
-    assert _stdout(nb, 0) == "ok" and len(calls) == 2
+def test_a_case_longer_than_its_timeout_fails_in_its_cell(tmp_path):
+    slow = _task(tmp_path, "slow", "import time\ntime.sleep(60)")
+    (result,) = _run([slow], timeout=0.5)
+    assert "timed out after 0.5 s" in result.error and result.cell.startswith("cell 3")
+    assert result.seconds < 10
 
 
-def test_a_kernel_that_never_starts_gives_one_clear_error(tmp_path, pool, monkeypatch):
-    def launch_always_failing(self):
-        raise RuntimeError("no kernel for you")
-
-    monkeypatch.setattr(engine.WarmKernel, "launch", launch_always_failing)
-    monkeypatch.setattr(engine.time, "sleep", lambda seconds: None)
-    with pytest.raises(engine.WarmKernelError, match=r"could not start kernel .* after 4 attempts: no kernel for you"):
-        _run(_notebook(tmp_path / "never.ipynb", "print('ok')"), tmp_path / "never-out.ipynb")
-
-
-def test_a_kernel_that_dies_in_a_notebook_is_replaced_for_the_next(tmp_path, pool):
-    from nbclient.exceptions import DeadKernelError
-
-    pid = _notebook(tmp_path / "pid.ipynb", "import os\nprint(os.getpid())")
-    before = _stdout(_run(pid, tmp_path / "before.ipynb"), 0)
-    with pytest.raises(DeadKernelError):
-        _run(_notebook(tmp_path / "die.ipynb", "import os\nos._exit(3)"), tmp_path / "die-out.ipynb")
-    after = _stdout(_run(pid, tmp_path / "after.ipynb"), 0)
-    assert after and after != before
+def test_a_child_that_dies_fails_its_case_not_the_run(tmp_path):
+    dies = _task(tmp_path, "dies", "import os\nos._exit(3)")
+    after = _task(tmp_path, "after", "print('ok')")
+    dead, good = _run([dies, after], jobs=2)
+    assert "worker failed" in dead.error and "died" in dead.error
+    assert good.ok

@@ -1,4 +1,5 @@
-"""Warm-kernel execution, the content-hash cache, failure isolation and determinism (tmp dirs only)."""
+"""Execution in forked children (papermill, in-process engine), the content-hash cache, failure isolation
+and determinism (tmp dirs only)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ TWO = ["GM0150", "GM1894"]
 
 @pytest.fixture(scope="module")
 def runner():
-    """One in-process runner (jobs=1): its warm kernel is shared by every test of this module."""
+    """One runner (jobs=1) shared by the tests of this module: it preloads once, then forks per notebook."""
     with Runner(jobs=1) as r:
         yield r
 
@@ -47,10 +48,10 @@ def _outputs(path):
              c.get("execution_count"), c.get("outputs")) for c in nb.cells]
 
 
-def test_warm_kernel_gives_the_same_outputs_as_a_fresh_kernel(config, runner):
+def test_in_process_execution_gives_the_same_outputs_as_a_fresh_kernel(config, runner):
     warm = runner.map([make_task(config, "GM0150", render=False), make_task(config, "GM1894", render=False)])
     assert all(r.ok for r in warm)
-    warm_again = runner.map([make_task(config, "GM0150", render=False)])[0]  # after a reset, not a new kernel
+    warm_again = runner.map([make_task(config, "GM0150", render=False)])[0]  # a second child, the same outputs
     fresh_task = make_task(config, "GM0150", render=False, fresh=True)
     fresh_task.notebook = str(config.reports_dir / "fresh" / "GM0150.ipynb")
     with Runner(jobs=1, fresh=True) as plain:
@@ -144,7 +145,7 @@ def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monke
     assert "kapot voor de test" in lock["failed"] and lock["key"] is None   # a failed case reruns next time
     from pipeline.render import notebook_failed
     assert "kapot voor de test" in notebook_failed(kept)
-    # the next notebook in the same worker still runs (the kernel was restarted after the error)
+    # the next notebook still runs (each in a child of its own)
     assert (config.reports_dir / "GM0344.html").exists()
 
 
@@ -210,62 +211,52 @@ def test_unchanged_build_leaves_processed_files_untouched(config):
     assert before == after
 
 
-def test_threads_share_the_work_and_worker_processes_give_the_same_notebooks(config, tmp_path):
-    """Two kernel threads of this process each run a case; two spawned worker processes give the
-    same executed notebooks (outputs, parameters, execution counts) as the threads."""
+def test_parallel_children_share_the_work_and_give_the_same_notebooks_as_one_at_a_time(config, tmp_path):
+    """Two children at a time, each a process of its own (not this one, not each other): the same executed
+    notebooks (outputs, parameters, execution counts) and reports as one child at a time."""
     import os
 
-    with Runner(jobs=2) as threads:
-        by_thread = threads.map([make_task(config, code) for code in TWO])
-        assert threads.mode == "threads"
-    assert all(r.ok for r in by_thread)
-    assert {r.worker.split("/")[0] for r in by_thread} == {str(os.getpid())}
-    assert len({r.worker for r in by_thread}) == 2  # both threads took a case
-    in_processes = []
-    with Runner(jobs=2, processes=True) as workers:
+    with Runner(jobs=2) as two:
+        parallel = two.map([make_task(config, code) for code in TWO])
+    assert all(r.ok for r in parallel)
+    pids = {r.worker for r in parallel}
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+    serial = []
+    with Runner(jobs=1) as one:
         for code in TWO:
             task = make_task(config, code)
-            task.notebook = str(tmp_path / "processes" / f"{code}.ipynb")
-            task.html = str(tmp_path / "processes" / f"{code}.html")
-            in_processes.append(task)
-        by_process = workers.map(in_processes)
-        assert workers.mode == "processes"
-    assert all(r.ok for r in by_process), [r.error for r in by_process]
-    assert str(os.getpid()) not in {r.worker.split("/")[0] for r in by_process}
-    for a, b in zip(by_thread, by_process):
+            task.notebook = str(tmp_path / "serial" / f"{code}.ipynb")
+            task.html = str(tmp_path / "serial" / f"{code}.html")
+            serial.append(task)
+        by_one = one.map(serial)
+    assert all(r.ok for r in by_one), [r.error for r in by_one]
+    for a, b in zip(parallel, by_one):
         assert _outputs(a.output) == _outputs(b.output)
         assert Path(b.html).read_text().count("<table") == Path(a.html).read_text().count("<table")
 
 
-def test_a_kernel_thread_takes_queued_case_work_before_lower_priority_pages(runner):
+def _now():
+    import time
+
+    return time.monotonic()
+
+
+def test_queued_case_work_starts_before_lower_priority_pages(runner):
     """Work queued with priority 1 (the chapter pages) waits until no priority-0 work (cases) is queued."""
-    import threading
-
-    started, release, order = threading.Event(), threading.Event(), []
-
-    def blocker():
-        started.set()
-        release.wait(30)
-
-    runner.start(1)
-    threads = runner.executor
-    first = threads.submit(blocker)
-    assert started.wait(60)
-    later = [threads.submit(order.append, "pagina", priority=1), threads.submit(order.append, "casus 1"),
-             threads.submit(order.append, "casus 2")]
-    release.set()
-    for future in [first, *later]:
-        future.result(timeout=60)
-    assert order == ["casus 1", "casus 2", "pagina"]
+    page = runner.submit(_now, priority=1)
+    cases = [runner.submit(_now), runner.submit(_now)]
+    runner.wait([page, *cases])
+    assert cases[0].result() < cases[1].result() < page.result()
 
 
-def test_an_error_in_a_kernel_call_names_it_and_the_next_call_gets_a_clean_kernel(config, runner):
-    from pipeline.engine import WarmKernelError
+def test_an_error_in_a_page_step_is_raised_with_its_type_and_the_next_step_runs(config, runner):
+    from pipeline.errors import PipelineError
+    from pipeline.exports import write_workbook_file
 
-    failing = runner.submit_call("pipeline.exports:write_workbook_file", str(config.path / "missing.yml"))
-    with pytest.raises(WarmKernelError, match="ConfigError|not found|missing"):
+    failing = runner.submit(write_workbook_file, str(config.path / "missing.yml"))
+    with pytest.raises(PipelineError, match="not found|missing|cannot"):
         failing.result(timeout=120)
-    runner.submit_call("pipeline.exports:write_workbook_file", str(config.path)).result(timeout=120)
+    runner.submit(write_workbook_file, str(config.path)).result(timeout=120)
     assert (config.reports_dir / "hoofdstuk6.xlsx").stat().st_size > 5_000
 
 
@@ -290,31 +281,28 @@ def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_change
     assert submit_chapter_pages(config, runner, "stamp").futures == []
 
 
-def test_closing_a_runner_cancels_queued_work_instead_of_running_it(config):
-    """After Ctrl-C or an error nobody waits for the queued notebooks: close() must not run them all."""
-    import threading
+def _sleep(seconds):
+    import time
 
-    started, release = threading.Event(), threading.Event()
+    time.sleep(seconds)
 
-    def blocker():
-        started.set()
-        release.wait(30)
+
+def test_closing_a_runner_kills_what_runs_and_cancels_what_is_queued(config):
+    """After Ctrl-C or an error nobody waits for the queued notebooks: close() must not run them."""
+    import os
+    import time
 
     runner = Runner(jobs=1)
-    runner.start(1)
-    busy = runner.executor.submit(blocker)
-    assert started.wait(60)
-    queued = [runner.executor.submit(run_task_should_not_run) for _ in range(3)]
-    closing = threading.Thread(target=runner.close)
-    closing.start()  # cancels the queued work, then waits for the thread busy with blocker()
-    for _ in range(600):
-        if all(f.cancelled() for f in queued):
-            break
-        closing.join(0.05)
-    assert all(f.cancelled() for f in queued)
-    release.set()
-    closing.join(60)
-    assert not closing.is_alive() and busy.done() and busy.exception() is None
+    busy = runner.submit(_sleep, 60)
+    queued = [runner.submit(run_task_should_not_run) for _ in range(3)]
+    runner.wait([busy], timeout=1)             # started, still running
+    child = busy.pid
+    started = time.monotonic()
+    runner.close()
+    assert time.monotonic() - started < 5
+    assert busy.cancelled() and all(f.cancelled() for f in queued)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)                      # killed and reaped
 
 
 def run_task_should_not_run():
@@ -331,4 +319,4 @@ def test_a_case_whose_cell_hangs_fails_after_the_timeout_and_the_others_finish(c
         run_cases(config, ["GM1894", "GM0150"], runner=runner)
     failed = {r.code: r for r in info.value.results if not r.ok}
     assert list(failed) == ["GM1894"] and "timed out" in failed["GM1894"].error
-    assert (config.reports_dir / "GM0150.html").exists()  # the next case, on a restarted kernel
+    assert (config.reports_dir / "GM0150.html").exists()  # the next case, in the next child

@@ -430,7 +430,9 @@ def test_kill_9_at_random_points_then_a_rerun_gives_the_clean_outputs(clean, tmp
         assert _wait_gone(copy) == [], f"kill {kill}: processes left"   # kernels end with their parent
         rerun = _pipeline(copy, "all", *CASES)
         if delay is None:
-            assert re.search(r"\b1 up to date, 1 executed", rerun.stderr), rerun.stderr
+            # the first case is not run again; the second one is run again unless the kill came before its
+            # child had started (then its outputs and lock of the clean run are untouched, and current)
+            assert re.search(r"\b(1 up to date, 1 executed|2 up to date)\b", rerun.stderr), rerun.stderr
         assert _outputs(copy) == expected, f"kill {kill} after {delay or 0:.1f} s"
         assert _leftovers(copy) == [], f"kill {kill}"
         assert _wait_gone(copy) == []
