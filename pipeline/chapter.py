@@ -22,7 +22,7 @@ from .case import (CaseContext, Processed, gebruik_table, has_provisional, laste
 from .config import StudyConfig, load_config
 from .figures import figure_caption, half_year_text
 from .formatting import (KIND_TITLES, cell_state, euro, footnotes, kind_of, percent, provenance_legend_html,
-                         table_empty_states, table_html, table_kinds, whole)
+                         tabel1_table_html, table_empty_states, table_html, table_kinds, whole)
 from .iorw import write_text
 from .provenance import sources_table_html, versions_line
 
@@ -139,12 +139,7 @@ def toelichting_html(ctx: CaseContext, lasten: pd.DataFrame, gebruik: pd.DataFra
 
 def tabel1_html(config: StudyConfig, data: Processed) -> str:
     frame = tabel1(config, data)
-    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
-    rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
-                   + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
-                   for idx, row in frame.iterrows())
-    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
-            f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+    return tabel1_table_html(frame)
 
 
 def _table_block(config: StudyConfig, table: pd.DataFrame, number: int, caption: str, note: str) -> str:

@@ -264,3 +264,14 @@ def footnotes(config) -> str:
             f"gemeenten {p.classification_year} CBS, laag deciel is laag inkomen. "
             f"** Kinderen in armoede deciel op basis van laag en langdurig laag inkomen {p.income_year} volgens "
             f"gemeenten {p.classification_year} CBS, laag deciel duidt op veel kinderen in armoede.")
+
+
+def tabel1_table_html(frame: pd.DataFrame) -> str:
+    """Tabel 1 (pipeline.case.tabel1: one column per case, its size class and references) as an HTML table."""
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
+    rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
+                   + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
+                   for idx, row in frame.iterrows())
+    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
+            f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+

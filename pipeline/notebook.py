@@ -19,8 +19,8 @@ from .case import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kernc
                    size_class_bounds, tabel1)
 from .figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
 from .formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
-                         kind_of, percent, provenance_legend_html, table_empty_states, table_html, table_kinds,
-                         whole)
+                         kind_of, percent, provenance_legend_html, tabel1_table_html, table_empty_states, table_html,
+                         table_kinds, whole)
 from .selection import RULE_TEXT
 from .provenance import (KIND_LABELS, demo_banner_html, kind_label, provenance_notes_html, provenance_rows,
                          read_build_warnings, sources_table_html, versions_line, warnings_for)
@@ -92,12 +92,7 @@ def tabel1_html(session: Session) -> str:
     if session.ctx.case.automatic:
         return reference_group_html(session)
     frame = tabel1(session.ctx.config, session.ctx.data)
-    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
-    rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
-                   + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
-                   for idx, row in frame.iterrows())
-    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
-            f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+    return tabel1_table_html(frame)
 
 
 def _table_section(session: Session, table, number: int | None, kind: str, caption: str, note: str) -> str:
