@@ -374,6 +374,8 @@ class Runner:
                  timeout: float | None = DEFAULT_CELL_TIMEOUT):
         self.jobs = jobs or default_jobs()
         self.fresh = fresh
+        if fresh:   # papermill's plain engine starts a kernel: register this interpreter's kernelspec once, here
+            ensure_kernel()
         self.timeout = timeout
         self.queue: list = []
         self.order = itertools.count()
