@@ -43,21 +43,13 @@ class Period:
 
 def recognise(key: str, title: str) -> tuple[int, int | None] | None:
     """(year, half or None) of one period, from its key pattern or else its title; None when neither fits."""
-    for pattern in (HALF_YEAR_KEY,):
-        match = pattern.match(key)
-        if match:
-            return int(match["year"]), int(match["half"])
-    match = YEAR_KEY.match(key)
-    if match:
-        return int(match["year"]), None
     title = " ".join(str(title).split())
-    for pattern in HALF_YEAR_TITLE:
-        match = pattern.match(title)
+    candidates = [(HALF_YEAR_KEY, key), (YEAR_KEY, key), *((p, title) for p in HALF_YEAR_TITLE), (YEAR_TITLE, title)]
+    for pattern, text in candidates:
+        match = pattern.match(text)
         if match:
-            return int(match["year"]), int(match["half"])
-    match = YEAR_TITLE.match(title)
-    if match:
-        return int(match["year"]), None
+            half = match.groupdict().get("half")
+            return int(match["year"]), int(half) if half else None
     return None
 
 
