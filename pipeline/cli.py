@@ -63,8 +63,6 @@ def _add_case_args(parser: argparse.ArgumentParser) -> None:
 def _add_execution_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
                         help="notebooks executed in parallel, each in its own child process (default: number of cores)")
-    parser.add_argument("--processes", action="store_true",
-                        help="accepted for compatibility: every notebook runs in its own child process anyway")
     parser.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                         help="fail a case that runs longer than this (default 300; the others go on)")
     parser.add_argument("--fresh-kernels", action="store_true",

@@ -140,8 +140,6 @@ class InProcessEngine:
         return Engine.nb_language(nb, language)
 
 
-WarmEngine = InProcessEngine  # the name an environment installed before this engine has as its entry point
-
 
 def register() -> None:
     """Register ``inprocess`` with papermill (the entry point does this too, once installed)."""

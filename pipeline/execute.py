@@ -366,11 +366,10 @@ class Runner:
 
     Work is queued by :meth:`submit` and started when someone waits (:meth:`wait`, :meth:`map`,
     ``Job.result``), lowest ``priority`` first: pages queued early with a higher priority fill the
-    slots that no case notebook needs. ``processes`` is accepted for the old ``--processes`` flag:
-    every notebook runs in its own process anyway.
+    slots that no case notebook needs.
     """
 
-    def __init__(self, jobs: int | None = None, fresh: bool = False, processes: bool | None = None,
+    def __init__(self, jobs: int | None = None, fresh: bool = False,
                  timeout: float | None = DEFAULT_CELL_TIMEOUT):
         self.jobs = jobs or default_jobs()
         self.fresh = fresh
