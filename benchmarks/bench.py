@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import write_config  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.execute import NOTEBOOK, default_jobs, ensure_kernel  # noqa: E402
+from pipeline.run.execute import NOTEBOOK, default_jobs, ensure_kernel  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PLOOMBER = ["ploomber-engine==0.0.33", "ploomber-core==0.2.27"]
@@ -62,9 +62,9 @@ PEER_SCRIPT = textwrap.dedent('''
 FLOOR_SCRIPT = textwrap.dedent('''
     import sys, time, json
     import papermill as pm
-    from pipeline.engine import register
-    from pipeline.render import render_case, warm_up
-    from pipeline.execute import preload
+    from pipeline.run.engine import register
+    from pipeline.report.render import render_case, warm_up
+    from pipeline.run.execute import preload
     preload(); register()
     config, out, cwd = sys.argv[1:4]
     ex, rd = [], []
@@ -206,7 +206,7 @@ def main() -> int:
                     results.setdefault((n, name), []).append(found[name]())
             # the floor, from measured parts (one process, notebooks one after the other)
             probe = codes[: min(len(codes), 10)]
-            imports = min(run([py, "-c", "import pandas, matplotlib, papermill, nbconvert, pipeline.notebook"], env)[0]
+            imports = min(run([py, "-c", "import pandas, matplotlib, papermill, nbconvert, pipeline.case.notebook"], env)[0]
                           for _ in range(3))
             floor_out = out / "floor"
             floor_out.mkdir(parents=True, exist_ok=True)

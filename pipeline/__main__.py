@@ -1,7 +1,7 @@
 import os
 import sys
 
-from .cli import main
+from pipeline.cli import main
 
 code = main()
 # Every file is written atomically and closed and every kernel is shut down by now; skip tearing down

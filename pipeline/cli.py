@@ -21,8 +21,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG, load_config
-from .errors import PipelineError
+from pipeline.config import DEFAULT_CONFIG, load_config
+from pipeline.errors import PipelineError
 
 
 def positive_int(text: str) -> int:
@@ -167,22 +167,22 @@ def os_error_message(exc: OSError) -> str:
 
 def _dispatch(args) -> int:
     if args.command == "fetch":
-        from .fetch import fetch_command
+        from pipeline.data.fetch import fetch_command
         return fetch_command(args)
     if args.command == "inspect":
-        from .fetch import inspect_command
+        from pipeline.data.fetch import inspect_command
         return inspect_command(args)
     if args.command == "diff":
-        from .diff import diff_command
+        from pipeline.diff import diff_command
         return diff_command(args)
     config = load_config(args.config)
     started = time.perf_counter()
     if args.command == "pdf":
-        from .exports import write_pdfs
+        from pipeline.report.exports import write_pdfs
         write_pdfs(config, args.case)
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
-    from .cache import run_lock
+    from pipeline.run.cache import run_lock
 
     # one run at a time per output folder: a second one says which process holds it
     with run_lock(config.processed_dir, args.command), run_lock(config.reports_dir, args.command), \
@@ -201,7 +201,7 @@ def _run_temp_dir(config):
     import shutil
     import tempfile
 
-    from .cache import cache_dir
+    from pipeline.run.cache import cache_dir
 
     folder = cache_dir(config) / "tmp"
     shutil.rmtree(folder, ignore_errors=True)
@@ -225,33 +225,33 @@ def _run_locked(args, config, started: float) -> int:
     if args.command in ("build", "all"):
         _build(config, force=args.force)
     if args.command == "validate":
-        from .validate import validate_command
+        from pipeline.check.validate import validate_command
         return validate_command(config)
     if args.command == "build":
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
-    from .execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
+    from pipeline.run.execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
     runner = Runner(args.jobs, args.fresh_kernels,
                     timeout=DEFAULT_CELL_TIMEOUT if args.timeout is None else args.timeout)
     stamp = timestamp()
     try:
         failure = chapter_pages = None
         if args.command in ("report", "all"):
-            from .render import require_executed, submit_chapter_pages
+            from pipeline.report.render import require_executed, submit_chapter_pages
             if args.command == "report":
                 require_executed(config)  # before any child starts
             # queued first, started only when no case notebook is waiting
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force)
         if args.command in ("run", "all"):
-            from .errors import ExecutionError
-            from .execute import run_cases
+            from pipeline.errors import ExecutionError
+            from pipeline.run.execute import run_cases
             try:
                 run_cases(config, args.case, args.all_municipalities, force=args.force, runner=runner, stamp=stamp)
             except ExecutionError as exc:
                 failure = exc  # the index still gets written, marking the failed cases
         validation = None
         if args.command == "all":
-            from .validation_summary import read_summary
+            from pipeline.check.summary import read_summary
             validation = read_summary(config)  # written by the build step
             if validation:
                 print(f"validation: {validation['summary']}", file=sys.stderr)
@@ -263,7 +263,7 @@ def _run_locked(args, config, started: float) -> int:
     if failure is not None:
         raise failure
     if validation and validation["error"]:
-        from .validate import ValidationError
+        from pipeline.check.validate import ValidationError
         raise ValidationError(validation["error"])
     return 0
 
@@ -273,9 +273,9 @@ def require_current_build(config) -> None:
 
     ``run``, ``report`` and ``validate`` read processed data only; without this check they would
     report on data that no longer follows from ``data/raw`` (``all`` rebuilds first instead)."""
-    from .cache import build_lock
-    from .errors import SnapshotError
-    from .snapshot import verify_snapshot
+    from pipeline.run.cache import build_lock
+    from pipeline.errors import SnapshotError
+    from pipeline.data.snapshot import verify_snapshot
 
     for manifest in sorted(config.raw_dir.glob("*/manifest.json")):
         verify_snapshot(manifest.parent)
@@ -295,15 +295,15 @@ def _build(config, force: bool = False) -> None:
     """raw -> processed, then the comparison with the published report (``validation.csv``, from the
     processed tables and ``data/external/published``); skipped when the snapshot, config, code and packages
     are unchanged."""
-    from .cache import build_lock, build_outputs
+    from pipeline.run.cache import build_lock, build_outputs
 
     lock = build_lock(config)
     lock.outputs = build_outputs(config)
     if not force and lock.stale_reason() is None:
         print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
         return
-    from .build import build_all
-    from .validate import validate
+    from pipeline.build.processed_data import build_all
+    from pipeline.check.validate import validate
     build_all(config)
     print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
     lock.outputs = build_outputs(config)
@@ -313,9 +313,9 @@ def _build(config, force: bool = False) -> None:
 def _report(config, args, runner, stamp: str, chapter_pages) -> None:
     """Index page, overview (and any case report not rendered yet), skipped when nothing they show
     changed; then wait for the chapter pages queued before the cases."""
-    from .cache import index_lock
-    from .execute import html_path, output_path, select_cases
-    from .render import executed_codes
+    from pipeline.run.cache import index_lock
+    from pipeline.run.execute import html_path, output_path, select_cases
+    from pipeline.report.render import executed_codes
 
     codes = [c.code for c in config.cases]
     if args.case or args.all_municipalities:
@@ -328,8 +328,8 @@ def _report(config, args, runner, stamp: str, chapter_pages) -> None:
         chapter_pages.wait()
         print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
         return
-    from .execute import refresh_case_lock
-    from .render import render_reports
+    from pipeline.run.execute import refresh_case_lock
+    from pipeline.report.render import render_reports
     render_reports(config, args.case, args.all_municipalities, only_missing=not args.force, stamp=stamp,
                    runner=runner, chapter_pages=chapter_pages)
     for code in codes:

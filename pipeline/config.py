@@ -17,14 +17,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "study.yml"
 GM_CODE = re.compile(r"^GM\d{4}$")
 JZ_CODE = re.compile(r"^JZ\d{2}$")
-WORKBOOK_NAME = "hoofdstuk6.xlsx"  # reports/<this>: the chapter's tables for analysts (pipeline.exports)
-# What build writes and every case notebook reads (pipeline.case.Processed); the cache hashes exactly these
+WORKBOOK_NAME = "hoofdstuk6.xlsx"  # reports/<this>: the chapter's tables for analysts (pipeline.report.exports)
+# What build writes and every case notebook reads (pipeline.case.tables.Processed); the cache hashes exactly these
 PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "keuzes.csv",
                    "provenance.json")
 TABLE_ROLES = ("bevolking", "gebieden", "jeugdzorg", "inkomen", "armoede", "iv3")
@@ -302,7 +302,7 @@ class Case:
     table_lasten: int | None = None
     table_gebruik: int | None = None
     figure: int | None = None
-    automatic: bool = False  # reference group chosen by pipeline.selection, not configured
+    automatic: bool = False  # reference group chosen by pipeline.case.selection, not configured
 
 
 class PathsModel(ConfigModel):

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ROOT, StudyConfig, load_config
-from .errors import PipelineError, SnapshotError
-from .iorw import write_text
-from .snapshot import MANIFEST, CbsTable, load_table, snapshot_hash
+from pipeline.config import ROOT, StudyConfig, load_config
+from pipeline.errors import PipelineError, SnapshotError
+from pipeline.iorw import write_text
+from pipeline.data.snapshot import MANIFEST, CbsTable, load_table, snapshot_hash
 
 REPORT_NAME = "wijzigingen"
 CHANGED_EXIT = 1
@@ -286,8 +286,8 @@ def table_diffs(old_raw: Path, new_raw: Path) -> list[dict]:
 
 def build_side(config: StudyConfig, raw_dir: Path, work: Path) -> StudyConfig:
     """``build`` and the validation of one side into ``work/processed`` (its output on stdout suppressed)."""
-    from .build import build_all
-    from .validate import validate
+    from pipeline.build.processed_data import build_all
+    from pipeline.check.validate import validate
 
     side = dataclasses.replace(config, raw_dir=Path(raw_dir), processed_dir=work / "processed",
                                reports_dir=work / "reports")
@@ -299,7 +299,7 @@ def build_side(config: StudyConfig, raw_dir: Path, work: Path) -> StudyConfig:
 
 def case_cells(config: StudyConfig) -> dict[tuple, float | None]:
     """(case, "Tabel N" / "Figuur N", row, column) -> value, for every case table cell and figure point."""
-    from .case import CaseContext, Processed, case_tables, index_series, value_columns
+    from pipeline.case.tables import CaseContext, Processed, case_tables, index_series, value_columns
 
     data = Processed.read(config.processed_dir)
     cells = {}
@@ -581,7 +581,7 @@ def html_body(diff: Diff) -> str:
 
 def write_outputs(diff: Diff, reports_dir: Path) -> Path:
     """reports/wijzigingen.html, .json and .csv (atomic, byte-identical for the same diff); the HTML path."""
-    from .render import STYLESHEET, page
+    from pipeline.report.render import STYLESHEET, page
 
     reports_dir = Path(reports_dir)
     write_text(reports_dir / f"{REPORT_NAME}.json",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.build import build_all
+from pipeline.build.processed_data import build_all
 from pipeline.config import DEFAULT_CONFIG, ROOT, load_config
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -45,9 +45,9 @@ def raw_copy(tmp_path):
 @pytest.fixture(scope="session")
 def rendered(built):
     """All five cases run and rendered into the session's temporary reports folder, once."""
-    from pipeline.execute import run_cases
+    from pipeline.run.execute import run_cases
     from pipeline.config import WORKBOOK_NAME
-    from pipeline.render import render_reports
+    from pipeline.report.render import render_reports
 
     reports = built.reports_dir
     if not all((reports / f"{c.code}.html").exists() for c in built.cases) or not (reports / WORKBOOK_NAME).exists():

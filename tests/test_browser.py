@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table
+from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table
 from pipeline.config import ROOT
-from pipeline.exports import LOCAL_SCHEMES, find_chromium, offline_browser
-from pipeline.formatting import display_frame
+from pipeline.report.exports import LOCAL_SCHEMES, find_chromium, offline_browser
+from pipeline.case.formatting import display_frame
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_chromium() is None,
@@ -184,7 +184,7 @@ def test_the_release_diff_page_shows_revised_values_offline(rendered, tmp_path):
 
     from pipeline.config import ROOT
     from pipeline.diff import run_diff
-    from pipeline.snapshot import build_manifest, write_manifest
+    from pipeline.data.snapshot import build_manifest, write_manifest
 
     new = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", new)

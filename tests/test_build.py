@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import indicators as ind
-from pipeline.build import build_all
+from pipeline.build import indicators as ind
+from pipeline.build.processed_data import build_all
 from pipeline.config import load_config
 from pipeline.errors import MissingColumnError, SnapshotError
-from pipeline.snapshot import build_manifest, load_table, write_manifest
+from pipeline.data.snapshot import build_manifest, load_table, write_manifest
 
 from conftest import write_config
 
@@ -218,7 +218,7 @@ def test_a_corrupted_raw_file_stops_the_build_with_the_file_named(raw_copy, tmp_
 
 def test_a_new_half_year_in_the_successor_spelling_flows_into_the_data_and_the_figure(raw_copy, tmp_path):
     """A new release adds 2021 H1, titled as 85099NED writes it ("1e half jaar 2021"): no code change."""
-    from pipeline.case import index_series, load_case
+    from pipeline.case.tables import index_series, load_case
 
     def add_period(periods):
         for period in periods:
@@ -246,8 +246,8 @@ def test_a_successor_table_continues_the_series_and_wins_where_both_publish(raw_
     """84134NED stops at 2020; its successor 85099NED (other category keys, titles '1e half jaar 2021')
     continues it: the figures run on through the newest half year, and a period both publish comes
     from the successor."""
-    from pipeline.case import index_series, load_case
-    from pipeline.snapshot import write_snapshot
+    from pipeline.case.tables import index_series, load_case
+    from pipeline.data.snapshot import write_snapshot
 
     old = raw_copy / "84134NED"
     sets = {name: json.loads((old / f"{name}.json").read_text(encoding="utf-8"))

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from pipeline.case import CaseContext, Processed, lasten_table, tabel1
-from pipeline.chapter import CHAPTER_PAGE, chapter_html
-from pipeline.formatting import cell_text
+from pipeline.case.tables import CaseContext, Processed, lasten_table, tabel1
+from pipeline.report.chapter import CHAPTER_PAGE, chapter_html
+from pipeline.case.formatting import cell_text
 
 
 @pytest.fixture(scope="module")

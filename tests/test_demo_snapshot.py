@@ -130,7 +130,7 @@ def _natura_pgb_parts() -> dict:
 
 
 def test_suppressed_zin_en_pgb_parts_are_generated_above_the_zin_only_bound():
-    from pipeline.indicators import round_half_up
+    from pipeline.build.indicators import round_half_up
 
     jz = {(r["VormenVanJeugdzorg"].strip(), r["RegioS"].strip(), r["Perioden"]): r for r in rows("84134NED")}
     prov = manifest("84134NED")["provenance"]
@@ -161,7 +161,7 @@ def test_suppressed_zin_en_pgb_parts_are_generated_above_the_zin_only_bound():
 
 
 def test_every_2020_municipality_has_a_2017_h1_zonder_verblijf_unless_cbs_suppresses_the_zin_only_part():
-    from pipeline.indicators import backcast_weighted_pct
+    from pipeline.build.indicators import backcast_weighted_pct
     from tools.demo_snapshot.regions import gebieden, successor_2020
 
     jz = {(r["VormenVanJeugdzorg"].strip(), r["RegioS"].strip(), r["Perioden"]): r for r in rows("84134NED")}

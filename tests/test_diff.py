@@ -21,11 +21,11 @@ from odata_server import (ODataServer, add_period, renumber_measure, revise_valu
                           set_info, set_period_status, successor_table)
 
 from pipeline import cli  # noqa: E402
-from pipeline import fetch as fetch_module  # noqa: E402
+from pipeline.data import fetch as fetch_module  # noqa: E402
 from pipeline.config import DEFAULT_CONFIG, ROOT, load_config  # noqa: E402
 from pipeline.diff import REPORT_NAME, Side, compare, table_diffs  # noqa: E402
-from pipeline.fetch import fetch_table  # noqa: E402
-from pipeline.snapshot import dump_json, load_table, sha256_file  # noqa: E402
+from pipeline.data.fetch import fetch_table  # noqa: E402
+from pipeline.data.snapshot import dump_json, load_table, sha256_file  # noqa: E402
 
 TABLE = "84134NED"
 CONFIG = load_config(DEFAULT_CONFIG)

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from pipeline.config import ROOT, load_config
-from pipeline.execute import NOTEBOOK, run_cases
-from pipeline.render import render_reports
+from pipeline.run.execute import NOTEBOOK, run_cases
+from pipeline.report.render import render_reports
 
 from conftest import write_config
 
@@ -31,7 +31,7 @@ def test_report_csv_tables_of_all_five_cases_are_the_case_tables_with_their_prov
     value matches the printed chapter is the validation's verdict: tests/test_validate.py, validation.html.)"""
     import pandas as pd
 
-    from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table, value_columns
+    from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table, value_columns
 
     data = Processed.read(deventer.processed_dir)
     for case in deventer.cases:
@@ -115,7 +115,7 @@ def test_cli_report_before_any_run_is_a_one_line_error(built, tmp_path):
 
 def test_cli_accepts_a_case_by_name(built, tmp_path):
     config = load_config(write_config(tmp_path))
-    from pipeline.build import build_all
+    from pipeline.build.processed_data import build_all
     build_all(config)
     result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--config", str(config.path),
                              "--case", "peel en maas"], capture_output=True, text=True, cwd=ROOT)
@@ -125,7 +125,7 @@ def test_cli_accepts_a_case_by_name(built, tmp_path):
 
 
 def test_ten_municipalities_outside_tabel_1_run_with_automatic_groups(built, tmp_path):
-    from pipeline.build import build_all
+    from pipeline.build.processed_data import build_all
 
     config = load_config(write_config(tmp_path))
     build_all(config)
@@ -196,10 +196,10 @@ def test_suppressed_values_show_a_distinct_marker_never_zero(raw_copy, tmp_path)
     """A value CBS suppresses (null in the typed data) reaches the case report as the "no value" marker."""
     import json
 
-    from pipeline.build import build_all
+    from pipeline.build.processed_data import build_all
     from pipeline.config import load_config
-    from pipeline.formatting import NO_VALUE
-    from pipeline.snapshot import build_manifest, write_manifest
+    from pipeline.case.formatting import NO_VALUE
+    from pipeline.data.snapshot import build_manifest, write_manifest
 
     from conftest import write_config
 
@@ -236,7 +236,7 @@ def test_case_report_lists_the_provenance_blocks_with_their_notes(deventer):
 def test_index_counts_the_chapter_cells_by_provenance(deventer):
     import pandas as pd
 
-    from pipeline.case import Processed, case_tables, value_columns
+    from pipeline.case.tables import Processed, case_tables, value_columns
 
     counts = _soup(deventer.reports_dir / "index.html").select_one("p.counts")
     shown = {k: int(counts[f"data-{k}"]) for k in ("cbs", "afgeleid", "gegenereerd", "geen", "nvt", "cellen")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from pipeline.execute import Runner, Task
+from pipeline.run.execute import Runner, Task
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,11 @@ def _stdout(path, cell):
 def test_every_notebook_starts_from_a_clean_state_in_a_process_of_its_own(tmp_path):
     dirty = _task(tmp_path, "dirty", "import os, sys, matplotlib, pandas as pd\nprint(os.getpid())",
                   "leak = 41\nmatplotlib.rcParams['lines.linewidth'] = 9\npd.set_option('display.max_rows', 3)\n"
-                  "os.environ['H6_LEAK'] = '1'\nos.chdir('/tmp')\nimport pipeline.case\npipeline.case.LEAK = 1")
+                  "os.environ['H6_LEAK'] = '1'\nos.chdir('/tmp')\nimport pipeline.case.tables\npipeline.case.LEAK = 1")
     check = _task(tmp_path, "check", "import os, sys, matplotlib, pandas as pd\nprint(os.getpid())",
-                  "import pipeline.case\nprint('leak' in globals(), matplotlib.rcParams['lines.linewidth'], "
+                  "import pipeline.case.tables\nprint('leak' in globals(), matplotlib.rcParams['lines.linewidth'], "
                   "pd.get_option('display.max_rows'), 'H6_LEAK' in os.environ, os.getcwd() != '/tmp', "
-                  "hasattr(pipeline.case, 'LEAK'))")
+                  "hasattr(pipeline.case.tables, 'LEAK'))")
     first, second = _run([dirty, check])
     assert first.ok and second.ok, (first.error, second.error)
     assert _stdout(first.output, 2) != _stdout(second.output, 2)      # not the same process

@@ -13,11 +13,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pipeline import cache
-from pipeline.build import build_all
+from pipeline.run import cache
+from pipeline.build.processed_data import build_all
 from pipeline.config import load_config
 from pipeline.errors import ExecutionError
-from pipeline.execute import NOTEBOOK, Runner, make_task, run_cases
+from pipeline.run.execute import NOTEBOOK, Runner, make_task, run_cases
 
 from conftest import write_config
 
@@ -83,7 +83,7 @@ def test_cache_skips_unchanged_and_reruns_what_changed(config, runner, capsys, m
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells[0].source += "\n"
     nbformat.write(nb, notebook)
-    monkeypatch.setattr("pipeline.execute.NOTEBOOK", notebook)
+    monkeypatch.setattr("pipeline.run.execute.NOTEBOOK", notebook)
     assert executed() == TWO
     # a parameter of one case
     original = cache.case_lock
@@ -107,7 +107,7 @@ def test_lock_file_records_a_hash_per_dependency(config, runner):
 
 def test_processed_files_in_the_key_are_those_the_notebook_reads(config):
     """Every processed file the case notebook opens is in the cache key, and build writes each of them."""
-    from pipeline.case import Processed
+    from pipeline.case.tables import Processed
     from pipeline.config import PROCESSED_FILES
 
     opened = []
@@ -129,7 +129,7 @@ def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monke
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM1894":\n    raise ValueError("kapot voor de test")'))
     nbformat.write(nb, broken)
-    monkeypatch.setattr("pipeline.execute.NOTEBOOK", broken)
+    monkeypatch.setattr("pipeline.run.execute.NOTEBOOK", broken)
     with pytest.raises(ExecutionError) as info:
         run_cases(config, ["GM0150", "GM1894", "GM0344"], runner=runner)
     message = str(info.value)
@@ -143,7 +143,7 @@ def test_a_failing_case_does_not_stop_the_others(config, runner, tmp_path, monke
     assert kept.exists() and "kapot voor de test" in kept.read_text()
     lock = json.loads((config.reports_dir / ".cache" / "GM1894.json").read_text())
     assert "kapot voor de test" in lock["failed"] and lock["key"] is None   # a failed case reruns next time
-    from pipeline.render import notebook_failed
+    from pipeline.report.render import notebook_failed
     assert "kapot voor de test" in notebook_failed(kept)
     # the next notebook still runs (each in a child of its own)
     assert (config.reports_dir / "GM0344.html").exists()
@@ -160,7 +160,7 @@ def test_cli_failure_marks_the_index_and_exits_2(tmp_path, built, monkeypatch, c
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM0344":\n    raise KeyError("GM0344 ontbreekt")'))
     nbformat.write(nb, broken)
-    monkeypatch.setattr("pipeline.execute.NOTEBOOK", broken)  # the task carries the path to the workers
+    monkeypatch.setattr("pipeline.run.execute.NOTEBOOK", broken)  # the task carries the path to the workers
     assert main(["all", "--config", str(cfg.path), "--jobs", "2"]) == 2
     err = capsys.readouterr().err
     assert "1 of 5 cases failed" in err and "GM0344: cell" in err and "ontbreekt" in err
@@ -176,8 +176,8 @@ def _digests(folder, pattern):
 
 
 def test_two_runs_are_byte_identical_except_the_stamp(tmp_path, runner):
-    from pipeline.render import render_reports
-    from pipeline.validate import validate
+    from pipeline.report.render import render_reports
+    from pipeline.check.validate import validate
 
     runs = []
     for name in ("a", "b"):
@@ -251,7 +251,7 @@ def test_queued_case_work_starts_before_lower_priority_pages(runner):
 
 def test_an_error_in_a_page_step_is_raised_with_its_type_and_the_next_step_runs(config, runner):
     from pipeline.errors import PipelineError
-    from pipeline.exports import write_workbook_file
+    from pipeline.report.exports import write_workbook_file
 
     failing = runner.submit(write_workbook_file, str(config.path / "missing.yml"))
     with pytest.raises(PipelineError, match="not found|missing|cannot"):
@@ -261,8 +261,8 @@ def test_an_error_in_a_page_step_is_raised_with_its_type_and_the_next_step_runs(
 
 
 def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_changes(config, runner):
-    from pipeline.render import submit_chapter_pages
-    from pipeline.validate import validate
+    from pipeline.report.render import submit_chapter_pages
+    from pipeline.check.validate import validate
 
     validate(config)  # the build step writes validation.csv; the built fixture does not
     def executed_at():
@@ -314,7 +314,7 @@ def test_a_case_whose_cell_hangs_fails_after_the_timeout_and_the_others_finish(c
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM1894":\n    import time\n    time.sleep(120)'))
     nbformat.write(nb, hanging)
-    monkeypatch.setattr("pipeline.execute.NOTEBOOK", hanging)
+    monkeypatch.setattr("pipeline.run.execute.NOTEBOOK", hanging)
     with Runner(jobs=1, timeout=3) as runner, pytest.raises(ExecutionError) as info:
         run_cases(config, ["GM1894", "GM0150"], runner=runner)
     failed = {r.code: r for r in info.value.results if not r.ok}

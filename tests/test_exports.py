@@ -10,12 +10,12 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.case import CaseContext, Processed, gebruik_table, lasten_table, tabel1
+from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table, tabel1
 from pipeline.config import ROOT, WORKBOOK_NAME, load_config
-from pipeline.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT,
+from pipeline.report.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT,
                               find_chromium, pdf_pages, write_pdfs, write_workbook)
-from pipeline.formatting import headers
-from pipeline.provenance import kind_label
+from pipeline.case.formatting import headers
+from pipeline.case.provenance import kind_label
 
 pytestmark = pytest.mark.slow
 

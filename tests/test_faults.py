@@ -28,7 +28,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipeline import cache, cli, snapshot
+from pipeline.run import cache
+from pipeline import cli
+from pipeline.data import snapshot
 from pipeline.config import ROOT, load_config
 from pipeline.errors import SnapshotError
 
@@ -78,7 +80,7 @@ def _failing_papermill(monkeypatch, message="The 'timeout' trait expected an int
 
 def _previous_good_run(config, code="GM0150"):
     """What an earlier, successful run left: an executed notebook, its report, a table and a lock."""
-    from pipeline.execute import _case_lock, case_dir, html_path, make_task, output_path
+    from pipeline.run.execute import _case_lock, case_dir, html_path, make_task, output_path
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("1", outputs=[])]
@@ -98,7 +100,7 @@ def _previous_good_run(config, code="GM0150"):
 def test_a_fractional_timeout_reaches_papermill_as_whole_seconds(config, monkeypatch):
     import papermill
 
-    from pipeline.execute import make_task, run_task
+    from pipeline.run.execute import make_task, run_task
 
     seen = {}
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **kw: seen.update(kw))
@@ -110,9 +112,9 @@ def test_a_fractional_timeout_reaches_papermill_as_whole_seconds(config, monkeyp
 
 def test_a_case_that_fails_before_its_cells_run_is_failed_in_the_index_and_its_report(config, monkeypatch, capsys):
     from pipeline.errors import ExecutionError
-    from pipeline.execute import Runner, case_dir, html_path, output_path, run_cases
-    from pipeline.provenance import read_names, read_provenance
-    from pipeline.render import index_entry, index_html
+    from pipeline.run.execute import Runner, case_dir, html_path, output_path, run_cases
+    from pipeline.case.provenance import read_names, read_provenance
+    from pipeline.report.render import index_entry, index_html
 
     _previous_good_run(config)
     _failing_papermill(monkeypatch)

@@ -1,4 +1,4 @@
-"""pipeline.fetch against a local CBS OData v3 feed (tests/odata_server.py), through cbsodata itself.
+"""pipeline.data.fetch against a local CBS OData v3 feed (tests/odata_server.py), through cbsodata itself.
 
 Every test gets a fresh server with the fixture tables of tests/fixtures/odata and a temporary
 data/raw; nothing here touches the repository's data/raw or the internet.
@@ -23,12 +23,12 @@ from odata_server import (ODataServer, add_period, drop_measure, load_fixtures, 
                           renumber_measure, set_info)
 
 from pipeline import cli  # noqa: E402
-from pipeline import fetch as fetch_module  # noqa: E402
+from pipeline.data import fetch as fetch_module  # noqa: E402
 from pipeline.config import DEFAULT_CONFIG, CategorySpec, PerYear, load_config  # noqa: E402
 from pipeline.errors import FetchError, MissingColumnError  # noqa: E402
-from pipeline.fetch import (RetryPolicy, catalog_override, fetch_role, fetch_table, resolve_endpoint,  # noqa: E402
+from pipeline.data.fetch import (RetryPolicy, catalog_override, fetch_role, fetch_table, resolve_endpoint,  # noqa: E402
                             transient_reason)
-from pipeline.snapshot import load_table, write_snapshot  # noqa: E402
+from pipeline.data.snapshot import load_table, write_snapshot  # noqa: E402
 
 TABLE = "84134NED"
 CONFIG = load_config(DEFAULT_CONFIG)       # the repository's config/study.yml, in the shapes of docs/shapes.md

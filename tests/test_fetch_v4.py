@@ -1,4 +1,4 @@
-"""pipeline.fetch_v4 against the local server's OData v4 endpoints (tests/odata_server.py).
+"""pipeline.data.fetch_v4 against the local server's OData v4 endpoints (tests/odata_server.py).
 
 The v4 fixture is a slice of the real CBS v4 capture of 03759ned (tests/fixtures/odata_v4/); a v4
 fetch of it must give the same population as the bundled v3-shaped snapshot in data/raw/03759ned.
@@ -19,9 +19,9 @@ from odata_server import ODataServer  # noqa: E402
 from pipeline import cli  # noqa: E402
 from pipeline.config import DEFAULT_CONFIG, ROOT, load_config  # noqa: E402
 from pipeline.errors import FetchError  # noqa: E402
-from pipeline.fetch import fetch_table  # noqa: E402
-from pipeline.fetch_v4 import v4_base  # noqa: E402
-from pipeline.snapshot import load_table  # noqa: E402
+from pipeline.data.fetch import fetch_table  # noqa: E402
+from pipeline.data.fetch_v4 import v4_base  # noqa: E402
+from pipeline.data.snapshot import load_table  # noqa: E402
 
 TABLE = "03759ned"
 CONFIG = load_config(DEFAULT_CONFIG)

@@ -1,4 +1,4 @@
-"""The maps (pipeline/maps.py): real 2020 boundaries decoded from TopoJSON, checksums, three states kept
+"""The maps (pipeline/case/maps.py): real 2020 boundaries decoded from TopoJSON, checksums, three states kept
 apart (value, generated, no value), deterministic bytes."""
 
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import maps
+from pipeline.case import maps
 
 
 def test_boundaries_are_the_verified_2020_files():

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from pipeline.mergers import build_crosswalk, parse_merger_text, predecessors_at
+from pipeline.data.mergers import build_crosswalk, parse_merger_text, predecessors_at
 
 ALTENA = ("Ontstaan per 01-01-2019, ontvangen van:\r\n- Aalburg (GM0738),\r\n... 5041 hectare met 5167 woningen en "
           "13321 inwoners\r\n- Werkendam (GM0870),\r\n... 10090 hectare met 10929 woningen en 27295 inwoners\r\n"

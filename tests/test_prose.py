@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import prose
+from pipeline.check import prose
 from pipeline.config import ROOT
-from pipeline.published import PUBLISHED_DIR
+from pipeline.data.published import PUBLISHED_DIR
 
 REPORT_TEXT = ROOT.parent / "shared" / "seeds" / "004_e95c5437b7d0a8d2.txt"
 CASE, REF1, REF2, OTHER = "GM0001", "GM0002", "GM0003", "GM0004"

@@ -8,9 +8,9 @@ printed index: the misprint is the 7,8, not the index.
 
 import pytest
 
-from pipeline.case import gebruik_table, load_case
-from pipeline.indicators import round_half_up
-from pipeline.validate import DIFFERS, MATCH, MATCH_MARGIN, NOT_COMPUTABLE, NOT_PUBLISHED, validate
+from pipeline.case.tables import gebruik_table, load_case
+from pipeline.build.indicators import round_half_up
+from pipeline.check.validate import DIFFERS, MATCH, MATCH_MARGIN, NOT_COMPUTABLE, NOT_PUBLISHED, validate
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,8 @@ def test_provenance_of_every_computed_cell_is_known(result):
 
 
 def test_tabel_1_reference_groups_agree_with_the_study_config(built):
-    from pipeline.case import Processed, municipality_name
-    from pipeline.published import published_tabel1
+    from pipeline.case.tables import Processed, municipality_name
+    from pipeline.data.published import published_tabel1
 
     data = Processed.read(built.processed_dir)
     printed = published_tabel1()

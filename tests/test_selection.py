@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import UnknownMunicipalityError
-from pipeline.selection import automatic_references, case_for, cbs_size_class, resolve_municipality, select_case_codes
+from pipeline.case.selection import automatic_references, case_for, cbs_size_class, resolve_municipality, select_case_codes
 
 
 def fixture_gemeenten():
@@ -54,7 +54,7 @@ def test_unknown_name_suggests_close_matches():
 
 
 def test_configured_cases_keep_tabel_1_groups_and_others_get_automatic_ones(built):
-    from pipeline.case import Processed
+    from pipeline.case.tables import Processed
 
     data = Processed.read(built.processed_dir)
     deventer = case_for("GM0150", built, data.gemeenten)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipeline.errors import MissingColumnError, SnapshotError
-from pipeline.snapshot import load_table, read_manifest, verify_snapshot, write_snapshot
+from pipeline.data.snapshot import load_table, read_manifest, verify_snapshot, write_snapshot
 
 
 def tiny_table(tmp_path, **overrides):
@@ -94,7 +94,7 @@ def test_the_unit_multiplier_is_read_from_data_properties(tmp_path, unit, factor
 
 def test_periods_are_recognised_by_key_or_title_in_every_spelling_cbs_uses():
     import pandas as pd
-    from pipeline.periods import parse_periods
+    from pipeline.data.periods import parse_periods
 
     dimension = pd.DataFrame([
         {"Key": "2017HJ01", "Title": "1e halfjaar 2017", "Status": "Definitief"},
@@ -136,7 +136,7 @@ def test_a_file_the_manifest_does_not_list_is_an_error_not_read_unverified(tmp_p
 def test_an_unreadable_file_is_a_snapshot_error(tmp_path, monkeypatch):
     import builtins
 
-    from pipeline import snapshot
+    from pipeline.data import snapshot
 
     target = tiny_table(tmp_path)
 

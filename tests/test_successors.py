@@ -13,9 +13,9 @@ from odata_server import ODataServer, add_period, successor_table  # noqa: E402
 
 from conftest import write_config  # noqa: E402
 from pipeline import cli  # noqa: E402
-from pipeline import fetch as fetch_module  # noqa: E402
+from pipeline.data import fetch as fetch_module  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
-from pipeline.snapshot import load_table  # noqa: E402
+from pipeline.data.snapshot import load_table  # noqa: E402
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipeline.config import ROOT
-from pipeline.validate import (DENOMINATORS, DERIVATION_MARGIN, DIFFERS, INDEX_SELF, MATCH, MATCH_MARGIN, MISPRINT,
+from pipeline.check.validate import (DENOMINATORS, DERIVATION_MARGIN, DIFFERS, INDEX_SELF, MATCH, MATCH_MARGIN, MISPRINT,
                                NOT_COMPUTABLE, NOT_PUBLISHED, ValidationResult, choice_effects, compare, compare_cell,
                                explain_by_findings, find_denominator_findings, find_errata, index_consistent,
                                load_expected, margin_for, validate)
@@ -235,7 +235,7 @@ def test_validate_exits_non_zero_on_an_unexplained_real_data_difference(built, t
 
 
 def test_index_summary_line_by_provenance(built):
-    from pipeline.validation_report import index_summary
+    from pipeline.report.validation_page import index_summary
 
     validate(built)
     line = index_summary(built)
@@ -247,8 +247,8 @@ def test_index_summary_line_by_provenance(built):
 
 
 def test_tabel1_is_compared_cell_by_cell(built):
-    from pipeline.case import Processed
-    from pipeline.validate import compare_tabel1
+    from pipeline.case.tables import Processed
+    from pipeline.check.validate import compare_tabel1
 
     cells = compare_tabel1(built, Processed.read(built.processed_dir))
     assert len(cells) == 5 + 5 + 23                       # headers, size classes, references
@@ -258,7 +258,7 @@ def test_tabel1_is_compared_cell_by_cell(built):
 
 
 def test_a_tabel1_out_of_order_is_an_error(built):
-    from pipeline.validate import TABEL1_COLUMNS, ValidationResult
+    from pipeline.check.validate import TABEL1_COLUMNS, ValidationResult
 
     off = pd.DataFrame([[3, "3", "Goes", "Dordrecht", "verschilt"]], columns=TABEL1_COLUMNS)
     result = ValidationResult(cells=pd.DataFrame(columns=["status", "verwacht", "herkomst"]),

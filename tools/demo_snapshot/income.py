@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.indicators import armoede_deciel, round_half_up
+from pipeline.build.indicators import armoede_deciel, round_half_up
 
 from .constants import ARMOEDE, DUMP_SOURCE, GEBIEDEN, INKOMEN, OPENDATA, REGION_WIDTH
 from .output import category, dimension_property, period_entry, period_title, table_info, topic_property, write_table
@@ -151,7 +151,7 @@ def write_income(out, rng) -> pd.Series:
     blocks = [{"where": {"Populatie": ["EXCL"]}, "kind": "gegenereerd",
                "note": "not in the offline dump (cut off): 2019 generated from the real incl.-studenten row "
                        "(+0-5 %, student towns +5-12 %), medians of the 355 municipalities reordered so "
-                       "pipeline.indicators.ses_deciel gives the printed SES deciles; regions: incl x mean uplift"}]
+                       "pipeline.build.indicators.ses_deciel gives the printed SES deciles; regions: incl x mean uplift"}]
     write_table(out, INKOMEN, sets, catalog=OPENDATA, blocks=blocks,
                 source=DUMP_SOURCE.format(file="84866NED.csv") + "; Populatie/Kenmerken keys invented offline")
     return incl
@@ -237,7 +237,7 @@ def write_armoede(out, incl: pd.Series, rng) -> None:
             "TypedDataSet": rows}
     blocks = [{"where": {"InkomensgrensHuishouden": ["LIG"]}, "kind": "gegenereerd",
                "note": "not in the offline dump (only Totaal rows survived): 2019 generated, children's share falling "
-                       "with the real median income (84866NED), reordered so pipeline.indicators.armoede_deciel over "
+                       "with the real median income (84866NED), reordered so pipeline.build.indicators.armoede_deciel over "
                        "the 355 municipalities gives the printed deciles (and decile 3 or higher for the other members of JZ36, "
                        "chapter 6's prose); NL01/PV/LD/CR children-weighted sums; "
                        "counts = real Totaal x share"}]

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.indicators import round_half_up
+from pipeline.build.indicators import round_half_up
 
 from .constants import DATADERDEN, IV3, IV3_REGION_WIDTH, IV3_TITLE, STUDY, TAAKVELD_WIDTH
 from .output import category, dimension_property, table_info, topic_property, write_table
-from pipeline.mergers import predecessors_at
+from pipeline.data.mergers import predecessors_at
 
 from .population import classification_before, crosswalk
 from .regions import gebieden

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline import indicators as ind
-from pipeline.indicators import round_half_up
+from pipeline.build import indicators as ind
+from pipeline.build.indicators import round_half_up
 
 from .constants import JEUGDZORG, OPENDATA, REGION_WIDTH, VORM_WIDTH, VORMEN, DUMP_SOURCE
 from .output import category, dimension_property, period_entry, period_title, table_info, topic_property, write_table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.mergers import build_crosswalk
+from pipeline.data.mergers import build_crosswalk
 
 from .constants import (BURGERLIJKE_STAAT_TOTAAL, GESLACHT_TOTAAL, LEEFTIJD_TOTAAL, OPENDATA, POPULATION,
                         REGION_WIDTH)

@@ -1,6 +1,6 @@
 """Every calibration target of the generated values, in one place.
 
-Targets come from chapter 6's printed tables (data/external/published/, parsed with pipeline.published).
+Targets come from chapter 6's printed tables (data/external/published/, parsed with pipeline.data.published).
 To add a target (e.g. from the chapter's prose), add it to the dicts returned here; the table generators
 only read ``targets()``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pipeline.published import published_gebruik, published_lasten, targets_by_code
+from pipeline.data.published import published_gebruik, published_lasten, targets_by_code
 
 from .constants import PUBLISHED
 
@@ -31,7 +31,7 @@ class Targets:
 
 
 # Chapter 6's prose claims on values that are generated in the demo snapshot
-# (data/external/published/hoofdstuk6_tekst.csv, checked by pipeline.prose); the claim id is named per target.
+# (data/external/published/hoofdstuk6_tekst.csv, checked by pipeline.check.prose); the claim id is named per target.
 # Claims on real CBS values (SES deciles, JZ Totaal users, 2015-2017 forms) are not targets: they hold or not.
 DEVENTER_REFS = ("GM0200", "GM0202", "GM0301", "GM0193")
 UTRECHT_REFS = ("GM0307", "GM0402", "GM0513", "GM0363", "GM0518", "GM0599")

@@ -4,7 +4,7 @@ papermill stays the executor of record: it injects the parameters cell, records 
 when a cell fails, writes its error cell; only *where* the cells run changes (no kernel, no ZMQ).
 The shell captures what a kernel would send: ``display_data``, ``execute_result``, ``stream`` and
 ``error`` outputs, the execution counter from 1. Isolation comes from the caller, which runs every
-notebook in a forked child process that exits afterwards (:mod:`pipeline.execute`): each notebook
+notebook in a forked child process that exits afterwards (:mod:`pipeline.run.execute`): each notebook
 starts from the same clean state, as with a new kernel.
 
 Registered through the ``papermill.engine`` entry point (pyproject.toml) and by :func:`register`.

@@ -2,7 +2,7 @@
 
 A notebook calls :func:`load_case` once and then :func:`lasten_table`, :func:`gebruik_table` and
 :func:`tabel1`; nothing here fetches or recomputes an indicator: every number is read from
-``data/processed`` as ``build`` wrote it. Values stay numeric here; :mod:`pipeline.formatting`
+``data/processed`` as ``build`` wrote it. Values stay numeric here; :mod:`pipeline.case.formatting`
 turns them into Dutch text for display.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import NEDERLAND, at_half_year
-from .config import CBS_SIZE_CLASSES, PROCESSED_FILES, Case, StudyConfig, load_config
-from .errors import SnapshotError, UnknownMunicipalityError
-from .provenance import is_generated, read_provenance
+from pipeline.build.processed_data import NEDERLAND, at_half_year
+from pipeline.config import CBS_SIZE_CLASSES, PROCESSED_FILES, Case, StudyConfig, load_config
+from pipeline.errors import SnapshotError, UnknownMunicipalityError
+from pipeline.case.provenance import is_generated, read_provenance
 
 KIND_SUFFIX = "_herkomst"  # processed and case tables: the provenance kind of the value column it follows
 
@@ -76,9 +76,9 @@ def load_case(code: str, config_path: str | Path | None = None) -> CaseContext:
     """Case ``code`` (a code or a name) with the processed data it is read from.
 
     A configured case keeps its Tabel 1 reference group; any other municipality of the snapshot
-    gets an automatic one (:mod:`pipeline.selection`).
+    gets an automatic one (:mod:`pipeline.case.selection`).
     """
-    from .selection import case_for, resolve_municipality
+    from pipeline.case.selection import case_for, resolve_municipality
 
     config = load_config(config_path) if config_path else load_config()
     data = Processed.read(config.processed_dir)
@@ -182,7 +182,7 @@ def report_markers(config: StudyConfig, number: int | None) -> dict[tuple[str, s
     """The report's own markers in Tabel ``number``, from the transcription (cells as printed):
     ``#`` after a value (Tabel 4, Amersfoort: a figure from the municipal annual accounts) and ``-``
     where the report leaves a cell empty. ``x`` (not applicable) is handled by the table itself."""
-    from .published import GEBRUIK_FILE, LASTEN_FILE, VALUE_COLUMNS
+    from pipeline.data.published import GEBRUIK_FILE, LASTEN_FILE, VALUE_COLUMNS
 
     if not number:
         return {}
@@ -284,7 +284,7 @@ def tabel1_order(config: StudyConfig, data: Processed) -> list[tuple[Case, list[
     ROOSENDAAL, PEEL EN MAAS, UTRECHT; Roosendaal's column Bergen op Zoom, Breda, Goes, Dordrecht), read
     from the transcription; a case or reference the transcription does not name keeps the config's order
     (after the printed ones), so a changed config still gets a complete Tabel 1."""
-    from .published import TABEL1_FILE
+    from pipeline.data.published import TABEL1_FILE
 
     cases = list(config.cases)
     path = config.published_dir / TABEL1_FILE

@@ -37,9 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import PROCESSED_FILES, ROOT, StudyConfig
-from .errors import PipelineError
-from .iorw import write_text
+from pipeline.config import PROCESSED_FILES, ROOT, StudyConfig
+from pipeline.errors import PipelineError
+from pipeline.iorw import write_text
 
 PACKAGE = ROOT / "pipeline"
 LOCKFILE = ROOT / "requirements.lock"
@@ -187,7 +187,7 @@ def build_outputs(config: StudyConfig) -> list[Path]:
 def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
     """The index and overview pages: they show every case's state (ok, failed, stale, missing), so
     that state is part of the key, and every file they write (the stylesheet, the scatter plot) an output."""
-    from .execute import NOTEBOOK, case_state
+    from pipeline.run.execute import NOTEBOOK, case_state
 
     deps = {f"case/{code}": f"{file_hash(cache_dir(config) / f'{code}.json')} {case_state(config, code)[0]}"
             for code in codes}

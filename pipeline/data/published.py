@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ROOT
+from pipeline.config import ROOT
 
 PUBLISHED_DIR = ROOT / "data" / "external" / "published"
 LASTEN_FILE = "hoofdstuk6_lasten.csv"

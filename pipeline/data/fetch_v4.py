@@ -17,7 +17,7 @@ Measures keep their v4 codes (``M000352``): the config finds them by title, as i
 v3 measure. Categories and measures are resolved exactly as for v3 (``fetch.plan_download``); the
 observations are filtered on the server (``Measure eq ...``, the configured category keys,
 ``startswith(RegioS,'GM')`` for municipalities, Nederland and jeugdregio's) and paged by following
-``@odata.nextLink``. Every request goes through the same :class:`~pipeline.fetch.RetryPolicy` as the
+``@odata.nextLink``. Every request goes through the same :class:`~pipeline.data.fetch.RetryPolicy` as the
 v3 path (timeout, retries with backoff on connection errors, 5xx and truncated JSON); the download
 is staged and swapped in atomically; the manifest records ``api: v4`` and the service URL.
 
@@ -38,8 +38,8 @@ from urllib.parse import quote, unquote
 import pandas as pd
 import requests
 
-from .errors import FetchError, MissingColumnError
-from .snapshot import CbsTable, dump_json, staging_directory
+from pipeline.errors import FetchError, MissingColumnError
+from pipeline.data.snapshot import CbsTable, dump_json, staging_directory
 
 API = "v4"
 V4_PATH = "odata/v1"
@@ -52,7 +52,7 @@ OBSERVATION_FIELDS = ("Measure", "ValueAttribute", "Value", "StringValue")
 
 def v4_base(spec_catalog: str, override: str | None, table_id: str) -> str:
     """``https://datasets.cbs.nl/odata/v1/CBS/<id>/``, or ``<override>/odata/v1/CBS/<id>/`` (test server)."""
-    from .fetch import resolve_endpoint
+    from pipeline.data.fetch import resolve_endpoint
 
     if override:
         endpoint = resolve_endpoint(spec_catalog, override)
@@ -72,14 +72,14 @@ class V4Client:
     """GET JSON from one v4 table, with the v3 path's retry policy; errors become one-line FetchErrors."""
 
     def __init__(self, base: str, table_id: str, policy, destination: Path | None = None):
-        from .fetch import _retrying_session_class
+        from pipeline.data.fetch import _retrying_session_class
 
         self.base, self.table_id, self.policy, self.destination = base, table_id, policy, destination
         self.session = _retrying_session_class(policy)()
 
     def get(self, url: str) -> dict:
         """The JSON at ``url`` (absolute, or relative to the table)."""
-        from .fetch import RetriesExhausted, _unchanged_note
+        from pipeline.data.fetch import RetriesExhausted, _unchanged_note
 
         url = url if "://" in url else self.base + url
         note = _unchanged_note(self.destination)
@@ -208,7 +208,7 @@ def remote_table_v4(client: V4Client, properties: dict | None = None) -> tuple[d
 
 def observation_filter(plan, region_dimension: str, region_keys: list[str]) -> str:
     """The v4 ``$filter``: the measures, the configured category keys and the region prefixes."""
-    from .fetch import REGION_PREFIXES
+    from pipeline.data.fetch import REGION_PREFIXES
 
     terms = [_any_of("Measure", list(dict.fromkeys(plan.measures.values())))]
     for dimension, named in plan.categories.items():
@@ -237,7 +237,7 @@ def _v4_warnings(warnings: list[str], table_id: str) -> list[str]:
 def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None, force: bool = False,
                    started: float | None = None):
     """Download ``target`` through the v4 API into ``raw_dir/<table id>`` (same contract as ``fetch_table``)."""
-    from .fetch import (FetchResult, _say, _warn, discontinued_warnings, plan_download, progress_line,
+    from pipeline.data.fetch import (FetchResult, _say, _warn, discontinued_warnings, plan_download, progress_line,
                         unchanged_snapshot)
 
     started = time.perf_counter() if started is None else started
@@ -261,7 +261,7 @@ def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None
     try:
         plan = plan_download(target, metadata)
     except MissingColumnError as exc:
-        from .fetch import _unchanged_note
+        from pipeline.data.fetch import _unchanged_note
         raise MissingColumnError(f"{exc}{_unchanged_note(destination)}") from None
     plan.warnings = _v4_warnings(plan.warnings, table_id)
     for line in plan.warnings:
@@ -278,7 +278,7 @@ def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None
 
 def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -> dict:
     """Observations into a staging directory next to the snapshot, checked, then swapped in."""
-    from .fetch import _unchanged_note, seal_snapshot
+    from pipeline.data.fetch import _unchanged_note, seal_snapshot
 
     query = f"$filter={quote(plan.filters, safe='')}&$select={','.join(plan.select)}"
     observations = client.values("Observations", query)
@@ -303,11 +303,11 @@ def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -
 
 
 def manifest_fields_v4(target, plan, client: V4Client) -> dict:
-    from .fetch import request_fingerprint
+    from pipeline.data.fetch import request_fingerprint
 
     return {"table_id": target.table_id, "catalog": target.spec.catalog, "role": target.spec.role, "api": API,
             "filters": plan.filters, "select": plan.select, "categories": plan.categories,
             "measures": plan.measures, "request": request_fingerprint(target, api=API),
             "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "client": "pipeline.fetch_v4 (requests)", "provenance": {"default": "cbs", "blocks": []},
+            "client": "pipeline.data.fetch_v4 (requests)", "provenance": {"default": "cbs", "blocks": []},
             "generated": False, "source": f"CBS OData v4 {client.base}"}

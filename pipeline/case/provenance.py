@@ -10,8 +10,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
-from .config import ROOT
+from pipeline import __version__
+from pipeline.config import ROOT
 
 PACKAGES = ("cbsodata", "pandas", "matplotlib", "papermill", "nbconvert")
 DEMO_BANNER = ("Demo-snapshot — deels echte CBS-cijfers, deels gegenereerde demo-waarden (gekalibreerd op het "

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .iorw import write_text
-from .config import ROOT, WORKBOOK_NAME, StudyConfig
-from .errors import SnapshotError, UnknownMunicipalityError
-from .execute import output_path, select_cases
-from .provenance import demo_banner_html, is_generated, read_names, read_provenance, sources_table_html, versions_line
+from pipeline.iorw import write_text
+from pipeline.config import ROOT, WORKBOOK_NAME, StudyConfig
+from pipeline.errors import SnapshotError, UnknownMunicipalityError
+from pipeline.run.execute import output_path, select_cases
+from pipeline.case.provenance import demo_banner_html, is_generated, read_names, read_provenance, sources_table_html, versions_line
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
@@ -105,9 +105,9 @@ def notebook_failed(notebook: Path) -> str | None:
 
 def chapter_counts(config: StudyConfig) -> list[dict]:
     """Per case table (Tabel 2-11) its cells by what they show: number, case and
-    :func:`pipeline.formatting.count_cells` (cellen, cbs, afgeleid, gegenereerd, geen, nvt). Needs pandas."""
-    from .case import Processed, case_tables
-    from .formatting import count_cells
+    :func:`pipeline.case.formatting.count_cells` (cellen, cbs, afgeleid, gegenereerd, geen, nvt). Needs pandas."""
+    from pipeline.case.tables import Processed, case_tables
+    from pipeline.case.formatting import count_cells
 
     data = Processed.read(config.processed_dir)
     return [{"tabel": number, "casus": ctx.name, **count_cells([table])}
@@ -145,7 +145,7 @@ def _counts_section(counts: list[dict] | None) -> str:
 
 def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
     """Write ``reports/index.html`` (in a child of the preloaded runner: the cell counts need pandas)."""
-    from .config import load_config
+    from pipeline.config import load_config
 
     config = load_config(config_path)
     provenance = read_provenance(config.processed_dir)
@@ -185,7 +185,7 @@ def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp
 
 
 def _validation_section(config: StudyConfig) -> str:
-    from .validation_report import index_summary
+    from pipeline.report.validation_page import index_summary
 
     line = index_summary(config)
     if line is None:
@@ -223,9 +223,9 @@ def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = 
     page (its notebook) and the workbook, each in a child of the runner, where pandas is imported. Skipped
     when their inputs are unchanged. Queued behind the case notebooks (``priority``), they fill the
     time a worker slot would otherwise idle while the last cases run."""
-    from .cache import chapter_lock
-    from .execute import VALIDATION_NOTEBOOK, render_validation_page
-    from .exports import write_workbook_file
+    from pipeline.run.cache import chapter_lock
+    from pipeline.run.execute import VALIDATION_NOTEBOOK, render_validation_page
+    from pipeline.report.exports import write_workbook_file
 
     reports = config.reports_dir
     has_validation = (config.processed_dir / "validation.csv").exists()
@@ -279,9 +279,9 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     matplotlib (overview, workbook) and the validation notebook run side by side on the ``runner``'s
     warm kernels, which have both imported already; without a runner, here, one after the other.
     """
-    from .chapter import write_chapter_page
-    from .execute import Runner
-    from .overview import write_overview_page
+    from pipeline.report.chapter import write_chapter_page
+    from pipeline.run.execute import Runner
+    from pipeline.report.overview import write_overview_page
 
     names, provenance = read_names(config.processed_dir), read_provenance(config.processed_dir)
     generated = is_generated(provenance)
@@ -344,7 +344,7 @@ def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:
              "tables": ", ".join(f"Tabel {n}" for n in numbers if n),
              "figure": f"Figuur {case.figure}" if case and case.figure else ""}
     # the state of the last run (its lock), not what an old notebook on disk happens to show
-    from .execute import case_state, html_path
+    from pipeline.run.execute import case_state, html_path
 
     state, detail = case_state(config, code)
     entry["state"] = state

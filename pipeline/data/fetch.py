@@ -50,9 +50,9 @@ import cbsodata.cbsodata3 as cbsodata3
 import pandas as pd
 import requests
 
-from .config import StudyConfig, TableSpec, load_config
-from .errors import FetchError, MissingColumnError, PipelineError, SnapshotError
-from .snapshot import (DIMENSION_TYPES, CbsTable, build_manifest, load_table, replace_directory,
+from pipeline.config import StudyConfig, TableSpec, load_config
+from pipeline.errors import FetchError, MissingColumnError, PipelineError, SnapshotError
+from pipeline.data.snapshot import (DIMENSION_TYPES, CbsTable, build_manifest, load_table, replace_directory,
                        staging_directory, write_manifest)
 
 DEFAULT_TIMEOUT = 60.0
@@ -334,7 +334,7 @@ def fetch_table(spec: TableSpec, raw_dir: Path, catalog_url: str | None = None, 
     ``catalog_url`` overrides ``spec.catalog`` (``http://host:port`` switches https off);
     ``retries`` is the number of attempts per request, ``backoff`` the first wait in seconds
     (default DEFAULT_BACKOFF, doubled per attempt). ``api`` (``v3``/``v4``) overrides the table's
-    ``api:`` in the config; v4 goes through :mod:`pipeline.fetch_v4` into the same snapshot format.
+    ``api:`` in the config; v4 goes through :mod:`pipeline.data.fetch_v4` into the same snapshot format.
     Raises FetchError or MissingColumnError with the previous snapshot left as it was.
     """
     _check_options(retries, timeout)
@@ -342,7 +342,7 @@ def fetch_table(spec: TableSpec, raw_dir: Path, catalog_url: str | None = None, 
     policy = RetryPolicy(attempts=retries, timeout=timeout, sleep=sleep,
                          backoff=DEFAULT_BACKOFF if backoff is None else backoff)
     if (api or spec.api) == "v4":
-        from .fetch_v4 import fetch_table_v4
+        from pipeline.data.fetch_v4 import fetch_table_v4
         target = Target(spec, spec.table_id or spec.role, year)
         return fetch_table_v4(target, raw_dir, policy, catalog_url=catalog_url, force=force, started=started)
     if (api or spec.api) != "v3":
@@ -628,7 +628,7 @@ def manifest_fields(target: Target, plan: Plan, endpoint: Endpoint) -> dict:
 def _check_typed_data_set(table_id: str, staged: Path, destination: Path) -> None:
     if not (staged / "TypedDataSet.json").exists() and (staged / "UntypedDataSet.json").exists():
         raise FetchError(f"table {table_id}: cbsodata {cbsodata.__version__} saved UntypedDataSet instead of "
-                         f"TypedDataSet; its typed= flag changed meaning: flip TYPED_FLAG in pipeline/fetch.py"
+                         f"TypedDataSet; its typed= flag changed meaning: flip TYPED_FLAG in pipeline/data/fetch.py"
                          f"{_unchanged_note(destination)}")
 
 
@@ -790,7 +790,7 @@ def fetch_command(args) -> int:
         _say(f"{fetched} fetched, {len(results) - fetched} unchanged, {len(failures)} failed "
              f"in {time.perf_counter() - started:.1f} s")
         if fetched and previous is not None:
-            from .diff import report_after_fetch
+            from pipeline.diff import report_after_fetch
             report_after_fetch(config, previous, debug=args.debug)
     if failures:
         raise FetchError(f"{len(failures)} of {len(jobs)} tables failed ({', '.join(failures)}); their previous "

@@ -1,9 +1,9 @@
 """The validation counts as a small JSON file next to ``validation.csv``, readable without pandas.
 
 ``python -m pipeline all`` prints them and fails on unexplained differences, and the index page
-shows them, without importing the table machinery of :mod:`pipeline.validate`.
+shows them, without importing the table machinery of :mod:`pipeline.check.validate`.
 
-Keys (written by :func:`pipeline.validate.validate`): ``matched``, ``published``, ``expected``, ``errata``,
+Keys (written by :func:`pipeline.check.validate.validate`): ``matched``, ``published``, ``expected``, ``errata``,
 ``unexplained``, ``summary``, ``error`` as before, plus the split by provenance: ``echt`` (cells computed
 from real data only, cbs and afgeleid) and ``gegenereerd`` (calibrated to the report: a match proves
 nothing), each with ``gepubliceerd``, ``gelijk``, ``binnen_marge`` (afgeleid, within the derivation
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from .config import StudyConfig
+from pipeline.config import StudyConfig
 
 SUMMARY_FILE = "validation.json"
 SPLIT_KEYS = ("gepubliceerd", "gelijk", "binnen_marge", "verschilt", "verklaard", "onverklaard", "niet_berekenbaar")

@@ -12,10 +12,10 @@ import html
 
 import pandas as pd
 
-from .config import StudyConfig, load_config
-from .validate import (CHOICES_FILE, DERIVATION_MARGIN, DIFFERS, ERRATUM_KINDS, MATCH, MATCH_MARGIN, NOT_COMPUTABLE,
+from pipeline.config import StudyConfig, load_config
+from pipeline.check.validate import (CHOICES_FILE, DERIVATION_MARGIN, DIFFERS, ERRATUM_KINDS, MATCH, MATCH_MARGIN, NOT_COMPUTABLE,
                        NOT_PUBLISHED, PROSE_FILE, REAL_KINDS, ValidationResult)
-from .validation_summary import provenance_split, read_summary
+from pipeline.check.summary import provenance_split, read_summary
 
 STATUS_NL = {MATCH: "gelijk", MATCH_MARGIN: "gelijk binnen afleidingsmarge", DIFFERS: "verschilt",
              NOT_PUBLISHED: "niet gepubliceerd", NOT_COMPUTABLE: "niet berekenbaar"}

@@ -5,7 +5,7 @@ sections (6.3.1 Deventer, 6.3.2 Utrecht, 6.3.3 Zaltbommel, 6.3.4 Peel en Maas, 6
 two tables with the report's Dutch captions and footnotes, its figure with the caption once under it,
 and a short "Toelichting" generated from the numbers in those tables: which values, how they compare
 with Nederland and the reference group; no interpretation the numbers do not carry. Every number
-shows its provenance (the classes and tooltips of :func:`pipeline.formatting.table_html`, and the same
+shows its provenance (the classes and tooltips of :func:`pipeline.case.formatting.table_html`, and the same
 classes on the numbers of the paragraph). The page ends with what still differs from the print.
 """
 
@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import NEDERLAND
-from .case import (CaseContext, Processed, gebruik_table, has_provisional, lasten_table, municipality_name,
+from pipeline.build.processed_data import NEDERLAND
+from pipeline.case.tables import (CaseContext, Processed, gebruik_table, has_provisional, lasten_table, municipality_name,
                    report_notes, tabel1)
-from .config import StudyConfig, load_config
-from .figures import figure_caption, half_year_text
-from .formatting import (KIND_TITLES, cell_state, euro, footnotes, kind_of, percent, provenance_legend_html,
+from pipeline.config import StudyConfig, load_config
+from pipeline.case.figures import figure_caption, half_year_text
+from pipeline.case.formatting import (KIND_TITLES, cell_state, euro, footnotes, kind_of, percent, provenance_legend_html,
                          tabel1_table_html, table_empty_states, table_html, table_kinds, whole)
-from .iorw import write_text
-from .provenance import sources_table_html, versions_line
+from pipeline.iorw import write_text
+from pipeline.case.provenance import sources_table_html, versions_line
 
 CHAPTER_PAGE = "hoofdstuk6.html"
 TITLE = "Hoofdstuk 6 — Vergelijkende analyse per gemeente"
@@ -143,7 +143,7 @@ def tabel1_html(config: StudyConfig, data: Processed) -> str:
 
 
 def _table_block(config: StudyConfig, table: pd.DataFrame, number: int, caption: str, note: str) -> str:
-    from .notebook import report_notes_html
+    from pipeline.case.notebook import report_notes_html
 
     return ('<div class="keep">' + table_html(table, config, f"Tabel {number} {caption}")
             + provenance_legend_html(table_kinds(table), table_empty_states(table))
@@ -152,7 +152,7 @@ def _table_block(config: StudyConfig, table: pd.DataFrame, number: int, caption:
 
 def _figure_block(ctx: CaseContext) -> str:
     """The case figure (the PNG the case notebook wrote; drawn here when it is missing), caption once, under it."""
-    from .figures import index_figure, save_figure
+    from pipeline.case.figures import index_figure, save_figure
 
     number = ctx.case.figure
     stem = ctx.config.reports_dir / "cases" / ctx.case.code / (f"figuur{number}" if number else "figuur")
@@ -220,7 +220,7 @@ def chapter_html(config: StudyConfig, data: Processed) -> str:
 
 
 def write_chapter(config: StudyConfig, data: Processed, stamp: str) -> Path:
-    from .render import page
+    from pipeline.report.render import page
 
     target = config.reports_dir / CHAPTER_PAGE
     write_text(target, page(TITLE, chapter_html(config, data), data.generated, stamp))

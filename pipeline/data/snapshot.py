@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import MissingColumnError, SnapshotError
-from .periods import Period, parse_periods
+from pipeline.errors import MissingColumnError, SnapshotError
+from pipeline.data.periods import Period, parse_periods
 
 KINDS = ("cbs", "afgeleid", "gegenereerd")  # provenance of a value, weakest last (docs/shapes.md)
 UNTYPED_MISSING = {".", "", "-"}            # CBS's markers in untyped data for "no figure"

@@ -13,16 +13,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import indicators as ind
-from .build import write_csv
-from .case import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
+from pipeline.build import indicators as ind
+from pipeline.build.processed_data import write_csv
+from pipeline.case.tables import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
-from .figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
-from .formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
+from pipeline.case.figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
+from pipeline.case.formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
                          kind_of, percent, provenance_legend_html, tabel1_table_html, table_empty_states, table_html,
                          table_kinds, whole)
-from .selection import RULE_TEXT
-from .provenance import (KIND_LABELS, demo_banner_html, kind_label, provenance_notes_html, provenance_rows,
+from pipeline.case.selection import RULE_TEXT
+from pipeline.case.provenance import (KIND_LABELS, demo_banner_html, kind_label, provenance_notes_html, provenance_rows,
                          read_build_warnings, sources_table_html, versions_line, warnings_for)
 
 
@@ -107,8 +107,8 @@ def _table_section(session: Session, table, number: int | None, kind: str, capti
 def report_notes_html(config, number: int | None, table) -> str:
     """The notes the report prints with this table (Tabel 4: Amersfoort's '#' footnote, the G4 note), and
     what '-' means when the table shows it."""
-    from .case import report_notes
-    from .formatting import REPORT_EMPTY, report_marker
+    from pipeline.case.tables import report_notes
+    from pipeline.case.formatting import REPORT_EMPTY, report_marker
 
     shown = {report_marker(table, c, i) for c in table.columns for i in range(len(table))} - {None}
     notes = [text for marker, text in report_notes(config, number) if marker == "noot" or marker in shown]
@@ -170,8 +170,8 @@ def figure_html(session: Session) -> str:
 def map_html(session: Session) -> str:
     """A small map of the case and its reference group, one panel per key indicator (PNG and SVG in
     ``reports/cases/<code>/``, linked from the page; colour classes as on the overview's national maps)."""
-    from .maps import legend_text, map_alt, write_case_map
-    from .overview import overview_frame
+    from pipeline.case.maps import legend_text, map_alt, write_case_map
+    from pipeline.report.overview import overview_frame
 
     ctx = session.ctx
     frame = overview_frame(ctx.config, ctx.data)
@@ -234,7 +234,7 @@ def kerncijfers_html(session: Session) -> str:
                f"zonder verblijf per halfjaar) en Iv3-tabellen "
                f"{', '.join(e['table_id'] for r, e in sorted(ctx.data.provenance.items()) if e.get('role') == 'iv3')} "
                f"(jaarrekeningen {p.cost_trend_base_year} en {p.iv3_rekening_year}); definities: "
-               "pipeline.indicators.verandering_procentpunt, deciel_zonder_verblijf, index_aantal, "
+               "pipeline.build.indicators.verandering_procentpunt, deciel_zonder_verblijf, index_aantal, "
                "index_lasten_per_gebruiker.")
     return (f'<table class="h6-table"><caption>Kerncijfers uit de tekst van hoofdstuk 6</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -276,11 +276,11 @@ def methods_html(session: Session) -> str:
         quotes = "".join(f"<blockquote>{html.escape(q)}</blockquote>" for q in report_quotes(doc))
         if fn.__name__ in CHOICES_NL:  # where the report is silent, say so and what was chosen
             quotes += f"<p>{html.escape(CHOICES_NL[fn.__name__])}</p>"
-        items.append(f"<dt><code>pipeline.indicators.{fn.__name__}</code></dt>"
+        items.append(f"<dt><code>pipeline.build.indicators.{fn.__name__}</code></dt>"
                      f"<dd>{quotes}<details><summary>Technische toelichting (Engels)</summary>"
                      f"<pre class='doc'>{html.escape(doc)}</pre></details></dd>")
     return ("<h2>Hoe is dit berekend</h2><p>Per kengetal de definitie uit het rapport (bijlage 3 of de tekst "
-            "van hoofdstuk 6) en de functie in <code>pipeline/indicators.py</code> die het getal berekent.</p>"
+            "van hoofdstuk 6) en de functie in <code>pipeline/build/indicators.py</code> die het getal berekent.</p>"
             f'<dl class="methods">{"".join(items)}</dl>')
 
 

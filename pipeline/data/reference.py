@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .config import StudyConfig, cbs_size_class
-from .errors import SnapshotError
-from .mergers import build_crosswalk
-from .snapshot import CbsTable, load_table
+from pipeline.config import StudyConfig, cbs_size_class
+from pipeline.errors import SnapshotError
+from pipeline.data.mergers import build_crosswalk
+from pipeline.data.snapshot import CbsTable, load_table
 
 
 def population(config: StudyConfig, table: CbsTable | None = None) -> pd.DataFrame:

@@ -15,12 +15,12 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .build import at_half_year
-from .case import NEDERLAND, Processed
-from .config import StudyConfig, load_config
-from .figures import STYLE, save_figure, tight_layout
-from .provenance import sources_table_html
-from .formatting import KIND_TITLES, NO_VALUE, NO_VALUE_TITLE, euro, percent, provenance_legend_html, whole
+from pipeline.build.processed_data import at_half_year
+from pipeline.case.tables import NEDERLAND, Processed
+from pipeline.config import StudyConfig, load_config
+from pipeline.case.figures import STYLE, save_figure, tight_layout
+from pipeline.case.provenance import sources_table_html
+from pipeline.case.formatting import KIND_TITLES, NO_VALUE, NO_VALUE_TITLE, euro, percent, provenance_legend_html, whole
 
 KIND_SUFFIX = "_herkomst"
 GENERATED = "gegenereerd"
@@ -147,7 +147,7 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
 
 def maps_html(config: StudyConfig, frame: pd.DataFrame) -> str:
     """The national maps, one per key indicator (drawn once per build, linked, not inlined: small pages)."""
-    from .maps import legend_text, map_alt, write_national_maps, _title
+    from pipeline.case.maps import legend_text, map_alt, write_national_maps, _title
 
     cases = [c.code for c in config.cases]
     references = sorted({r for c in config.cases for r in c.references} - set(cases))
@@ -214,8 +214,8 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
 
 
 def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str) -> Path:
-    from .iorw import write_text
-    from .render import page
+    from pipeline.iorw import write_text
+    from pipeline.report.render import page
 
     target = config.reports_dir / "overzicht.html"
     write_text(target, page("Overzicht gemeenten — hoofdstuk 6", overview_html(config, data, codes, failed),

@@ -27,7 +27,7 @@ Findings kept apart from data differences (``errata.csv``, column ``soort``):
 * **index vs gedrukte percentages**: an index that contradicts its two printed percentages without
   real data to say which of the three is wrong;
 * **zelfde rij, andere waarde**: one row printed in two tables with different values;
-* **tekst vs gedrukte tabel**: a claim of the prose (pipeline.prose) that fails on the printed tables
+* **tekst vs gedrukte tabel**: a claim of the prose (pipeline.check.prose) that fails on the printed tables
   themselves;
 * **andere noemers dan CBS** (not an erratum): a row whose printed lasten per gebruiker and per inwoner
   imply an inhabitants/users ratio that the CBS users (84134NED) and inhabitants (03759ned) do not
@@ -36,7 +36,7 @@ Findings kept apart from data differences (``errata.csv``, column ``soort``):
 A data difference is explained by a misprint found from the data, by "andere noemers", or by a reason
 in the reviewed file ``data/external/published/expected_differences.csv``; anything else (real or
 generated) fails ``python -m pipeline validate`` with exit code 3. The prose claims are checked too
-(:func:`pipeline.prose.check_prose`): a claim resting on real data that fails needs a reason in
+(:func:`pipeline.check.prose.check_prose`): a claim resting on real data that fails needs a reason in
 ``expected_prose.csv``.
 """
 
@@ -49,15 +49,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .build import write_csv
-from .case import KIND_SUFFIX, Processed, case_tables
-from .config import StudyConfig
-from .errors import PipelineError
-from .formatting import printed_decimals
-from .indicators import round_half_up
-from .iorw import write_text
-from .published import PUBLISHED_DIR, VALUE_COLUMNS, published_gebruik, published_lasten
-from .validation_summary import SUMMARY_FILE
+from pipeline.build.processed_data import write_csv
+from pipeline.case.tables import KIND_SUFFIX, Processed, case_tables
+from pipeline.config import StudyConfig
+from pipeline.errors import PipelineError
+from pipeline.case.formatting import printed_decimals
+from pipeline.build.indicators import round_half_up
+from pipeline.iorw import write_text
+from pipeline.data.published import PUBLISHED_DIR, VALUE_COLUMNS, published_gebruik, published_lasten
+from pipeline.check.summary import SUMMARY_FILE
 
 EXPECTED_FILE = "expected_differences.csv"
 EXPECTED_PROSE_FILE = "expected_prose.csv"
@@ -453,7 +453,7 @@ def choice_effects(keuzes: pd.DataFrame, published: pd.DataFrame, columns: dict[
 
 def prose_results(config: StudyConfig, published: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The prose claims on the processed data (with reviewed reasons) and the prose-vs-table errata."""
-    from . import prose
+    from pipeline.check import prose
 
     results = prose.check_prose(config.processed_dir, config.published_dir, config)
     on_print = prose.check_prose_on_printed(config.published_dir, config).set_index("id")
@@ -484,12 +484,12 @@ def prose_results(config: StudyConfig, published: pd.DataFrame) -> tuple[pd.Data
 
 
 def compare_tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
-    """Tabel 1 as computed (:func:`pipeline.case.tabel1`: config and CBS names, in the report's order) against
+    """Tabel 1 as computed (:func:`pipeline.case.tables.tabel1`: config and CBS names, in the report's order) against
     the transcription, cell by cell: the header of every column, the size class and every reference at its
     printed position. A printed name that is the CBS name under another spelling (Den Haag for
     's-Gravenhage) is ``gelijk (naam)``; anything else out of place is ``verschilt``."""
-    from .case import REPORT_NAMES, tabel1
-    from .published import published_tabel1
+    from pipeline.case.tables import REPORT_NAMES, tabel1
+    from pipeline.data.published import published_tabel1
 
     try:
         printed = published_tabel1(config.published_dir)

@@ -6,7 +6,7 @@ cell, metadata and error cells there), reports in ``reports/<code>.html``.
 * **One process per notebook, at the cost of none.** This process imports pandas, matplotlib,
   papermill, nbconvert and ``pipeline`` once (:func:`preload`), then forks a child per notebook
   (:class:`Runner`): the child inherits all of it, runs the notebook through papermill with the
-  ``inprocess`` engine (:mod:`pipeline.engine`), renders its report, and exits. Every notebook thus
+  ``inprocess`` engine (:mod:`pipeline.run.engine`), renders its report, and exits. Every notebook thus
   starts from the same clean state, as in a new kernel, without a kernel to start, reset or restart.
   ``fresh=True`` (``--fresh-kernels``) runs papermill's plain engine (a new kernel) in the child.
 * **Parallel.** ``jobs`` children at a time (default: the number of cores).
@@ -14,7 +14,7 @@ cell, metadata and error cells there), reports in ``reports/<code>.html``.
   are functions run in a child the same way: ``runner.submit(write_index_page, ...)``.
 * **Timeout per case.** The child raises ``TimeoutError`` in the running cell after ``timeout`` seconds
   (papermill records it as the cell's error); the parent kills a child that does not stop.
-* **Incremental.** A case runs only when its content-hash key changed (:mod:`pipeline.cache`);
+* **Incremental.** A case runs only when its content-hash key changed (:mod:`pipeline.run.cache`);
   ``force=True`` (``--force``) reruns all.
 * **Failure isolation.** A case that fails does not stop the others; the failed notebook is kept,
   with papermill's error cell, and rendered; a summary names each failure with its cell and error.
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import ROOT, StudyConfig, load_config
-from .errors import ExecutionError
+from pipeline.config import ROOT, StudyConfig, load_config
+from pipeline.errors import ExecutionError
 
 NOTEBOOK = ROOT / "notebooks" / "hoofdstuk6_casus.ipynb"
 VALIDATION_NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
@@ -108,7 +108,7 @@ def select_cases(config: StudyConfig, wanted: list[str] | None, all_municipaliti
         return codes
     if not all_municipalities and all(str(w).strip() in codes for w in wanted):
         return list(dict.fromkeys(str(w).strip() for w in wanted))  # plain codes: no need to read the snapshot
-    from .selection import select_case_codes
+    from pipeline.case.selection import select_case_codes
 
     return select_case_codes(config, wanted, all_municipalities)
 
@@ -163,9 +163,14 @@ def preload() -> None:
     import papermill  # noqa: F401
     from matplotlib.figure import Figure
 
-    from . import chapter, exports, maps, notebook, overview, validation_report  # noqa: F401
-    from .engine import register, shell
-    from .render import warm_up
+    from pipeline.report import chapter  # noqa: F401
+    from pipeline.report import exports  # noqa: F401
+    from pipeline.case import maps  # noqa: F401
+    from pipeline.case import notebook  # noqa: F401
+    from pipeline.report import overview  # noqa: F401
+    from pipeline.report import validation_page as validation_report  # noqa: F401
+    from pipeline.run.engine import register, shell
+    from pipeline.report.render import warm_up
 
     register()
     maps.preload()
@@ -183,7 +188,7 @@ def preload() -> None:
 
 def _title_and_generated(task: Task) -> tuple[str, bool]:
     """Report title (the municipality's name) and whether the snapshot is generated."""
-    from .provenance import is_generated, read_names, read_provenance
+    from pipeline.case.provenance import is_generated, read_names, read_provenance
 
     config = load_config(task.config_path)
     name = read_names(config.processed_dir).get(task.code, task.code)
@@ -212,7 +217,7 @@ def run_task(task: Task) -> RunResult:
         signal.setitimer(signal.ITIMER_REAL, task.timeout)
     try:
         if not task.fresh:
-            from .engine import register
+            from pipeline.run.engine import register
             register()
         pm.execute_notebook(task.source, str(output), kernel_name=KERNEL_NAME, progress_bar=False,
                             parameters=task.parameters, cwd=str(ROOT),
@@ -241,8 +246,8 @@ def run_task(task: Task) -> RunResult:
 
 def write_report(task: Task, result: RunResult) -> None:
     """The case's report page; a failed case's page says it failed, whatever the notebook shows."""
-    from .iorw import write_text
-    from .render import page, render_case
+    from pipeline.iorw import write_text
+    from pipeline.report.render import page, render_case
 
     title, generated = _title_and_generated(task)
     output = Path(task.notebook)
@@ -278,10 +283,10 @@ def render_validation_page(config_path: str, stamp: str, fresh: bool = False) ->
     """Execute ``notebooks/validatie.ipynb`` with papermill and render ``reports/validation.html``."""
     import papermill as pm
 
-    from .engine import register
-    from .iorw import write_text
-    from .provenance import is_generated, read_provenance
-    from .render import render_case
+    from pipeline.run.engine import register
+    from pipeline.iorw import write_text
+    from pipeline.case.provenance import is_generated, read_provenance
+    from pipeline.report.render import render_case
 
     register()
     config = load_config(config_path)
@@ -493,7 +498,7 @@ class Runner:
 
 
 def _case_lock(config: StudyConfig, task: Task):
-    from .cache import case_lock, case_outputs
+    from pipeline.run.cache import case_lock, case_outputs
 
     outputs = [Path(task.notebook), *case_outputs(Path(task.output_dir))]
     if task.html:
@@ -504,7 +509,7 @@ def _case_lock(config: StudyConfig, task: Task):
 def refresh_case_lock(config: StudyConfig, code: str) -> None:
     """After the report step rendered a case's HTML again from its notebook: record the new HTML in the
     case's lock, when everything else in it (dependencies, notebook, tables, figures) is as recorded."""
-    from .cache import file_hash
+    from pipeline.run.cache import file_hash
 
     task = make_task(config, code)
     lock = _case_lock(config, task)

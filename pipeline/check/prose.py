@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import indicators as ind
+from pipeline.build import indicators as ind
 
 TEXT_FILE = "hoofdstuk6_tekst.csv"
 LASTEN_FILE = "hoofdstuk6_lasten.csv"
@@ -817,7 +817,7 @@ class PrintedData(ProcessedData):
 
 def printed_data(published_dir: Path, config=None) -> PrintedData:
     """Tabel 2-11 as printed (``data/external/published``), in the columns of the processed tables."""
-    from .published import published_gebruik, published_lasten
+    from pipeline.data.published import published_gebruik, published_lasten
 
     lasten_pub, gebruik_pub = published_lasten(Path(published_dir)), published_gebruik(Path(published_dir))
     rekening = str(config.periods.iv3_rekening_year) if config is not None else REKENING_JAAR
@@ -870,9 +870,9 @@ def check_prose_on_printed(published_dir: Path, config=None) -> pd.DataFrame:
     return check_claims(printed_data(published_dir, config), load_claims(Path(published_dir)))
 
 
-if __name__ == "__main__":   # python -m pipeline.prose [processed_dir] [published_dir]
-    from .published import PUBLISHED_DIR
-    from .config import ROOT
+if __name__ == "__main__":   # python -m pipeline.check.prose [processed_dir] [published_dir]
+    from pipeline.data.published import PUBLISHED_DIR
+    from pipeline.config import ROOT
 
     processed = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "processed"
     published = Path(sys.argv[2]) if len(sys.argv) > 2 else PUBLISHED_DIR

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.lines import Line2D
 
-from .case import NEDERLAND, CaseContext, index_series, line_labels
-from .iorw import atomic_path
+from pipeline.case.tables import NEDERLAND, CaseContext, index_series, line_labels
+from pipeline.iorw import atomic_path
 
 STYLE = {
     "figure.dpi": 100,
@@ -34,7 +34,7 @@ KIND_SUFFIX = "_herkomst"
 
 def index_kinds(ctx: CaseContext, data: pd.DataFrame | None = None) -> pd.DataFrame:
     """The provenance kind (cbs, afgeleid, gegenereerd) of every point of the figure, shaped like
-    :func:`pipeline.case.index_series` (half years by lines)."""
+    :func:`pipeline.case.tables.index_series` (half years by lines)."""
     data = index_series(ctx) if data is None else data
     jh = ctx.data.jeugdhulp
     jh = jh[jh["halfjaar"].notna() & jh["code"].isin(list(data.columns))]

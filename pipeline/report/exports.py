@@ -3,11 +3,11 @@
 * :func:`write_workbook` writes ``reports/hoofdstuk6.xlsx`` (openpyxl): one sheet per report table
   (Tabel 1-11) with the report's Dutch headers and number formats, a ``bronnen`` sheet with the CBS
   tables behind them and an ``inhoud`` sheet with the captions. Values are the numbers of
-  :mod:`pipeline.case`, unrounded; the number formats show them as the report prints them. The file
+  :mod:`pipeline.case.tables`, unrounded; the number formats show them as the report prints them. The file
   is byte-identical for identical data (fixed workbook dates, fixed zip timestamps).
 * :func:`write_pdfs` prints every rendered report to ``reports/pdf/`` through headless Chromium
   (Playwright over the DevTools protocol, the system's Chromium, networking off): one PDF per case
-  and ``hoofdstuk6.pdf``, printed from the chapter page ``reports/hoofdstuk6.html`` (:mod:`pipeline.chapter`):
+  and ``hoofdstuk6.pdf``, printed from the chapter page ``reports/hoofdstuk6.html`` (:mod:`pipeline.report.chapter`):
   Tabel 1 and then, per case in the order of the report, its two tables and its figure. A4, page numbers
   in the footer.
 """
@@ -27,16 +27,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .iorw import write_bytes
-from .case import Processed, case_tables, tabel1
-from .provenance import DEMO_BANNER, KIND_LABELS, kind_label, where_text
-from .config import WORKBOOK_NAME, StudyConfig, load_config
-from .errors import PipelineError
-from .formatting import NO_VALUE_TITLE, cell_state, column_kind, headers, kind_of
+from pipeline.iorw import write_bytes
+from pipeline.case.tables import Processed, case_tables, tabel1
+from pipeline.case.provenance import DEMO_BANNER, KIND_LABELS, kind_label, where_text
+from pipeline.config import WORKBOOK_NAME, StudyConfig, load_config
+from pipeline.errors import PipelineError
+from pipeline.case.formatting import NO_VALUE_TITLE, cell_state, column_kind, headers, kind_of
 
 PDF_DIR = "pdf"
 COMBINED_PDF = "hoofdstuk6.pdf"
-CHAPTER_SOURCE = "hoofdstuk6.html"  # reports/hoofdstuk6.html, written by pipeline.chapter
+CHAPTER_SOURCE = "hoofdstuk6.html"  # reports/hoofdstuk6.html, written by pipeline.report.chapter
 
 # Number formats as the report prints them (Excel shows them with the reader's decimal separator)
 EURO_FORMAT = '"€ "#,##0'
@@ -322,7 +322,7 @@ def pdf_pages(path: Path) -> int:
 
 def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
     """Print each case report and the combined chapter to ``reports/pdf/``."""
-    from .execute import select_cases
+    from pipeline.run.execute import select_cases
 
     reports = config.reports_dir
     codes = select_cases(config, wanted)
@@ -331,7 +331,7 @@ def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Pat
         raise PipelineError(f"rendered reports missing in {reports} ({', '.join(missing) or 'style.css'}); "
                             "run `make report` (python -m pipeline all) first")
     out = reports / PDF_DIR
-    combined_source = reports / CHAPTER_SOURCE  # the chapter page itself (pipeline.chapter), printed as it is
+    combined_source = reports / CHAPTER_SOURCE  # the chapter page itself (pipeline.report.chapter), printed as it is
     if not combined_source.exists():
         raise PipelineError(f"{combined_source} missing; run `make report` (python -m pipeline all) first")
     written = []

@@ -19,8 +19,8 @@ import math
 
 import pandas as pd
 
-from .config import Case, StudyConfig, cbs_size_class
-from .errors import UnknownMunicipalityError
+from pipeline.config import Case, StudyConfig, cbs_size_class
+from pipeline.errors import UnknownMunicipalityError
 
 REFERENCE_GROUP_SIZE = 5
 MINIMUM_GROUP_SIZE = 4

@@ -231,7 +231,7 @@ def index_lasten_per_gebruiker(lasten_per_gebruiker_later: pd.Series, lasten_per
 
 
 # The indicator functions the build calls, in the order of annex 3 (the methods section of every report
-# lists exactly these; tests/test_indicators.py checks the list against pipeline/build.py)
+# lists exactly these; tests/test_indicators.py checks the list against pipeline/build/processed_data.py)
 USED_BY_BUILD = (ses_deciel, armoede_deciel, lasten_per_gebruiker, lasten_per_inwoner, lasten_per_inwoner_gewogen,
                  lasten_per_inwoner_ongewogen, index_lasten_per_inwoner, implied_base, pct_groep_gepoold,
                  pct_groep_ongewogen, pct_via_wijkteam, index_pct_zonder_verblijf, backcast_weighted_pct,

@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import indicators as ind
-from .config import CBS_SIZE_CLASSES, StudyConfig
-from .errors import SnapshotError
-from .iorw import write_text
-from .mergers import CrosswalkIndex, predecessors_at
-from .periods import Period, find_half_year, find_year
-from .reference import crosswalk as load_crosswalk
-from .reference import municipalities, population
-from .snapshot import KINDS, CbsTable, load_table, snapshot_hash
+from pipeline.build import indicators as ind
+from pipeline.config import CBS_SIZE_CLASSES, StudyConfig
+from pipeline.errors import SnapshotError
+from pipeline.iorw import write_text
+from pipeline.data.mergers import CrosswalkIndex, predecessors_at
+from pipeline.data.periods import Period, find_half_year, find_year
+from pipeline.data.reference import crosswalk as load_crosswalk
+from pipeline.data.reference import municipalities, population
+from pipeline.data.snapshot import KINDS, CbsTable, load_table, snapshot_hash
 
 NEDERLAND = "NL01"
 KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -131,7 +131,7 @@ def all_size_classes(config: StudyConfig) -> list:
 class Predecessors:
     """Which municipalities made up a gemeente of the classification at the start of an earlier period.
 
-    Looked up once per (code, period start) in the merger crosswalk (:func:`pipeline.mergers.predecessors_at`).
+    Looked up once per (code, period start) in the merger crosswalk (:func:`pipeline.data.mergers.predecessors_at`).
     """
 
     def __init__(self, crosswalk: pd.DataFrame, as_of: str):
@@ -210,7 +210,7 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     A municipality formed later is its predecessors': counts are summed (times the share of each
     predecessor that went to it) and percentages are averaged with the number of youth with
     jeugdzorg as weights, as annex 3 note 6 prescribes for Altena and West Betuwe
-    (:func:`pipeline.indicators.backcast_weighted_pct`). Back-cast values are at best ``afgeleid``.
+    (:func:`pipeline.build.indicators.backcast_weighted_pct`). Back-cast values are at best ``afgeleid``.
     """
     own = cells_p.get(code)
     if own is not None and not all(math.isnan(_form(own, form)[1]) for form in CARE_FORMS):
@@ -258,7 +258,7 @@ def group_forms(members: list[dict], rule: str) -> dict:
     """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``).
 
     ``gepoold``: counts summed, percentages as the pooled share over the implied youth base
-    (:func:`pipeline.indicators.pct_groep_gepoold`); ``ongewogen``: the mean of the members'
+    (:func:`pipeline.build.indicators.pct_groep_gepoold`); ``ongewogen``: the mean of the members'
     percentages. Members without a value are left out of both sums.
     """
     result = {}

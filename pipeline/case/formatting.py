@@ -10,7 +10,7 @@ import html
 
 import pandas as pd
 
-from .indicators import round_half_up
+from pipeline.build.indicators import round_half_up
 
 MISSING = "x"
 
@@ -99,7 +99,7 @@ MUNICIPALITY_ROWS = ("casus", "referentie", "gemeente")  # soort (case tables) o
 
 def report_leaves_out(row_kind, column: str) -> bool:
     """Cells the report itself leaves out ("x") although the processed data may carry a kind for them:
-    lasten per gebruiker of a size class (:func:`pipeline.case.lasten_table` blanks the value but keeps the
+    lasten per gebruiker of a size class (:func:`pipeline.case.tables.lasten_table` blanks the value but keeps the
     processed row's kind), and deciles of anything but a municipality (Nederland, a region)."""
     if row_kind == "grootteklasse" and column.startswith("lasten_per_gebruiker"):
         return True
@@ -137,7 +137,7 @@ FOOTNOTE_MARKERS = ("#",)
 
 def report_marker(table: pd.DataFrame, column: str, row: int) -> str | None:
     """The report's own marker of a cell ("#" after the value, "-" instead of it), from
-    :func:`pipeline.case.with_markers` (``table.attrs["markers"]``), or None."""
+    :func:`pipeline.case.tables.with_markers` (``table.attrs["markers"]``), or None."""
     markers = table.attrs.get("markers") or {}
     if not markers or "rij_code" not in table.columns:
         return None
@@ -267,7 +267,7 @@ def footnotes(config) -> str:
 
 
 def tabel1_table_html(frame: pd.DataFrame) -> str:
-    """Tabel 1 (pipeline.case.tabel1: one column per case, its size class and references) as an HTML table."""
+    """Tabel 1 (pipeline.case.tables.tabel1: one column per case, its size class and references) as an HTML table."""
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
     rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
                    + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"

@@ -14,7 +14,7 @@ Three states are kept apart, and the legend says so:
 * a value resting on **generated (demo) values**: the same colour under a fine white dot pattern;
 * **no value** (suppressed, absent): light grey with dark diagonal hatching, never a colour.
 
-Figures are saved through :func:`pipeline.figures.save_figure`: PNG and SVG, no dates, fixed SVG hash
+Figures are saved through :func:`pipeline.case.figures.save_figure`: PNG and SVG, no dates, fixed SVG hash
 salt, so identical data gives identical bytes.
 """
 
@@ -38,9 +38,9 @@ from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as MplPath
 
-from .config import ROOT
-from .errors import SnapshotError
-from .figures import STYLE, save_figure
+from pipeline.config import ROOT
+from pipeline.errors import SnapshotError
+from pipeline.case.figures import STYLE, save_figure
 
 REGIONS_DIR = ROOT / "data" / "external" / "regions"
 BOUNDARY_FILES = {  # file: (object name, sha256)
@@ -59,7 +59,7 @@ MAP_STYLE = {**STYLE, "hatch.linewidth": 0.6, "axes.spines.left": False, "axes.s
 
 @dataclass(frozen=True)
 class Indicator:
-    column: str          # column of pipeline.overview.overview_frame
+    column: str          # column of pipeline.report.overview.overview_frame
     slug: str            # file name: kaart_<slug>.png
     title: str           # Dutch, with {current} {base} {year} {income}
     kind: str            # percent, index, euro, decile
@@ -88,7 +88,7 @@ def _verified(path: Path, sha256: str) -> bytes:
         raise SnapshotError(f"boundary file missing: {path} (see data/external/regions/README.md)")
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != sha256:
-        raise SnapshotError(f"{path} does not match its sha256 in pipeline/maps.py and "
+        raise SnapshotError(f"{path} does not match its sha256 in pipeline/case/maps.py and "
                             "data/external/regions/README.md; restore the file or review the new one")
     return raw
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import SnapshotError
+from pipeline.errors import SnapshotError
 
 HALF_YEAR_KEY = re.compile(r"^(?P<year>\d{4})HJ0?(?P<half>[12])$")
 YEAR_KEY = re.compile(r"^(?P<year>\d{4})JJ00$")
