@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import write_config  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.run.execute import NOTEBOOK, default_jobs, ensure_kernel  # noqa: E402
+from pipeline.run.execute import NOTEBOOK, ensure_kernel  # noqa: E402
+from pipeline.run.runner import default_jobs  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PLOOMBER = ["ploomber-engine==0.0.33", "ploomber-core==0.2.27"]
@@ -64,7 +65,7 @@ FLOOR_SCRIPT = textwrap.dedent('''
     import papermill as pm
     from pipeline.run.engine import register
     from pipeline.report.render import render_case, warm_up
-    from pipeline.run.execute import preload
+    from pipeline.workflow import preload
     preload(); register()
     config, out, cwd = sys.argv[1:4]
     ex, rd = [], []

@@ -167,8 +167,8 @@ def os_error_message(exc: OSError) -> str:
 
 def _dispatch(args) -> int:
     if args.command == "fetch":
-        from pipeline.data.fetch import fetch_command
-        return fetch_command(args)
+        from pipeline.workflow import fetch
+        return fetch(args)
     if args.command == "inspect":
         from pipeline.data.fetch import inspect_command
         return inspect_command(args)
@@ -187,7 +187,8 @@ def _dispatch(args) -> int:
     # one run at a time per output folder: a second one says which process holds it
     with run_lock(config.processed_dir, args.command), run_lock(config.reports_dir, args.command), \
             _run_temp_dir(config):
-        return _run_locked(args, config, started)
+        from pipeline.workflow import run_steps
+        return run_steps(args, config, started)
 
 
 @contextmanager
@@ -217,121 +218,3 @@ def _run_temp_dir(config):
         else:
             os.environ["TMPDIR"] = saved_env
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _run_locked(args, config, started: float) -> int:
-    if args.command in ("run", "report", "validate"):
-        require_current_build(config)  # processed data that no longer matches data/raw is not reported on
-    if args.command in ("build", "all"):
-        _build(config, force=args.force)
-    if args.command == "validate":
-        from pipeline.check.validate import validate_command
-        return validate_command(config)
-    if args.command == "build":
-        print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        return 0
-    from pipeline.run.execute import DEFAULT_CELL_TIMEOUT, Runner, timestamp
-    runner = Runner(args.jobs, args.fresh_kernels,
-                    timeout=DEFAULT_CELL_TIMEOUT if args.timeout is None else args.timeout)
-    stamp = timestamp()
-    try:
-        failure = chapter_pages = None
-        if args.command in ("report", "all"):
-            from pipeline.report.render import require_executed, submit_chapter_pages
-            if args.command == "report":
-                require_executed(config)  # before any child starts
-            # queued first, started only when no case notebook is waiting
-            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force)
-        if args.command in ("run", "all"):
-            from pipeline.errors import ExecutionError
-            from pipeline.run.execute import run_cases
-            try:
-                run_cases(config, args.case, args.all_municipalities, force=args.force, runner=runner, stamp=stamp)
-            except ExecutionError as exc:
-                failure = exc  # the index still gets written, marking the failed cases
-        validation = None
-        if args.command == "all":
-            from pipeline.check.summary import read_summary
-            validation = read_summary(config)  # written by the build step
-            if validation:
-                print(f"validation: {validation['summary']}", file=sys.stderr)
-        if chapter_pages is not None:
-            _report(config, args, runner, stamp, chapter_pages)
-    finally:
-        runner.close()
-    print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    if failure is not None:
-        raise failure
-    if validation and validation["error"]:
-        from pipeline.check.validate import ValidationError
-        raise ValidationError(validation["error"])
-    return 0
-
-
-def require_current_build(config) -> None:
-    """Raise when the raw snapshot is corrupt or changed since ``data/processed`` was built from it.
-
-    ``run``, ``report`` and ``validate`` read processed data only; without this check they would
-    report on data that no longer follows from ``data/raw`` (``all`` rebuilds first instead)."""
-    from pipeline.run.cache import build_lock
-    from pipeline.errors import SnapshotError
-    from pipeline.data.snapshot import verify_snapshot
-
-    for manifest in sorted(config.raw_dir.glob("*/manifest.json")):
-        verify_snapshot(manifest.parent)
-    recorded = build_lock(config).recorded()
-    if recorded is None:
-        return  # processed data made without the build command (a copy, a test): nothing to compare with
-    current = build_lock(config).deps
-    changed = [name for name in ("raw", "published", "config")
-               if recorded.get("deps", {}).get(name) != current.get(name)]
-    if changed:
-        raise SnapshotError(f"{config.processed_dir} was built from another {' and '.join(changed)} than "
-                            f"{config.raw_dir if changed[0] == 'raw' else 'the current one'}; "
-                            "run `python -m pipeline build` (or `all`) first")
-
-
-def _build(config, force: bool = False) -> None:
-    """raw -> processed, then the comparison with the published report (``validation.csv``, from the
-    processed tables and ``data/external/published``); skipped when the snapshot, config, code and packages
-    are unchanged."""
-    from pipeline.run.cache import build_lock, build_outputs
-
-    lock = build_lock(config)
-    lock.outputs = build_outputs(config)
-    if not force and lock.stale_reason() is None:
-        print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
-        return
-    from pipeline.build.processed_data import build_all
-    from pipeline.check.validate import validate
-    build_all(config)
-    print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
-    lock.outputs = build_outputs(config)
-    lock.record()
-
-
-def _report(config, args, runner, stamp: str, chapter_pages) -> None:
-    """Index page, overview (and any case report not rendered yet), skipped when nothing they show
-    changed; then wait for the chapter pages queued before the cases."""
-    from pipeline.run.cache import index_lock
-    from pipeline.run.execute import html_path, output_path, select_cases
-    from pipeline.report.render import executed_codes
-
-    codes = [c.code for c in config.cases]
-    if args.case or args.all_municipalities:
-        codes = list(dict.fromkeys(codes + select_cases(config, args.case, args.all_municipalities)))
-    # the index lists every executed case, also one run earlier with `run --case`: all are in its key
-    codes = list(dict.fromkeys(codes + executed_codes(config)))
-    lock = index_lock(config, codes)
-    missing = [c for c in codes if output_path(config, c).exists() and not html_path(config, c).exists()]
-    if not args.force and not missing and lock.stale_reason() is None:
-        chapter_pages.wait()
-        print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
-        return
-    from pipeline.run.execute import refresh_case_lock
-    from pipeline.report.render import render_reports
-    render_reports(config, args.case, args.all_municipalities, only_missing=not args.force, stamp=stamp,
-                   runner=runner, chapter_pages=chapter_pages)
-    for code in codes:
-        refresh_case_lock(config, code)  # a report rendered again from its current notebook is current
-    index_lock(config, codes).record()

@@ -24,9 +24,6 @@ DEFAULT_CONFIG = ROOT / "config" / "study.yml"
 GM_CODE = re.compile(r"^GM\d{4}$")
 JZ_CODE = re.compile(r"^JZ\d{2}$")
 WORKBOOK_NAME = "hoofdstuk6.xlsx"  # reports/<this>: the chapter's tables for analysts (pipeline.report.exports)
-# What build writes and every case notebook reads (pipeline.case.tables.Processed); the cache hashes exactly these
-PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "keuzes.csv",
-                   "provenance.json")
 TABLE_ROLES = ("bevolking", "gebieden", "jeugdzorg", "inkomen", "armoede", "iv3")
 # role -> (dimension -> category names the build reads), and the measures it reads
 REQUIRED_CATEGORIES = {

@@ -299,7 +299,8 @@ def build_side(config: StudyConfig, raw_dir: Path, work: Path) -> StudyConfig:
 
 def case_cells(config: StudyConfig) -> dict[tuple, float | None]:
     """(case, "Tabel N" / "Figuur N", row, column) -> value, for every case table cell and figure point."""
-    from pipeline.case.tables import CaseContext, Processed, case_tables, index_series, value_columns
+    from pipeline.case.tables import CaseContext, case_tables, index_series, value_columns
+    from pipeline.processed import Processed
 
     data = Processed.read(config.processed_dir)
     cells = {}

@@ -47,3 +47,8 @@ def write_bytes(path: Path, data: bytes) -> None:
 def write_text(path: Path, text: str) -> None:
     """UTF-8 text with ``\\n`` line ends, atomically (see :func:`write_bytes`)."""
     write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(frame, path: Path) -> None:
+    """A pandas frame as CSV, byte-identical for identical input (fixed float format, ``\\n``), atomically."""
+    write_text(path, frame.to_csv(index=False, lineterminator="\n", float_format="%.6f"))

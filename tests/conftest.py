@@ -45,9 +45,8 @@ def raw_copy(tmp_path):
 @pytest.fixture(scope="session")
 def rendered(built):
     """All five cases run and rendered into the session's temporary reports folder, once."""
-    from pipeline.run.execute import run_cases
+    from pipeline.workflow import render_reports, run_cases
     from pipeline.config import WORKBOOK_NAME
-    from pipeline.report.render import render_reports
 
     reports = built.reports_dir
     if not all((reports / f"{c.code}.html").exists() for c in built.cases) or not (reports / WORKBOOK_NAME).exists():

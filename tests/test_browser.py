@@ -11,7 +11,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table
+from pipeline.case.tables import CaseContext, gebruik_table, lasten_table
+from pipeline.processed import Processed
 from pipeline.config import ROOT
 from pipeline.report.exports import LOCAL_SCHEMES, find_chromium, offline_browser
 from pipeline.case.formatting import display_frame

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from pipeline.case.tables import CaseContext, Processed, lasten_table, tabel1
+from pipeline.case.tables import CaseContext, lasten_table, tabel1
+from pipeline.processed import Processed
 from pipeline.report.chapter import CHAPTER_PAGE, chapter_html
 from pipeline.case.formatting import cell_text
 

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from pipeline.config import ROOT, load_config
-from pipeline.run.execute import NOTEBOOK, run_cases
-from pipeline.report.render import render_reports
+from pipeline.run.execute import NOTEBOOK
+from pipeline.workflow import render_reports, run_cases
 
 from conftest import write_config
 
@@ -31,7 +31,8 @@ def test_report_csv_tables_of_all_five_cases_are_the_case_tables_with_their_prov
     value matches the printed chapter is the validation's verdict: tests/test_validate.py, validation.html.)"""
     import pandas as pd
 
-    from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table, value_columns
+    from pipeline.case.tables import CaseContext, gebruik_table, lasten_table, value_columns
+    from pipeline.processed import Processed
 
     data = Processed.read(deventer.processed_dir)
     for case in deventer.cases:
@@ -236,7 +237,8 @@ def test_case_report_lists_the_provenance_blocks_with_their_notes(deventer):
 def test_index_counts_the_chapter_cells_by_provenance(deventer):
     import pandas as pd
 
-    from pipeline.case.tables import Processed, case_tables, value_columns
+    from pipeline.case.tables import case_tables, value_columns
+    from pipeline.processed import Processed
 
     counts = _soup(deventer.reports_dir / "index.html").select_one("p.counts")
     shown = {k: int(counts[f"data-{k}"]) for k in ("cbs", "afgeleid", "gegenereerd", "geen", "nvt", "cellen")}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from pipeline.run.execute import Runner, Task
+from pipeline.run.execute import Task
+from pipeline.workflow import case_runner, run_tasks
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +24,10 @@ def _task(tmp_path, name, *sources, timeout=None):
 
 
 def _run(tasks, jobs=1, timeout=None):
-    with Runner(jobs=jobs, timeout=timeout) as runner:
-        return runner.map(tasks)
+    for task in tasks:
+        task.timeout = timeout
+    with case_runner(jobs=jobs) as runner:
+        return run_tasks(runner, tasks)
 
 
 def _stdout(path, cell):

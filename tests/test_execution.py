@@ -17,7 +17,9 @@ from pipeline.run import cache
 from pipeline.build.processed_data import build_all
 from pipeline.config import load_config
 from pipeline.errors import ExecutionError
-from pipeline.run.execute import NOTEBOOK, Runner, make_task, run_cases
+from pipeline.run.execute import NOTEBOOK, make_task
+from pipeline.run.runner import Runner
+from pipeline.workflow import case_runner, render_reports, run_cases, run_tasks, submit_chapter_pages
 
 from conftest import write_config
 
@@ -29,7 +31,7 @@ TWO = ["GM0150", "GM1894"]
 @pytest.fixture(scope="module")
 def runner():
     """One runner (jobs=1) shared by the tests of this module: it preloads once, then forks per notebook."""
-    with Runner(jobs=1) as r:
+    with case_runner(jobs=1) as r:
         yield r
 
 
@@ -49,13 +51,13 @@ def _outputs(path):
 
 
 def test_in_process_execution_gives_the_same_outputs_as_a_fresh_kernel(config, runner):
-    warm = runner.map([make_task(config, "GM0150", render=False), make_task(config, "GM1894", render=False)])
+    warm = run_tasks(runner, [make_task(config, "GM0150", render=False), make_task(config, "GM1894", render=False)])
     assert all(r.ok for r in warm)
-    warm_again = runner.map([make_task(config, "GM0150", render=False)])[0]  # a second child, the same outputs
+    warm_again = run_tasks(runner, [make_task(config, "GM0150", render=False)])[0]  # a second child, the same outputs
     fresh_task = make_task(config, "GM0150", render=False, fresh=True)
     fresh_task.notebook = str(config.reports_dir / "fresh" / "GM0150.ipynb")
-    with Runner(jobs=1, fresh=True) as plain:
-        fresh = plain.map([fresh_task])[0]
+    with case_runner(jobs=1, fresh=True) as plain:
+        fresh = run_tasks(plain, [fresh_task])[0]
     assert fresh.ok
     assert _outputs(warm[0].output) == _outputs(fresh.output)
     assert _outputs(warm_again.output) == _outputs(fresh.output)
@@ -107,8 +109,8 @@ def test_lock_file_records_a_hash_per_dependency(config, runner):
 
 def test_processed_files_in_the_key_are_those_the_notebook_reads(config):
     """Every processed file the case notebook opens is in the cache key, and build writes each of them."""
-    from pipeline.case.tables import Processed
-    from pipeline.config import PROCESSED_FILES
+    from pipeline.processed import Processed
+    from pipeline.processed import PROCESSED_FILES
 
     opened = []
     real_read_csv = pd.read_csv
@@ -176,7 +178,6 @@ def _digests(folder, pattern):
 
 
 def test_two_runs_are_byte_identical_except_the_stamp(tmp_path, runner):
-    from pipeline.report.render import render_reports
     from pipeline.check.validate import validate
 
     runs = []
@@ -216,19 +217,19 @@ def test_parallel_children_share_the_work_and_give_the_same_notebooks_as_one_at_
     notebooks (outputs, parameters, execution counts) and reports as one child at a time."""
     import os
 
-    with Runner(jobs=2) as two:
-        parallel = two.map([make_task(config, code) for code in TWO])
+    with case_runner(jobs=2) as two:
+        parallel = run_tasks(two, [make_task(config, code) for code in TWO])
     assert all(r.ok for r in parallel)
     pids = {r.worker for r in parallel}
     assert len(pids) == 2 and str(os.getpid()) not in pids
     serial = []
-    with Runner(jobs=1) as one:
+    with case_runner(jobs=1) as one:
         for code in TWO:
             task = make_task(config, code)
             task.notebook = str(tmp_path / "serial" / f"{code}.ipynb")
             task.html = str(tmp_path / "serial" / f"{code}.html")
             serial.append(task)
-        by_one = one.map(serial)
+        by_one = run_tasks(one, serial)
     assert all(r.ok for r in by_one), [r.error for r in by_one]
     for a, b in zip(parallel, by_one):
         assert _outputs(a.output) == _outputs(b.output)
@@ -261,7 +262,6 @@ def test_an_error_in_a_page_step_is_raised_with_its_type_and_the_next_step_runs(
 
 
 def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_changes(config, runner):
-    from pipeline.report.render import submit_chapter_pages
     from pipeline.check.validate import validate
 
     validate(config)  # the build step writes validation.csv; the built fixture does not
@@ -315,8 +315,8 @@ def test_a_case_whose_cell_hangs_fails_after_the_timeout_and_the_others_finish(c
     nb.cells.insert(3, nbformat.v4.new_code_cell('if case == "GM1894":\n    import time\n    time.sleep(120)'))
     nbformat.write(nb, hanging)
     monkeypatch.setattr("pipeline.run.execute.NOTEBOOK", hanging)
-    with Runner(jobs=1, timeout=3) as runner, pytest.raises(ExecutionError) as info:
-        run_cases(config, ["GM1894", "GM0150"], runner=runner)
+    with case_runner(jobs=1) as runner, pytest.raises(ExecutionError) as info:
+        run_cases(config, ["GM1894", "GM0150"], runner=runner, timeout=3)
     failed = {r.code: r for r in info.value.results if not r.ok}
     assert list(failed) == ["GM1894"] and "timed out" in failed["GM1894"].error
     assert (config.reports_dir / "GM0150.html").exists()  # the next case, in the next child

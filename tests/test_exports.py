@@ -10,7 +10,8 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from pipeline.case.tables import CaseContext, Processed, gebruik_table, lasten_table, tabel1
+from pipeline.case.tables import CaseContext, gebruik_table, lasten_table, tabel1
+from pipeline.processed import Processed
 from pipeline.config import ROOT, WORKBOOK_NAME, load_config
 from pipeline.report.exports import (COMBINED_PDF, EURO_FORMAT, PERCENT_FORMAT, WHOLE_FORMAT,
                               find_chromium, pdf_pages, write_pdfs, write_workbook)

@@ -32,7 +32,6 @@ from pipeline.run import cache
 from pipeline import cli
 from pipeline.data import snapshot
 from pipeline.config import ROOT, load_config
-from pipeline.errors import SnapshotError
 
 from conftest import write_config
 
@@ -80,7 +79,8 @@ def _failing_papermill(monkeypatch, message="The 'timeout' trait expected an int
 
 def _previous_good_run(config, code="GM0150"):
     """What an earlier, successful run left: an executed notebook, its report, a table and a lock."""
-    from pipeline.run.execute import _case_lock, case_dir, html_path, make_task, output_path
+    from pipeline.run.cache import task_lock
+    from pipeline.run.execute import case_dir, html_path, make_task, output_path
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("1", outputs=[])]
@@ -90,7 +90,7 @@ def _previous_good_run(config, code="GM0150"):
     case_dir(config, code).mkdir(parents=True, exist_ok=True)
     (case_dir(config, code) / "tabel2.csv").write_text("oud\n")
     (case_dir(config, code) / "tabel9_van_een_oude_config.csv").write_text("oud\n")
-    _case_lock(config, make_task(config, code)).record()
+    task_lock(config, make_task(config, code)).record()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,14 +112,15 @@ def test_a_fractional_timeout_reaches_papermill_as_whole_seconds(config, monkeyp
 
 def test_a_case_that_fails_before_its_cells_run_is_failed_in_the_index_and_its_report(config, monkeypatch, capsys):
     from pipeline.errors import ExecutionError
-    from pipeline.run.execute import Runner, case_dir, html_path, output_path, run_cases
-    from pipeline.case.provenance import read_names, read_provenance
+    from pipeline.run.execute import case_dir, html_path, output_path
+    from pipeline.workflow import case_runner, run_cases
+    from pipeline.processed import read_names, read_provenance
     from pipeline.report.render import index_entry, index_html
 
     _previous_good_run(config)
     _failing_papermill(monkeypatch)
-    with Runner(jobs=1, fresh=True) as runner, pytest.raises(ExecutionError):
-        run_cases(config, ["GM0150"], runner=runner, force=True)
+    with case_runner(jobs=1, fresh=True) as runner, pytest.raises(ExecutionError):
+        run_cases(config, ["GM0150"], runner=runner, force=True, fresh=True)
     entry = index_entry(config, "GM0150", read_names(config.processed_dir))
     assert entry["state"] == "failed" and "float 2.5" in entry["error"]
     page = index_html(config, read_provenance(config.processed_dir), [entry], "stamp")

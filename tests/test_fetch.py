@@ -26,8 +26,9 @@ from pipeline import cli  # noqa: E402
 from pipeline.data import fetch as fetch_module  # noqa: E402
 from pipeline.config import DEFAULT_CONFIG, CategorySpec, PerYear, load_config  # noqa: E402
 from pipeline.errors import FetchError, MissingColumnError  # noqa: E402
-from pipeline.data.fetch import (RetryPolicy, catalog_override, fetch_role, fetch_table, resolve_endpoint,  # noqa: E402
-                            transient_reason)
+from pipeline.data import odata  # noqa: E402
+from pipeline.data.fetch import fetch_role, fetch_table  # noqa: E402
+from pipeline.data.odata import RetryPolicy, catalog_override, resolve_endpoint, transient_reason  # noqa: E402
 from pipeline.data.snapshot import load_table, write_snapshot  # noqa: E402
 
 TABLE = "84134NED"
@@ -540,7 +541,7 @@ def test_whole_call_is_retried_when_cbsodata_has_no_session_to_wrap(monkeypatch)
         return {"ok": True}
 
     policy = RetryPolicy(attempts=3, timeout=7, backoff=0, sleep=lambda s: None)
-    assert fetch_module.call_cbsodata(endpoint, policy, "u", flaky, TABLE) == {"ok": True}
+    assert odata.call_cbsodata(endpoint, policy, "u", flaky, TABLE) == {"ok": True}
     assert seen[-1] == (TABLE, "opendata.cbs.nl", 7, True)
     assert not hasattr(cbsodata3, "Session")
 

@@ -53,7 +53,8 @@ def test_provenance_of_every_computed_cell_is_known(result):
 
 
 def test_tabel_1_reference_groups_agree_with_the_study_config(built):
-    from pipeline.case.tables import Processed, municipality_name
+    from pipeline.case.tables import municipality_name
+    from pipeline.processed import Processed
     from pipeline.data.published import published_tabel1
 
     data = Processed.read(built.processed_dir)

@@ -54,7 +54,7 @@ def test_unknown_name_suggests_close_matches():
 
 
 def test_configured_cases_keep_tabel_1_groups_and_others_get_automatic_ones(built):
-    from pipeline.case.tables import Processed
+    from pipeline.processed import Processed
 
     data = Processed.read(built.processed_dir)
     deventer = case_for("GM0150", built, data.gemeenten)

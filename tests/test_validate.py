@@ -247,7 +247,7 @@ def test_index_summary_line_by_provenance(built):
 
 
 def test_tabel1_is_compared_cell_by_cell(built):
-    from pipeline.case.tables import Processed
+    from pipeline.processed import Processed
     from pipeline.check.validate import compare_tabel1
 
     cells = compare_tabel1(built, Processed.read(built.processed_dir))

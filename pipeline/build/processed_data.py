@@ -32,27 +32,17 @@ import pandas as pd
 from pipeline.build import indicators as ind
 from pipeline.config import CBS_SIZE_CLASSES, StudyConfig
 from pipeline.errors import SnapshotError
-from pipeline.iorw import write_text
+from pipeline.iorw import write_csv, write_text
+from pipeline.processed import NEDERLAND, at_half_year
 from pipeline.data.mergers import CrosswalkIndex, predecessors_at
 from pipeline.data.periods import Period, find_half_year, find_year
 from pipeline.data.reference import crosswalk as load_crosswalk
 from pipeline.data.reference import municipalities, population
 from pipeline.data.snapshot import KINDS, CbsTable, load_table, snapshot_hash
 
-NEDERLAND = "NL01"
 KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 CARE_FORMS = ("totaal_jeugdzorg", "zonder_verblijf", "via_wijkteam", "met_verblijf")
 TYPE_ORDER = {"gemeente": 0, "nederland": 1, "jeugdregio": 2, "grootteklasse": 3}
-
-
-# ---------------------------------------------------------------------------------------------
-# Deterministic, atomic output
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV byte-identically for identical input, via a temporary file and a rename."""
-    text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6f")
-    write_text(path, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,12 +342,6 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
     data = data[order].sort_values(["unit_type", "code", "jaar", "halfjaar"],
                                    key=lambda s: s.map(TYPE_ORDER) if s.name == "unit_type" else s)
     return data.reset_index(drop=True)
-
-
-def at_half_year(jeugdhulp: pd.DataFrame, period, column: str) -> pd.Series:
-    """One column of jeugdhulp.csv for one half year (anything with .year and .half), indexed by unit code."""
-    rows = jeugdhulp[(jeugdhulp["jaar"] == period.year) & (jeugdhulp["halfjaar"] == period.half)]
-    return rows.set_index("code")[column]
 
 
 def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,

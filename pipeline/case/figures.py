@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.lines import Line2D
 
-from pipeline.case.tables import NEDERLAND, CaseContext, index_series, line_labels
+from pipeline.case.tables import CaseContext, index_series, line_labels
+from pipeline.processed import GENERATED, KIND_SUFFIX, NEDERLAND
 from pipeline.iorw import atomic_path
 
 STYLE = {
@@ -28,8 +29,6 @@ STYLE = {
     "axes.spines.right": False,
 }
 REFERENCE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#9c755f", "#76b7b2"]
-GENERATED = "gegenereerd"
-KIND_SUFFIX = "_herkomst"
 
 
 def index_kinds(ctx: CaseContext, data: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import html
 import pandas as pd
 
 from pipeline.build.indicators import round_half_up
+from pipeline.processed import KIND_SUFFIX
 
 MISSING = "x"
 
@@ -82,7 +83,6 @@ def display_frame(table: pd.DataFrame, config) -> pd.DataFrame:
     return out
 
 
-KIND_SUFFIX = "_herkomst"
 KINDS = ("cbs", "afgeleid", "gegenereerd")
 NO_VALUE = "\u2013"  # "–": CBS has no value here (suppressed or absent); never zero. "x" stays the report's own
 NO_VALUE_TITLE = "geen waarde in de bron (CBS: onderdrukt of niet beschikbaar); leeg gelaten, niet als nul"

@@ -41,6 +41,7 @@ from matplotlib.path import Path as MplPath
 from pipeline.config import ROOT
 from pipeline.errors import SnapshotError
 from pipeline.case.figures import STYLE, save_figure
+from pipeline.processed import GENERATED, KIND_SUFFIX
 
 REGIONS_DIR = ROOT / "data" / "external" / "regions"
 BOUNDARY_FILES = {  # file: (object name, sha256)
@@ -49,7 +50,6 @@ BOUNDARY_FILES = {  # file: (object name, sha256)
 }
 MUNICIPALITIES, REGIONS = "gemeente_2020.topojson", "jeugdregio_2020.topojson"
 CREDIT = "Grenzen: CBS gebiedsindelingen 2020 (cartomap/nl), CC BY 4.0"
-GENERATED, KIND_SUFFIX = "gegenereerd", "_herkomst"
 MISSING_FACE, MISSING_HATCH = "#eeeeee", "#6b6b6b"
 GENERATED_HATCH = "#ffffff"
 CASE_EDGE, REFERENCE_EDGE, REGION_EDGE = "#000000", "#000000", "#3a3a3a"

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.build import indicators as ind
-from pipeline.build.processed_data import write_csv
-from pipeline.case.tables import (NEDERLAND, CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
+from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
 from pipeline.case.figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
 from pipeline.case.formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
                          kind_of, percent, provenance_legend_html, tabel1_table_html, table_empty_states, table_html,
                          table_kinds, whole)
 from pipeline.case.selection import RULE_TEXT
+from pipeline.iorw import write_csv
+from pipeline.processed import NEDERLAND, read_build_warnings
 from pipeline.case.provenance import (KIND_LABELS, demo_banner_html, kind_label, provenance_notes_html, provenance_rows,
-                         read_build_warnings, sources_table_html, versions_line, warnings_for)
+                                      sources_table_html, versions_line, warnings_for)
 
 
 
@@ -171,7 +172,7 @@ def map_html(session: Session) -> str:
     """A small map of the case and its reference group, one panel per key indicator (PNG and SVG in
     ``reports/cases/<code>/``, linked from the page; colour classes as on the overview's national maps)."""
     from pipeline.case.maps import legend_text, map_alt, write_case_map
-    from pipeline.report.overview import overview_frame
+    from pipeline.case.tables import overview_frame
 
     ctx = session.ctx
     frame = overview_frame(ctx.config, ctx.data)

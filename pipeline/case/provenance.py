@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import json
 import re
 import subprocess
 from importlib import metadata
-from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import ROOT
@@ -27,21 +24,6 @@ def demo_banner_html() -> str:
 
 
 
-def read_provenance(processed_dir: Path) -> dict:
-    """The tables of ``provenance.json``: per role (Iv3: per year) id, version, dates, hash, provenance blocks."""
-    return _read_build(processed_dir)["tables"]
-
-
-def read_build_warnings(processed_dir: Path) -> list[dict]:
-    """The build's warnings (suppressed or absent values): per warning its ``line`` and every ``codes`` it concerns."""
-    return [entry if isinstance(entry, dict) else {"line": entry, "codes": WARNING_CODES.findall(entry)}
-            for entry in _read_build(processed_dir).get("warnings", [])]
-
-
-def _read_build(processed_dir: Path) -> dict:
-    return json.loads((processed_dir / "provenance.json").read_text(encoding="utf-8"))
-
-
 def table_kinds(entry: dict) -> list[str]:
     """The provenance kinds a table's rows have (its default and every block), in order cbs, afgeleid, gegenereerd."""
     prov = entry.get("provenance") or {"default": "gegenereerd" if entry.get("generated") else "cbs", "blocks": []}
@@ -54,18 +36,6 @@ def table_kinds(entry: dict) -> list[str]:
 def kind_label(entry: dict) -> str:
     """'CBS', 'CBS + gegenereerd (demo)', ...: what a table's values are."""
     return " + ".join(KIND_LABELS[k] for k in table_kinds(entry))
-
-
-def is_generated(provenance: dict) -> bool:
-    """Whether any table behind the numbers is generated (the demo snapshot) instead of CBS's."""
-    return any(entry.get("generated") for entry in provenance.values())
-
-
-def read_names(processed_dir: Path) -> dict[str, str]:
-    """Municipality names by code from ``gemeenten.csv``, with the csv module: pages that only need names
-    need no pandas."""
-    with open(processed_dir / "gemeenten.csv", encoding="utf-8", newline="") as handle:
-        return {row["code"]: row["naam"] for row in csv.DictReader(handle)}
 
 
 def code_version() -> str:
@@ -165,9 +135,6 @@ def provenance_notes_html(provenance: dict) -> str:
         f"{html.escape(r.get('title') or '')})</span></dt><dd>{blocks_html(r)}</dd>"
         for r in provenance_rows(provenance) if (r.get("provenance") or {}).get("blocks"))
     return f'<dl class="provenance-notes">{items}</dl>' if items else ""
-
-
-WARNING_CODES = re.compile(r"\((GM\d{4}|NL\d{2}|JZ\d{2}|PV\d{2})\)")
 
 
 def warnings_for(warnings: list[dict], codes) -> list[str]:

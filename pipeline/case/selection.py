@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import difflib
 import math
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.config import Case, StudyConfig, cbs_size_class
 from pipeline.errors import UnknownMunicipalityError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REFERENCE_GROUP_SIZE = 5
 MINIMUM_GROUP_SIZE = 4
@@ -103,4 +105,16 @@ def processed_gemeenten(config: StudyConfig) -> pd.DataFrame:
     path = config.processed_dir / "gemeenten.csv"
     if not path.exists():
         raise UnknownMunicipalityError(f"no municipalities yet ({path} is missing); run `python -m pipeline build`")
+    import pandas as pd  # here, not at the top: a no-op run selects its cases without pandas
+
     return pd.read_csv(path, dtype={"code": str, "jeugdregio_code": str})
+
+
+def select_cases(config: StudyConfig, wanted: list[str] | None, all_municipalities: bool = False) -> list[str]:
+    """The configured case codes, or ``wanted`` (codes or names), or every municipality."""
+    codes = [c.code for c in config.cases]
+    if not wanted and not all_municipalities:
+        return codes
+    if not all_municipalities and all(str(w).strip() in codes for w in wanted):
+        return list(dict.fromkeys(str(w).strip() for w in wanted))  # plain codes: no need to read the snapshot
+    return select_case_codes(config, wanted, all_municipalities)

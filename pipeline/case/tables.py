@@ -13,40 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.build.processed_data import NEDERLAND, at_half_year
-from pipeline.config import CBS_SIZE_CLASSES, PROCESSED_FILES, Case, StudyConfig, load_config
-from pipeline.errors import SnapshotError, UnknownMunicipalityError
-from pipeline.case.provenance import is_generated, read_provenance
-
-KIND_SUFFIX = "_herkomst"  # processed and case tables: the provenance kind of the value column it follows
-
-
-@dataclass
-class Processed:
-    """The processed tables for all municipalities, as ``build`` wrote them."""
-
-    gemeenten: pd.DataFrame
-    ses: pd.DataFrame
-    lasten: pd.DataFrame
-    jeugdhulp: pd.DataFrame
-    kerncijfers: pd.DataFrame
-    keuzes: pd.DataFrame
-    provenance: dict
-
-    @classmethod
-    def read(cls, directory: Path) -> "Processed":
-        missing = [name for name in PROCESSED_FILES if not (directory / name).exists()]
-        if missing:
-            raise SnapshotError(f"processed data missing in {directory} ({', '.join(missing)}); "
-                                "run `python -m pipeline build` first")
-        read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
-        return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
-                   jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"), keuzes=read("keuzes.csv"),
-                   provenance=read_provenance(directory))
-
-    @property
-    def generated(self) -> bool:
-        return is_generated(self.provenance)
+from pipeline.config import CBS_SIZE_CLASSES, Case, StudyConfig, load_config
+from pipeline.errors import UnknownMunicipalityError
+from pipeline.processed import KIND_SUFFIX, NEDERLAND, Processed, at_half_year
 
 
 @dataclass
@@ -333,3 +302,28 @@ def case_tables(config: StudyConfig, data: Processed) -> list[tuple[int, str, Ca
         if case.table_gebruik:
             out.append((case.table_gebruik, "gebruik", ctx, gebruik_table(ctx)))
     return sorted(out, key=lambda item: item[0])
+
+
+def overview_frame(config: StudyConfig, data: Processed) -> pd.DataFrame:
+    """One row per municipality with the key indicators (all municipalities; the page picks the run ones)."""
+    p = config.periods
+    jh = data.jeugdhulp[data.jeugdhulp["unit_type"] == "gemeente"]
+
+    def at(period, column):
+        return at_half_year(jh, period, column)
+
+    def with_kinds(columns):
+        return columns + [f"{c}{KIND_SUFFIX}" for c in columns]
+
+    frame = data.gemeenten.set_index("code")[["naam", "provincie", "jeugdregio_naam", "grootteklasse", "inwoners"]]
+    frame = frame.join(data.ses.set_index("code")[with_kinds(["ses_deciel", "armoede_deciel"])])
+    frame = frame.join(data.lasten.set_index("code")[with_kinds(["lasten_per_gebruiker", "lasten_per_inwoner_rekening",
+                                                                 "index_lasten_per_inwoner"])])
+    for name, period, column in (("pct_basis", p.jeugdhulp_base, "pct_zonder_verblijf"),
+                                 ("pct_actueel", p.jeugdhulp_current, "pct_zonder_verblijf"),
+                                 ("index_zonder_verblijf", p.jeugdhulp_current, "index_zonder_verblijf")):
+        frame[name] = at(period, column)
+        frame[f"{name}{KIND_SUFFIX}"] = at(period, f"{column}{KIND_SUFFIX}")
+    frame = frame.join(data.kerncijfers.set_index("code")[with_kinds(["deciel_zonder_verblijf_voor_covid",
+                                                                      "pct_met_verblijf_actueel"])])
+    return frame

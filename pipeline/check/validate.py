@@ -49,13 +49,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.build.processed_data import write_csv
-from pipeline.case.tables import KIND_SUFFIX, Processed, case_tables
+from pipeline.case.tables import case_tables
 from pipeline.config import StudyConfig
 from pipeline.errors import PipelineError
 from pipeline.case.formatting import printed_decimals
 from pipeline.build.indicators import round_half_up
-from pipeline.iorw import write_text
+from pipeline.iorw import write_csv, write_text
+from pipeline.processed import GENERATED, KIND_SUFFIX, Processed
 from pipeline.data.published import PUBLISHED_DIR, VALUE_COLUMNS, published_gebruik, published_lasten
 from pipeline.check.summary import SUMMARY_FILE
 
@@ -68,7 +68,6 @@ TABEL1_COLUMNS = ["kolom", "rij", "gedrukt", "berekend", "status"]
 MATCH, MATCH_MARGIN = "match", "match (binnen afleidingsmarge)"
 DIFFERS, NOT_PUBLISHED, NOT_COMPUTABLE = "differs", "not published", "not computable"
 REAL_KINDS = ("cbs", "afgeleid")
-GENERATED = "gegenereerd"
 DERIVATION_MARGIN = 0.1          # percentage points, for afgeleid percentages (see module docstring)
 EPS = 1e-9
 # how a difference is explained

@@ -39,6 +39,10 @@ import pandas as pd
 import requests
 
 from pipeline.errors import FetchError, MissingColumnError
+from pipeline.data.odata import (FetchResult, REGION_PREFIXES, RetriesExhausted, discontinued_warnings,
+                                  plan_download, progress_line, request_fingerprint, resolve_endpoint,
+                                  retrying_session_class, say, seal_snapshot, unchanged_note, unchanged_snapshot,
+                                  warn)
 from pipeline.data.snapshot import CbsTable, dump_json, staging_directory
 
 API = "v4"
@@ -52,7 +56,6 @@ OBSERVATION_FIELDS = ("Measure", "ValueAttribute", "Value", "StringValue")
 
 def v4_base(spec_catalog: str, override: str | None, table_id: str) -> str:
     """``https://datasets.cbs.nl/odata/v1/CBS/<id>/``, or ``<override>/odata/v1/CBS/<id>/`` (test server)."""
-    from pipeline.data.fetch import resolve_endpoint
 
     if override:
         endpoint = resolve_endpoint(spec_catalog, override)
@@ -72,17 +75,15 @@ class V4Client:
     """GET JSON from one v4 table, with the v3 path's retry policy; errors become one-line FetchErrors."""
 
     def __init__(self, base: str, table_id: str, policy, destination: Path | None = None):
-        from pipeline.data.fetch import _retrying_session_class
 
         self.base, self.table_id, self.policy, self.destination = base, table_id, policy, destination
-        self.session = _retrying_session_class(policy)()
+        self.session = retrying_session_class(policy)()
 
     def get(self, url: str) -> dict:
         """The JSON at ``url`` (absolute, or relative to the table)."""
-        from pipeline.data.fetch import RetriesExhausted, _unchanged_note
 
         url = url if "://" in url else self.base + url
-        note = _unchanged_note(self.destination)
+        note = unchanged_note(self.destination)
         try:
             response = self.session.get(url, timeout=self.policy.timeout)
         except RetriesExhausted as exc:
@@ -208,7 +209,6 @@ def remote_table_v4(client: V4Client, properties: dict | None = None) -> tuple[d
 
 def observation_filter(plan, region_dimension: str, region_keys: list[str]) -> str:
     """The v4 ``$filter``: the measures, the configured category keys and the region prefixes."""
-    from pipeline.data.fetch import REGION_PREFIXES
 
     terms = [_any_of("Measure", list(dict.fromkeys(plan.measures.values())))]
     for dimension, named in plan.categories.items():
@@ -237,8 +237,6 @@ def _v4_warnings(warnings: list[str], table_id: str) -> list[str]:
 def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None, force: bool = False,
                    started: float | None = None):
     """Download ``target`` through the v4 API into ``raw_dir/<table id>`` (same contract as ``fetch_table``)."""
-    from pipeline.data.fetch import (FetchResult, _say, _warn, discontinued_warnings, plan_download, progress_line,
-                        unchanged_snapshot)
 
     started = time.perf_counter() if started is None else started
     if target.spec.per_year is not None or target.year is not None:
@@ -251,41 +249,39 @@ def fetch_table_v4(target, raw_dir: Path, policy, catalog_url: str | None = None
     info = table_infos(properties)[0]
     warnings = discontinued_warnings(target, info)
     for line in warnings:
-        _warn(line)
+        warn(line)
     kept = None if force else unchanged_snapshot(target, destination, info, api=API)
     if kept is not None:
-        _say(f"{table_id} unchanged (Modified {info.get('Modified')}, v4), snapshot kept")
+        say(f"{table_id} unchanged (Modified {info.get('Modified')}, v4), snapshot kept")
         return FetchResult(table_id, "unchanged", destination, kept.manifest, time.perf_counter() - started,
                            policy.requests, policy.retried, dict(kept.manifest.get("measures") or {}), warnings)
     properties, metadata, sets = remote_table_v4(client, properties)
     try:
         plan = plan_download(target, metadata)
     except MissingColumnError as exc:
-        from pipeline.data.fetch import _unchanged_note
-        raise MissingColumnError(f"{exc}{_unchanged_note(destination)}") from None
+        raise MissingColumnError(f"{exc}{unchanged_note(destination)}") from None
     plan.warnings = _v4_warnings(plan.warnings, table_id)
     for line in plan.warnings:
-        _warn(line)
+        warn(line)
     region_keys = plan.dimension_keys[target.spec.region_dimension]
     plan.filters = observation_filter(plan, target.spec.region_dimension, region_keys)
     plan.select = list(OBSERVATION_FIELDS) + list(plan.dimension_keys)
     manifest = download_v4(target, plan, client, sets, destination)
     result = FetchResult(table_id, "fetched", destination, manifest, time.perf_counter() - started,
                          policy.requests, policy.retried, plan.measures, warnings + plan.warnings)
-    _say(progress_line(result) + " [v4]")
+    say(progress_line(result) + " [v4]")
     return result
 
 
 def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -> dict:
     """Observations into a staging directory next to the snapshot, checked, then swapped in."""
-    from pipeline.data.fetch import _unchanged_note, seal_snapshot
 
     query = f"$filter={quote(plan.filters, safe='')}&$select={','.join(plan.select)}"
     observations = client.values("Observations", query)
     after = client.properties()
     if after.get("Modified") != sets["TableInfos"][0]["Modified"]:
         raise FetchError(f"table {target.table_id}: Modified changed while it was downloaded (CBS published a new "
-                         f"release?); run the fetch again{_unchanged_note(destination)}")
+                         f"release?); run the fetch again{unchanged_note(destination)}")
     dimensions = list(plan.dimension_keys)
     string_measures = {p["Key"] for p in sets["DataProperties"]
                        if p["Type"] == "Topic" and str(p.get("Datatype") or "").lower() == "string"}
@@ -303,7 +299,6 @@ def download_v4(target, plan, client: V4Client, sets: dict, destination: Path) -
 
 
 def manifest_fields_v4(target, plan, client: V4Client) -> dict:
-    from pipeline.data.fetch import request_fingerprint
 
     return {"table_id": target.table_id, "catalog": target.spec.catalog, "role": target.spec.role, "api": API,
             "filters": plan.filters, "select": plan.select, "categories": plan.categories,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.build.processed_data import NEDERLAND
-from pipeline.case.tables import (CaseContext, Processed, gebruik_table, has_provisional, lasten_table, municipality_name,
+from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, lasten_table, municipality_name,
                    report_notes, tabel1)
 from pipeline.config import StudyConfig, load_config
+from pipeline.processed import NEDERLAND, Processed
 from pipeline.case.figures import figure_caption, half_year_text
 from pipeline.case.formatting import (KIND_TITLES, cell_state, euro, footnotes, kind_of, percent, provenance_legend_html,
                          tabel1_table_html, table_empty_states, table_html, table_kinds, whole)

@@ -28,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.iorw import write_bytes
-from pipeline.case.tables import Processed, case_tables, tabel1
+from pipeline.case.tables import case_tables, tabel1
+from pipeline.processed import Processed
 from pipeline.case.provenance import DEMO_BANNER, KIND_LABELS, kind_label, where_text
 from pipeline.config import WORKBOOK_NAME, StudyConfig, load_config
 from pipeline.errors import PipelineError
@@ -322,7 +323,7 @@ def pdf_pages(path: Path) -> int:
 
 def write_pdfs(config: StudyConfig, wanted: list[str] | None = None) -> list[Path]:
     """Print each case report and the combined chapter to ``reports/pdf/``."""
-    from pipeline.run.execute import select_cases
+    from pipeline.case.selection import select_cases
 
     reports = config.reports_dir
     codes = select_cases(config, wanted)

@@ -15,15 +15,13 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipeline.build.processed_data import at_half_year
-from pipeline.case.tables import NEDERLAND, Processed
+from pipeline.case.tables import overview_frame
+from pipeline.processed import GENERATED, KIND_SUFFIX, NEDERLAND, Processed, at_half_year
 from pipeline.config import StudyConfig, load_config
 from pipeline.case.figures import STYLE, save_figure, tight_layout
 from pipeline.case.provenance import sources_table_html
 from pipeline.case.formatting import KIND_TITLES, NO_VALUE, NO_VALUE_TITLE, euro, percent, provenance_legend_html, whole
 
-KIND_SUFFIX = "_herkomst"
-GENERATED = "gegenereerd"
 
 SORT_SCRIPT = """
 <script>
@@ -60,31 +58,6 @@ COLUMNS = [  # (source column, header, formatter)
     ("deciel_zonder_verblijf_voor_covid", "Deciel % zonder verblijf {before} (10 = hoogste)", whole),
     ("pct_met_verblijf_actueel", "% met verblijf {current}", percent),
 ]
-
-
-def overview_frame(config: StudyConfig, data: Processed) -> pd.DataFrame:
-    """One row per municipality with the key indicators (all municipalities; the page picks the run ones)."""
-    p = config.periods
-    jh = data.jeugdhulp[data.jeugdhulp["unit_type"] == "gemeente"]
-
-    def at(period, column):
-        return at_half_year(jh, period, column)
-
-    def with_kinds(columns):
-        return columns + [f"{c}{KIND_SUFFIX}" for c in columns]
-
-    frame = data.gemeenten.set_index("code")[["naam", "provincie", "jeugdregio_naam", "grootteklasse", "inwoners"]]
-    frame = frame.join(data.ses.set_index("code")[with_kinds(["ses_deciel", "armoede_deciel"])])
-    frame = frame.join(data.lasten.set_index("code")[with_kinds(["lasten_per_gebruiker", "lasten_per_inwoner_rekening",
-                                                                 "index_lasten_per_inwoner"])])
-    for name, period, column in (("pct_basis", p.jeugdhulp_base, "pct_zonder_verblijf"),
-                                 ("pct_actueel", p.jeugdhulp_current, "pct_zonder_verblijf"),
-                                 ("index_zonder_verblijf", p.jeugdhulp_current, "index_zonder_verblijf")):
-        frame[name] = at(period, column)
-        frame[f"{name}{KIND_SUFFIX}"] = at(period, f"{column}{KIND_SUFFIX}")
-    frame = frame.join(data.kerncijfers.set_index("code")[with_kinds(["deciel_zonder_verblijf_voor_covid",
-                                                                      "pct_met_verblijf_actueel"])])
-    return frame
 
 
 def _kind(row, column: str) -> str | None:

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.iorw import write_text
-from pipeline.config import ROOT, WORKBOOK_NAME, StudyConfig
+from pipeline.config import ROOT, StudyConfig, load_config
 from pipeline.errors import SnapshotError, UnknownMunicipalityError
-from pipeline.run.execute import output_path, select_cases
-from pipeline.case.provenance import demo_banner_html, is_generated, read_names, read_provenance, sources_table_html, versions_line
+from pipeline.run.cache import case_state
+from pipeline.run.execute import RunResult, Task, html_path, output_path
+from pipeline.case.provenance import demo_banner_html, sources_table_html, versions_line
+from pipeline.processed import is_generated, read_names, read_provenance
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
 
@@ -79,6 +77,31 @@ def render_body(nb) -> str:
     return body
 
 
+def case_title_and_generated(task: Task) -> tuple[str, bool]:
+    """Report title (the municipality's name) and whether the snapshot is generated."""
+    config = load_config(task.config_path)
+    name = read_names(config.processed_dir).get(task.code, task.code)
+    return task.title or f"Casus {name} — hoofdstuk 6", is_generated(read_provenance(config.processed_dir))
+
+
+def write_case_report(task: Task, result: RunResult) -> None:
+    """The case's report page; a failed case's page says it failed, whatever the notebook shows."""
+    title, generated = case_title_and_generated(task)
+    output = Path(task.notebook)
+    text = render_case(output, title, generated, task.stamp) if output.exists() else page(title, "", generated, task.stamp)
+    if result.error:
+        text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
+    write_text(Path(task.html), text)
+    result.html = Path(task.html)
+
+
+def failure_notice(result: RunResult) -> str:
+    where = f" in {result.cell}" if result.cell else ""
+    return (f'<p class="failed" role="alert"><strong>Deze casus is mislukt bij de laatste run</strong>{html.escape(where)}: '
+            f"{html.escape(result.error or '')}. De cijfers hieronder zijn onvolledig of ontbreken; "
+            "los de fout op en draai <code>python -m pipeline run</code> opnieuw.</p>\n")
+
+
 def warm_up() -> None:
     """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
     nbformat's schema compilation once, before the children fork, instead of in every child."""
@@ -106,7 +129,8 @@ def notebook_failed(notebook: Path) -> str | None:
 def chapter_counts(config: StudyConfig) -> list[dict]:
     """Per case table (Tabel 2-11) its cells by what they show: number, case and
     :func:`pipeline.case.formatting.count_cells` (cellen, cbs, afgeleid, gegenereerd, geen, nvt). Needs pandas."""
-    from pipeline.case.tables import Processed, case_tables
+    from pipeline.case.tables import case_tables
+    from pipeline.processed import Processed
     from pipeline.case.formatting import count_cells
 
     data = Processed.read(config.processed_dir)
@@ -145,7 +169,6 @@ def _counts_section(counts: list[dict] | None) -> str:
 
 def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
     """Write ``reports/index.html`` (in a child of the preloaded runner: the cell counts need pandas)."""
-    from pipeline.config import load_config
 
     config = load_config(config_path)
     provenance = read_provenance(config.processed_dir)
@@ -217,112 +240,10 @@ def executed_codes(config: StudyConfig) -> list[str]:
     return configured + [code for code in found if code not in configured]
 
 
-def submit_chapter_pages(config: StudyConfig, runner, stamp: str, force: bool = False,
-                         priority: int = 1) -> "Pending":
-    """Queue the pages about the chapter as a whole, which do not depend on the cases: the validation
-    page (its notebook) and the workbook, each in a child of the runner, where pandas is imported. Skipped
-    when their inputs are unchanged. Queued behind the case notebooks (``priority``), they fill the
-    time a worker slot would otherwise idle while the last cases run."""
-    from pipeline.run.cache import chapter_lock
-    from pipeline.run.execute import VALIDATION_NOTEBOOK, render_validation_page
-    from pipeline.report.exports import write_workbook_file
-
-    reports = config.reports_dir
-    has_validation = (config.processed_dir / "validation.csv").exists()
-    outputs = [reports / WORKBOOK_NAME]
-    if has_validation:
-        outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
-    lock = chapter_lock(config, VALIDATION_NOTEBOOK, outputs)
-    if not force and lock.stale_reason() is None:
-        return Pending()
-    reports.mkdir(parents=True, exist_ok=True)
-    steps = []  # the longest first
-    if has_validation:
-        steps.append(runner.submit(render_validation_page, str(config.path), stamp, runner.fresh, priority=priority))
-    steps.append(runner.submit(write_workbook_file, str(config.path), priority=priority))
-
-    def done() -> None:
-        lock.record()
-        print(f"wrote {', '.join(p.name for p in outputs if p.suffix != '.ipynb')} in {reports}", file=sys.stderr)
-
-    return Pending(steps, on_success=done)
-
-
-@dataclass
-class Pending:
-    """Steps queued on a runner; :meth:`wait` raises the first error, else runs ``on_success``."""
-
-    futures: list = field(default_factory=list)
-    on_success: Callable[[], None] | None = None
-
-    def wait(self) -> None:
-        for future in self.futures:
-            future.result()
-        if self.on_success is not None:
-            self.on_success()
-
-
 def require_executed(config: StudyConfig) -> None:
     """Raise a clear error when there is no executed case notebook to report on."""
     if not any((config.reports_dir / "notebooks").glob("GM*.ipynb")):
         raise SnapshotError("no executed notebooks to render; run `python -m pipeline run` first")
-
-
-def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
-                   only_missing: bool = False, stamp: str | None = None, runner=None,
-                   chapter_pages: "Pending | None" = None) -> list[Path]:
-    """Case reports, the overview, the index page, and (unless ``chapter_pages`` were queued already
-    by :func:`submit_chapter_pages`) the validation page and the workbook.
-
-    ``only_missing``: a case report is rendered only when it is missing or older than its notebook
-    (the execution workers render each report right after running). The steps that need pandas and
-    matplotlib (overview, workbook) and the validation notebook run side by side on the ``runner``'s
-    warm kernels, which have both imported already; without a runner, here, one after the other.
-    """
-    from pipeline.report.chapter import write_chapter_page
-    from pipeline.run.execute import Runner
-    from pipeline.report.overview import write_overview_page
-
-    names, provenance = read_names(config.processed_dir), read_provenance(config.processed_dir)
-    generated = is_generated(provenance)
-    codes = select_cases(config, wanted, all_municipalities)
-    stamp = stamp or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    written = []
-    reports = config.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    write_text(reports / "style.css", STYLESHEET.read_text(encoding="utf-8"))
-    require_executed(config)
-    entries = [index_entry(config, code, names) for code in executed_codes(config)]
-    ran = [e["code"] for e in entries if e["href"] != "#"]
-    own = runner is None
-    runner = runner or Runner()
-    try:
-        if chapter_pages is None:
-            chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
-        steps = [runner.submit(write_overview_page, str(config.path), ran,
-                               {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
-                 runner.submit(write_index_page, str(config.path), entries, stamp),
-                 runner.submit(write_chapter_page, str(config.path), stamp)]
-        for entry in entries:
-            notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
-            current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
-            stale = entry["state"] == "stale"   # its inputs changed since it ran: the page must say so
-            # a failed case keeps the failure page its run wrote
-            if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and (stale or not current):
-                text = render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp)
-                if stale:
-                    text = text.replace("<main>\n", "<main>\n" + stale_notice(entry), 1)
-                write_text(target, text)
-                written.append(target)
-        for step in steps:
-            step.result()  # the first error is raised here
-        chapter_pages.wait()
-    finally:
-        if own:
-            runner.close()
-    written += [reports / "overzicht.html", reports / "index.html", reports / "hoofdstuk6.html"]
-    print(f"wrote {len(written)} HTML files in {reports}", file=sys.stderr)
-    return written
 
 
 def stale_notice(entry: dict) -> str:
@@ -344,8 +265,6 @@ def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:
              "tables": ", ".join(f"Tabel {n}" for n in numbers if n),
              "figure": f"Figuur {case.figure}" if case and case.figure else ""}
     # the state of the last run (its lock), not what an old notebook on disk happens to show
-    from pipeline.run.execute import case_state, html_path
-
     state, detail = case_state(config, code)
     entry["state"] = state
     if state == "failed":

@@ -37,7 +37,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import PROCESSED_FILES, ROOT, StudyConfig
+from pipeline.config import ROOT, StudyConfig
+from pipeline.processed import PROCESSED_FILES
+from pipeline.run import execute
+from pipeline.run.execute import Task, make_task, output_path
 from pipeline.errors import PipelineError
 from pipeline.iorw import write_text
 
@@ -187,13 +190,11 @@ def build_outputs(config: StudyConfig) -> list[Path]:
 def index_lock(config: StudyConfig, codes: list[str]) -> Lock:
     """The index and overview pages: they show every case's state (ok, failed, stale, missing), so
     that state is part of the key, and every file they write (the stylesheet, the scatter plot) an output."""
-    from pipeline.run.execute import NOTEBOOK, case_state
-
     deps = {f"case/{code}": f"{file_hash(cache_dir(config) / f'{code}.json')} {case_state(config, code)[0]}"
             for code in codes}
     deps["processed"] = tree_hash(config.processed_dir)
     deps["wijzigingen"] = file_hash(config.reports_dir / "wijzigingen.json")   # the index links the last diff
-    deps["notebook"] = file_hash(NOTEBOOK)
+    deps["notebook"] = file_hash(execute.NOTEBOOK)  # looked up now: a test may point it elsewhere
     deps.update(common_deps(config))
     return Lock(cache_dir(config) / "index.json", deps, index_outputs(config))
 
@@ -211,6 +212,43 @@ def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[P
     deps = {"processed": tree_hash(config.processed_dir), "notebook": file_hash(validation_notebook)}
     deps.update(common_deps(config))
     return Lock(cache_dir(config) / "chapter.json", deps, outputs)
+
+
+def task_lock(config: StudyConfig, task: Task) -> Lock:
+    """The lock of one case's run: its notebook, parameters and processed data in, its files out."""
+    outputs = [Path(task.notebook), *case_outputs(Path(task.output_dir))]
+    if task.html:
+        outputs.append(Path(task.html))
+    return case_lock(config, task.code, Path(task.source), task.parameters, outputs)
+
+
+def refresh_case_lock(config: StudyConfig, code: str) -> None:
+    """After the report step rendered a case's HTML again from its notebook: record the new HTML in the
+    case's lock, when everything else in it (dependencies, notebook, tables, figures) is as recorded."""
+    task = make_task(config, code)
+    lock = task_lock(config, task)
+    old = lock.recorded()
+    if not old or old.get("failed") or old.get("key") != lock.key or not Path(task.html).exists():
+        return
+    html = os.path.relpath(task.html, lock.path.parent)
+    outputs = old.get("outputs") or {}
+    if html in outputs and outputs[html] == file_hash(Path(task.html)):
+        return
+    if all(file_hash(lock.path.parent / name) == digest for name, digest in outputs.items() if name != html):
+        lock.record({k: v for k, v in old.items() if k == "seconds"})
+
+
+def case_state(config: StudyConfig, code: str) -> tuple[str, str | None]:
+    """What the index says about a case: ``("ok", None)``, ``("failed", error)``, ``("stale", what changed)``
+    (inputs or outputs changed since it ran) or ``("missing", None)`` (never run)."""
+    lock = task_lock(config, make_task(config, code))
+    recorded = lock.recorded()
+    if recorded is None:
+        return ("missing", None) if not output_path(config, code).exists() else ("stale", "no record of its run")
+    if recorded.get("failed"):
+        return "failed", recorded["failed"]
+    reason = lock.stale_reason()
+    return ("ok", None) if reason is None else ("stale", reason)
 
 
 # ---------------------------------------------------------------------------------------------

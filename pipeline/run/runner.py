@@ -1,0 +1,189 @@
+"""Run functions in forked children of this process, ``jobs`` at a time.
+
+The parent imports and warms what the children need once (``prepare``, called before the first fork);
+every child inherits it, runs one function, sends its result back through a pipe and exits, so
+every job starts from the same state. A child dies with its parent (``PR_SET_PDEATHSIG``, also after
+``kill -9``); :meth:`Runner.close` kills and reaps what still runs (Ctrl-C, an error).
+Work is a direct call: ``runner.submit(write_index_page, config_path, entries, stamp)``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _child(fn, args, out: int, parent: int) -> None:
+    """In the forked child: run ``fn(*args)``, send ``("ok", result)`` or ``("error", exc)``, exit."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent, also after kill -9
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the children
+    try:
+        payload = pickle.dumps(("ok", fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent
+        try:
+            payload = pickle.dumps(("error", exc))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled travels as its text
+            payload = pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    try:
+        with os.fdopen(out, "wb") as pipe:
+            pipe.write(payload)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
+
+
+class WorkerError(RuntimeError):
+    """A child process that died or was killed before it reported a result."""
+
+
+class Job:
+    """``fn(*args)`` in a forked child; :meth:`result` waits for it (running the runner meanwhile)."""
+
+    def __init__(self, runner: "Runner", fn, args: tuple, deadline: float | None):
+        self.runner, self.fn, self.args, self.deadline = runner, fn, args, deadline
+        self.pid = self.fd = None
+        self.data = bytearray()
+        self.state, self.value, self.callback = "queued", None, None
+
+    def done(self) -> bool:
+        return self.state in ("done", "cancelled")
+
+    def cancelled(self) -> bool:
+        return self.state == "cancelled"
+
+    def result(self, timeout: float | None = None):
+        self.runner.wait([self], timeout)
+        if self.state == "cancelled":
+            raise WorkerError("cancelled")
+        if self.state != "done":
+            raise TimeoutError(f"{self.fn.__name__} did not finish within {timeout} s")
+        status, value = self.value
+        if status == "error":
+            raise value
+        return value
+
+    def finish(self, value: tuple) -> None:
+        self.state, self.value = "done", value
+        if self.callback is not None:
+            self.callback(self)
+
+
+class Runner:
+    """Runs jobs in forked children of this process, ``jobs`` at a time.
+
+    Work is queued by :meth:`submit` and started when someone waits (:meth:`wait`, ``Job.result``), lowest ``priority`` first: pages queued early with a higher priority fill the
+    slots that no case notebook needs.
+    """
+
+    def __init__(self, jobs: int | None = None, prepare: Callable[[], None] | None = None):
+        self.jobs = jobs or default_jobs()
+        self.prepare = prepare          # run once in this process before the first child forks
+        self.queue: list = []
+        self.order = itertools.count()
+        self.running: dict[int, Job] = {}   # by pipe fd
+        self.prepared = False
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None) -> Job:
+        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds."""
+        job = Job(self, fn, args, timeout)
+        heapq.heappush(self.queue, (priority, next(self.order), job))
+        return job
+
+    def wait(self, jobs: list[Job], timeout: float | None = None) -> None:
+        """Run the queue until every job of ``jobs`` is done (or ``timeout`` seconds passed)."""
+        until = None if timeout is None else time.monotonic() + timeout
+        while not all(job.done() for job in jobs):
+            while self.queue and len(self.running) < self.jobs:
+                self._start(heapq.heappop(self.queue)[2])
+            if not self.running:
+                break
+            now = time.monotonic()
+            limits = [j.deadline for j in self.running.values() if j.deadline] + ([until] if until else [])
+            ready, _, _ = select.select(list(self.running), [], [], max(0.0, min(limits) - now) if limits else None)
+            for fd in ready:
+                chunk = os.read(fd, 1 << 20)
+                if chunk:
+                    self.running[fd].data += chunk
+                else:
+                    self._reap(self.running.pop(fd))
+            now = time.monotonic()
+            for fd, job in list(self.running.items()):
+                if job.deadline and now >= job.deadline:
+                    self._kill(self.running.pop(fd))
+                    job.finish(("error", WorkerError(f"timed out: killed after {job.seconds:g} s")))
+            if until is not None and now >= until:
+                break
+
+    def _start(self, job: Job) -> None:
+        if not self.prepared:
+            if self.prepare is not None:
+                self.prepare()
+            self.prepared = True
+        read, write = os.pipe()
+        parent = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _child(job.fn, job.args, write, parent)
+        os.close(write)
+        job.pid, job.fd, job.state = pid, read, "running"
+        if job.deadline:
+            job.seconds, job.deadline = job.deadline, time.monotonic() + job.deadline
+        self.running[read] = job
+
+    def _reap(self, job: Job) -> None:
+        os.close(job.fd)
+        _, status = os.waitpid(job.pid, 0)
+        try:
+            value = pickle.loads(bytes(job.data))
+        except Exception:  # noqa: BLE001 - nothing or half a result: the child died
+            how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exit code {os.waitstatus_to_exitcode(status)}")
+            value = ("error", WorkerError(f"the worker process died ({how})"))
+        job.finish(value)
+
+    def _kill(self, job: Job) -> None:
+        try:
+            os.kill(job.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(job.pid, 0)
+        os.close(job.fd)
+
+    def close(self) -> None:
+        """Cancel what is queued and kill what runs (after Ctrl-C or an error nobody waits for it);
+        after a normal run nothing is left to do."""
+        for _, _, job in self.queue:
+            job.state = "cancelled"
+        self.queue.clear()
+        for job in self.running.values():
+            self._kill(job)
+            job.state = "cancelled"
+        self.running.clear()
