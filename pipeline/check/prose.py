@@ -206,11 +206,24 @@ class ProcessedData:
         return {"gemeenten.csv": self.gemeenten, "ses.csv": self.ses, "lasten.csv": self.lasten,
                 "kerncijfers.csv": self.kerncijfers, "jeugdhulp.csv": self.jeugdhulp}[name]
 
+    def _rows(self, frame: pd.DataFrame, *keys: str) -> dict:
+        """Row positions of ``frame`` by the values of ``keys`` (``code``, or ``code`` and ``periode``), made once
+        per frame: the claims look up a few hundred single values, a scan of the whole table each is slow."""
+        cache = self.__dict__.setdefault("_positions", {})
+        key = (id(frame), len(frame), keys)
+        if key not in cache:
+            cache[key] = frame.groupby(list(keys) if len(keys) > 1 else keys[0], sort=False).indices
+        return cache[key]
+
+    def _take(self, frame: pd.DataFrame, *values: str, keys: tuple[str, ...] = ("code",)) -> pd.DataFrame:
+        positions = self._rows(frame, *keys).get(values if len(values) > 1 else values[0])
+        return frame.iloc[positions] if positions is not None else frame.iloc[0:0]
+
     def _single(self, name: str, code: str, column: str) -> float:
         frame = self._frame(name)
         if column not in frame.columns:
             raise NietBerekenbaar(f"{name} heeft geen kolom {column}")
-        rows = frame[frame["code"] == code]
+        rows = self._take(frame, code)
         if rows.empty:
             raise NietBerekenbaar(f"{code} staat niet in {name}")
         self._record(name, rows, column)
@@ -220,7 +233,7 @@ class ProcessedData:
         return float(value)
 
     def _half_year(self, code: str, column: str, periode: str) -> float:
-        rows = self.jeugdhulp[(self.jeugdhulp["code"] == code) & (self.jeugdhulp["periode"] == periode)]
+        rows = self._take(self.jeugdhulp, code, periode, keys=("code", "periode"))
         if rows.empty:
             raise NietBerekenbaar(f"{code} heeft geen rij voor {periode} in jeugdhulp.csv")
         self._record("jeugdhulp.csv", rows, column)
@@ -262,7 +275,7 @@ class ProcessedData:
 
     def name(self, code: str) -> str:
         for frame in (self.gemeenten, self.jeugdhulp, self.lasten, self.kerncijfers):
-            hits = frame.loc[frame["code"] == code, "naam"] if "naam" in frame.columns else []
+            hits = self._take(frame, code)["naam"] if "naam" in frame.columns else []
             if len(hits):
                 return str(hits.iloc[0])
         return code

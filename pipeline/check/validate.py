@@ -318,18 +318,18 @@ def find_errata(published: pd.DataFrame, base_column: str, current_column: str,
                 echte_waarde="" if real is None else f"basis {nl(real)}%",
                 verwacht_uit_gedrukte_waarden=f"{current / base * 100:.0f} ({low:.1f}-{high:.1f})",
                 toelichting=f"{printed_ratio}, not {printed:.0f}", bewijs=evidence))
-    value_columns = sorted({c for cols in VALUE_COLUMNS.values() for c in cols})
-    for code, group in published.groupby("rij_code"):
-        for column in value_columns:
-            if column not in group:
-                continue
-            values = group[["tabel", column]].dropna()
-            if values[column].nunique() > 1:
-                listed = ", ".join(f"Tabel {t}: {v:g}" for t, v in zip(values["tabel"], values[column]))
-                findings.append(_finding(soort=DUPLICATE, tabel=int(values["tabel"].iloc[0]), rij_code=code,
-                                         rij_label=group["rij_label"].iloc[0], kolom=column, gedrukt=listed,
-                                         verwacht_uit_gedrukte_waarden="one value",
-                                         toelichting="same row, different values", bewijs=listed))
+    value_columns = sorted({c for cols in VALUE_COLUMNS.values() for c in cols} & set(published.columns))
+    labels = published.drop_duplicates("rij_code").set_index("rij_code")["rij_label"]
+    # every printed value as one row (code, column, table, value): one pass instead of one per code and column
+    printed = published.melt(id_vars=["rij_code", "tabel"], value_vars=value_columns, var_name="kolom",
+                             value_name="waarde").dropna(subset=["waarde"])
+    for (code, column), values in printed.groupby(["rij_code", "kolom"], sort=True):
+        if values["waarde"].nunique() > 1:
+            listed = ", ".join(f"Tabel {t}: {v:g}" for t, v in zip(values["tabel"], values["waarde"]))
+            findings.append(_finding(soort=DUPLICATE, tabel=int(values["tabel"].iloc[0]), rij_code=code,
+                                     rij_label=labels[code], kolom=column, gedrukt=listed,
+                                     verwacht_uit_gedrukte_waarden="one value",
+                                     toelichting="same row, different values", bewijs=listed))
     return pd.DataFrame(findings, columns=ERRATA_COLUMNS)
 
 
