@@ -81,6 +81,13 @@ def _row_order(ctx: CaseContext, middle: list[tuple[str, str, str]]) -> list[tup
     return case + middle + refs
 
 
+def _row_columns(rows: list[tuple[str, str, str]], deciles: pd.DataFrame) -> dict:
+    """The first columns of Tabel 2-11: row code, label and kind, then the SES and armoede deciles."""
+    return {"rij_code": [code for code, _, _ in rows], "rij_label": [label for _, label, _ in rows],
+            "soort": [kind for _, _, kind in rows], "ses_deciel": deciles["ses_deciel"].values,
+            "armoede_deciel": deciles["armoede_deciel"].values}
+
+
 def lasten_table(ctx: CaseContext) -> pd.DataFrame:
     """Tabel 2/4/6/8/10: lasten jeugdzorg and SES for the case, its size class, Nederland and references."""
     names = _column_names(ctx.config)
@@ -91,11 +98,7 @@ def lasten_table(ctx: CaseContext) -> pd.DataFrame:
     deciles = _deciles(ctx, codes)
     lasten = lasten.reindex(codes)
     table = pd.DataFrame({
-        "rij_code": codes,
-        "rij_label": [label for _, label, _ in rows],
-        "soort": [kind for _, _, kind in rows],
-        "ses_deciel": deciles["ses_deciel"].values,
-        "armoede_deciel": deciles["armoede_deciel"].values,
+        **_row_columns(rows, deciles),
         names["lasten_per_gebruiker"]: lasten["lasten_per_gebruiker"].values,
         names["lasten_per_inwoner"]: lasten["lasten_per_inwoner_rekening"].values,
         "index_lasten_per_inwoner": lasten["index_lasten_per_inwoner"].values,
@@ -127,11 +130,7 @@ def gebruik_table(ctx: CaseContext) -> pd.DataFrame:
 
     deciles = _deciles(ctx, codes)
     table = pd.DataFrame({
-        "rij_code": codes,
-        "rij_label": [label for _, label, _ in rows],
-        "soort": [kind for _, _, kind in rows],
-        "ses_deciel": deciles["ses_deciel"].values,
-        "armoede_deciel": deciles["armoede_deciel"].values,
+        **_row_columns(rows, deciles),
         names["pct_base"]: at(p.jeugdhulp_base, "pct_zonder_verblijf"),
         names["pct_current"]: at(p.jeugdhulp_current, "pct_zonder_verblijf"),
         "index_pct_zonder_verblijf": at(p.jeugdhulp_current, "index_zonder_verblijf"),
