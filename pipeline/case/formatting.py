@@ -16,21 +16,56 @@ from pipeline.processed import KIND_SUFFIX
 MISSING = "x"
 
 
-def _grouped(value: float, decimals: int) -> str:
-    text = f"{round_half_up(value, decimals):,.{decimals}f}"
+def dutch(text: str) -> str:
+    """A number Python formatted ("1,234.5") with Dutch separators ("1.234,5"): thousands point, decimal comma."""
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
+def grouped(value: float, decimals: int) -> str:
+    """``value`` rounded half up to ``decimals``, Dutch separators ("10.143", "8,1"): the printed precision."""
+    return dutch(f"{round_half_up(value, decimals):,.{decimals}f}")
+
+
+def trimmed(value: float, decimals: int) -> str:
+    """``value`` with at most ``decimals`` decimals and no trailing zeros ("4.470", "26,5"): for computed
+    values and differences, which have no printed precision (Python's rounding, not half up)."""
+    return dutch(f"{value:,.{decimals}f}").rstrip("0").rstrip(",") if decimals else dutch(f"{value:,.0f}")
+
+
 def euro(value) -> str:
-    return MISSING if pd.isna(value) else f"€ {_grouped(value, 0)}"
+    return MISSING if pd.isna(value) else f"€ {grouped(value, 0)}"
 
 
 def percent(value) -> str:
-    return MISSING if pd.isna(value) else f"{_grouped(value, 1)}%"
+    return MISSING if pd.isna(value) else f"{grouped(value, 1)}%"
 
 
 def whole(value) -> str:
-    return MISSING if pd.isna(value) else _grouped(value, 0)
+    return MISSING if pd.isna(value) else grouped(value, 0)
+
+
+def decimal(value, decimals: int = 1) -> str:
+    """A number with ``decimals`` decimals and a comma ("0,1"), rounded half up."""
+    return MISSING if pd.isna(value) else grouped(value, decimals)
+
+
+def points(value) -> str:
+    """A change in percentage points, always signed ("+0,4", "-1,2")."""
+    return MISSING if pd.isna(value) else dutch(f"{value:+.1f}")
+
+
+def plain(value) -> str:
+    """Any value as Dutch readers write it, at the precision it has (a CBS value, a revised one, a difference):
+    4.470 and 26,5, at most four decimals; None as "–" (no value); text and booleans as they are."""
+    if value is None:
+        return NO_VALUE
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return trimmed(value, 4)
+    if isinstance(value, int):
+        return dutch(f"{value:,}")
+    return str(value)
 
 
 def column_kind(column: str) -> str:
