@@ -11,6 +11,7 @@ import html
 import pandas as pd
 
 from pipeline.build.indicators import round_half_up
+from pipeline.case.captions import TABEL1_CAPTION
 from pipeline.processed import KIND_SUFFIX
 
 MISSING = "x"
@@ -293,20 +294,12 @@ def count_cells(tables) -> dict[str, int]:
     return counts
 
 
-def footnotes(config) -> str:
-    p = config.periods
-    return (f"* SES-deciel op basis van mediaan gestandaardiseerd inkomen huishoudens {p.income_year} volgens "
-            f"gemeenten {p.classification_year} CBS, laag deciel is laag inkomen. "
-            f"** Kinderen in armoede deciel op basis van laag en langdurig laag inkomen {p.income_year} volgens "
-            f"gemeenten {p.classification_year} CBS, laag deciel duidt op veel kinderen in armoede.")
-
-
 def tabel1_table_html(frame: pd.DataFrame) -> str:
     """Tabel 1 (pipeline.case.tables.tabel1: one column per case, its size class and references) as an HTML table."""
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
     rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
                    + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
                    for idx, row in frame.iterrows())
-    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
+    return (f'<table class="h6-table tabel1"><caption>{html.escape(TABEL1_CAPTION)}</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 
