@@ -50,6 +50,12 @@ def decimal(value, decimals: int = 1) -> str:
     return MISSING if pd.isna(value) else grouped(value, decimals)
 
 
+def computed(value) -> str:
+    """A computed value or difference next to a printed one, up to two decimals ("1.234,5", "0,05"); empty
+    when there is none."""
+    return "" if value is None or pd.isna(value) else trimmed(float(value), 2)
+
+
 def points(value) -> str:
     """A change in percentage points, always signed ("+0,4", "-1,2")."""
     return MISSING if pd.isna(value) else dutch(f"{value:+.1f}")

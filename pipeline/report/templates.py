@@ -9,6 +9,7 @@ environment escapes every ``{{ value }}`` (autoescape), fails on a name the call
 from __future__ import annotations
 
 import html
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,13 +35,25 @@ def commas(items) -> str:
     return ", ".join(str(item) for item in items)
 
 
+def blank(value):
+    """``value``, or "" when there is none (None, NaN): an empty cell."""
+    return "" if value is None or isinstance(value, float) and math.isnan(value) else value
+
+
+def ident(value) -> Markup:
+    """A column name or claim id, escaped, with break opportunities after ``_``, ``-`` and ``/``."""
+    text = str(escaped(blank(value)))
+    return Markup(text.replace("_", "_<wbr>").replace("-", "-<wbr>").replace("/", "/<wbr>"))
+
+
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
     """The environment, built once per process (the runner builds it before it forks its children)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=escaped)
     env.filters.update(euro=formatting.euro, percent=formatting.percent, whole=formatting.whole,
-                       decimal=formatting.decimal, points=formatting.points, value=formatting.plain, commas=commas)
+                       decimal=formatting.decimal, points=formatting.points, value=formatting.plain,
+                       computed=formatting.computed, commas=commas, blank=blank, ident=ident)
     # the banner comes from the one place the notebook takes it from too
     env.globals["demo_banner"] = Markup(demo_banner_html())
     return env
