@@ -3,8 +3,6 @@ workbook all take them from here (the figure's caption: :func:`pipeline.case.fig
 
 from __future__ import annotations
 
-from pipeline.case.tables import CaseContext, has_provisional
-
 TABEL1_CAPTION = "Tabel 1 In vergelijking betrokken gemeenten"
 CAPTIONS = {  # by the kind of case table, as Tabel 2-11 of the report are captioned
     "lasten": "Bevindingen {name} en referentiegroep: lasten jeugdzorg en sociaal-economische status",
@@ -26,10 +24,11 @@ def footnotes(config) -> str:
             f"gemeenten {p.classification_year} CBS, laag deciel duidt op veel kinderen in armoede.")
 
 
-def table_note(ctx: CaseContext, kind: str) -> str:
-    """The note under a case table: the footnotes, and for the use table whether the last half year is provisional."""
-    note = footnotes(ctx.config)
-    if kind == "gebruik" and has_provisional(ctx):
-        current = ctx.config.periods.jeugdhulp_current
+def table_note(config, kind: str, provisional: bool) -> str:
+    """The note under a case table: the footnotes, and for the use table whether its last half year is
+    provisional (``provisional``: :func:`pipeline.case.tables.has_provisional`)."""
+    note = footnotes(config)
+    if kind == "gebruik" and provisional:
+        current = config.periods.jeugdhulp_current
         note += f" Cijfers over {current.half}e halfjaar {current.year} zijn voorlopig (CBS)."
     return note

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.build import indicators as ind
-from pipeline.case.tables import (CaseContext, gebruik_table, kerncijfers, lasten_table, load_case,
+from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
 from pipeline.case.captions import table_caption, table_note
 from pipeline.case.figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
@@ -122,7 +122,7 @@ def case_table_html(session: Session, table: CaseTable) -> str:
     """The table with its caption ("Tabel N ..."), legend and notes."""
     ctx = session.ctx
     return table_block_html(ctx.config, table.frame, table.number, table_caption(table.kind, ctx.name, table.number),
-                            table_note(ctx, table.kind))
+                            table_note(ctx.config, table.kind, has_provisional(ctx)))
 
 
 def table_block_html(config, table, number: int | None, caption: str, note: str) -> str:
@@ -178,7 +178,7 @@ def figure_html(session: Session, figure: CaseFigure) -> str:
     last = data.iloc[-1]
     alt = (f"Lijndiagram van de index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar, "
            f"{base.half}e hj {base.year} = 100, voor {', '.join(data.columns)}. "
-           f"In {half_year_text(data.index[-1])}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
+           f"In {half_year_text(data.index[-1])}: " + "; ".join(f"{k} {whole(v)}" for k, v in last.items()) + ".")
     if generated:
         first = next(i for i in data.index if (full.loc[i, [f"{c}_herkomst" for c in data.columns]]
                                                 == "gegenereerd").any())

@@ -21,7 +21,7 @@ from pipeline.case.figures import figure_caption, half_year_text
 from pipeline.case.formatting import KIND_TITLES, cell_state, euro, kind_of, percent, tabel1_table_html, whole
 from pipeline.case.notebook import table_block_html
 from pipeline.case.provenance import sources_table_html, versions_line
-from pipeline.case.tables import CaseContext, gebruik_table, lasten_table, municipality_name, report_notes, tabel1
+from pipeline.case.tables import CaseContext, gebruik_table, has_provisional, lasten_table, municipality_name, report_notes, tabel1
 from pipeline.config import StudyConfig, load_config
 from pipeline.iorw import write_text
 from pipeline.processed import NEDERLAND, Processed
@@ -158,7 +158,8 @@ def case_section(config: StudyConfig, data: Processed, number: int, case) -> dic
     """What ``chapter.html`` shows of one case (macro ``case_section``)."""
     ctx = CaseContext(config=config, case=case, data=data)
     lasten, gebruik = lasten_table(ctx), gebruik_table(ctx)
-    tables = [markup(table_block_html(config, table, n, table_caption(kind, ctx.name, n), table_note(ctx, kind)))
+    tables = [markup(table_block_html(config, table, n, table_caption(kind, ctx.name, n),
+                                           table_note(config, kind, has_provisional(ctx))))
               for table, n, kind in ((lasten, case.table_lasten, "lasten"), (gebruik, case.table_gebruik, "gebruik"))]
     return {"code": case.code, "number": number, "name": ctx.name, "lasten": case.table_lasten,
             "gebruik": case.table_gebruik, "tables": tables,
