@@ -45,19 +45,23 @@ def make_exporter():
     return exporter
 
 
-def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -> str:
-    """``body`` (HTML: nbconvert's, or a page's own) in the shell every page shares (``page.html``)."""
-    return render("page.html", **shell(title, generated, stamp, nav, body), body=markup(body))
+def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True, notice: str = "") -> str:
+    """``body`` (HTML: nbconvert's, or a page's own) in the shell every page shares (``page.html``);
+    ``notice``: an alert above it (:func:`failure_notice`, :func:`stale_notice`)."""
+    return render("page.html", **{**shell(title, generated, stamp, nav, body), "body": markup(body),
+                                   "notice": markup(notice)})
 
 
 def shell(title: str, generated: bool, stamp: str, nav: bool = True, body: str = "") -> dict:
     """What ``page.html`` needs besides the body; pages that extend it pass this too."""
     # a case notebook shows the banner itself (so the .ipynb carries it too); never show it twice
-    return {"title": title, "banner": generated and 'class="banner"' not in body, "stamp": stamp, "nav": nav}
+    return {"title": title, "banner": generated and 'class="banner"' not in body, "stamp": stamp, "nav": nav,
+            "notice": ""}
 
 
-def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
-    """An executed notebook as a report page, rendered by this process's one reused exporter."""
+def render_case(notebook: Path, title: str, generated: bool, stamp: str, notice: str = "") -> str:
+    """An executed notebook as a report page, rendered by this process's one reused exporter; ``notice``: an
+    alert above it."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -65,7 +69,7 @@ def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
         # papermill gives its injected cell a random id, which nbconvert writes into the HTML
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
-    return page(title, render_body(nb), generated, stamp)
+    return page(title, render_body(nb), generated, stamp, notice=notice)
 
 
 def render_body(nb) -> str:
@@ -88,9 +92,9 @@ def write_case_report(task: Task, result: RunResult) -> None:
     """The case's report page; a failed case's page says it failed, whatever the notebook shows."""
     title, generated = case_title_and_generated(task)
     output = Path(task.notebook)
-    text = render_case(output, title, generated, task.stamp) if output.exists() else page(title, "", generated, task.stamp)
-    if result.error:
-        text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
+    notice = failure_notice(result) if result.error else ""
+    text = (render_case(output, title, generated, task.stamp, notice) if output.exists()
+            else page(title, "", generated, task.stamp, notice=notice))
     write_text(Path(task.html), text)
     result.html = Path(task.html)
 

@@ -59,7 +59,7 @@ def tolerance_html(result: ValidationResult | None = None) -> str:
 def errata_html(result: ValidationResult) -> str:
     errata = result.errata
     if errata.empty:
-        return "<h2>Errata in het rapport</h2><p>Geen tegenstrijdigheden gevonden.</p>"
+        return str(_macros().no_errata())
     if "soort" not in errata:
         errata = errata.assign(soort="", bewijs="", echte_waarde="")
     true = errata[errata["soort"].isin(ERRATUM_KINDS)]
@@ -70,7 +70,7 @@ def errata_html(result: ValidationResult) -> str:
 def choices_html(result: ValidationResult) -> str:
     choices = result.choices
     if choices is None or choices.empty:
-        return "<h2>Keuzes</h2><p>Geen keuzes in <code>data/processed/keuzes.csv</code>.</p>"
+        return str(_macros().no_choices())
     rows = [{"keuze": r.keuze, "optie": r.optie, "gekozen": r.gekozen, "herkomst": getattr(r, "herkomst", ""),
              "cellen": r.cellen, "gelijk": r.gelijk, "omgeslagen": r.omgeslagen, "touches": bool(int(r.cellen))}
             for r in choices.itertuples()]
@@ -80,7 +80,7 @@ def choices_html(result: ValidationResult) -> str:
 def prose_html(result: ValidationResult) -> str:
     prose = result.prose
     if prose is None or prose.empty:
-        return "<h2>Tekst</h2><p>De beweringen van de tekst zijn niet getoetst.</p>"
+        return str(_macros().no_prose())
     real = prose["herkomst"].isin(REAL_KINDS)
     rows = [*prose[real].itertuples(), *prose[~real].itertuples()]  # real data first
     return str(_macros().prose(rows, result.counts()["tekst"], REAL_KINDS, CALIBRATED))
