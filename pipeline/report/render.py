@@ -18,7 +18,7 @@ from pipeline.errors import SnapshotError, UnknownMunicipalityError
 from pipeline.run.cache import case_state
 from pipeline.run.execute import RunResult, Task, html_path, output_path
 from pipeline.case.provenance import sources_table_html, versions_line
-from pipeline.report.templates import markup, render, template_module
+from pipeline.report.templates import markup, render, template_module, warm as warm_templates
 from pipeline.processed import is_generated, read_names, read_provenance
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
@@ -105,8 +105,9 @@ def failure_notice(result: RunResult) -> str:
 
 
 def warm_up() -> None:
-    """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
-    nbformat's schema compilation once, before the children fork, instead of in every child."""
+    """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers),
+    nbformat's schema compilation and the page templates' compilation once, before the children fork,
+    instead of in every child."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -114,6 +115,7 @@ def warm_up() -> None:
         nbformat.v4.new_output("display_data", {"text/html": "<p>warm</p>", "text/plain": "warm"})])]
     nbformat.validate(nb)
     render_body(nb)
+    warm_templates()
 
 
 def notebook_failed(notebook: Path) -> str | None:

@@ -72,3 +72,10 @@ def markup(text: str) -> Markup:
 def template_module(name: str):
     """The macros of template ``name`` (``notices.html``: ``failure``, ``stale``), callable from Python."""
     return environment().get_template(name).module
+
+
+def warm() -> None:
+    """Compile every template once, before the runner forks: the children inherit them compiled."""
+    env = environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
