@@ -13,7 +13,7 @@ Per case (both sides are built into temporary folders, as ``build`` does): every
 Tabel and every point of its Figuur that moves, and every validation status (``validation.csv``)
 that changes.
 
-Written to ``reports/wijzigingen.html`` (plain HTML with the shared stylesheet), ``.json`` (all of
+Written to ``reports/wijzigingen.html`` (``templates/diff.html``, with the shared stylesheet), ``.json`` (all of
 it) and ``.csv`` (one row per change); the same inputs give byte-identical files. The terminal gets
 a one-screen summary; the exit code is 0 when nothing changed and 1 when something did.
 """

@@ -7,6 +7,8 @@ and a short "Toelichting" generated from the numbers in those tables: which valu
 with Nederland and the reference group; no interpretation the numbers do not carry. Every number
 shows its provenance (the classes and tooltips of :func:`pipeline.case.formatting.table_html`, and the same
 classes on the numbers of the paragraph). The page ends with what still differs from the print.
+
+The markup is ``templates/chapter.html``; the functions here compute what it shows.
 """
 
 from __future__ import annotations

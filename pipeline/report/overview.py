@@ -2,7 +2,9 @@
 
 One sortable table (click a column header; a few lines of inline script, nothing from a CDN) with
 the key indicators and deciles of every executed case, and a scatter plot of lasten per inwoner
-against % jeugdhulp zonder verblijf for all municipalities, the five chapter-6 cases highlighted.
+against % jeugdhulp zonder verblijf for all municipalities, the five chapter-6 cases highlighted, and
+a map of the Netherlands per key indicator. :func:`write_figures` draws the figures; the markup (and the
+sort script) is ``templates/overview.html``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 One ``HTMLExporter`` (template ``basic``: the notebook body without page chrome) is reused for every
 report, with input cells and prompts hidden by option, not by editing notebooks. Each body is wrapped
-in a small page that links one shared stylesheet (``reports/style.css``), so reports open offline:
-no script, font or style comes from a CDN.
+in the page every report shares (``templates/page.html``), which links one shared stylesheet
+(``reports/style.css``), so reports open offline: no script, font or style comes from a CDN. The index
+page is ``templates/index.html``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The validation page (``reports/validation.html``): a notebook like the case reports, rendered the same way.
 
-The notebook ``notebooks/validatie.ipynb`` calls the functions here; each returns HTML. The page
+The notebook ``notebooks/validatie.ipynb`` calls the functions here; each returns HTML, the macro of
+``templates/validation.html`` filled with the result. The page
 shows the summary split by provenance (real data apart from generated, calibrated data), the
 tolerance and its margin, the findings (errata from the data and the printed values), the effect of
 every configured choice, the prose claims, and every cell side by side.
