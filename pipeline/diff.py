@@ -13,7 +13,7 @@ Per case (both sides are built into temporary folders, as ``build`` does): every
 Tabel and every point of its Figuur that moves, and every validation status (``validation.csv``)
 that changes.
 
-Written to ``reports/wijzigingen.html`` (plain HTML with the shared stylesheet), ``.json`` (all of
+Written to ``reports/wijzigingen.html`` (``templates/diff.html``, with the shared stylesheet), ``.json`` (all of
 it) and ``.csv`` (one row per change); the same inputs give byte-identical files. The terminal gets
 a one-screen summary; the exit code is 0 when nothing changed and 1 when something did.
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import html
 import io
 import json
 import math
@@ -382,21 +381,6 @@ def compare(config: StudyConfig, old: Side, new: Side, work: Path, cases: bool =
 
 # --- Outputs -------------------------------------------------------------------------------------
 
-def _fmt(value) -> str:
-    """A value as Dutch readers write it: 4.470 and 26,5 (thousands point, decimal comma)."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        text = f"{value:,.4f}".rstrip("0").rstrip(".")
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        return str(value)
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-
-
 def _where(where: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in where.items())
 
@@ -498,91 +482,38 @@ def csv_text(diff: Diff) -> str:
     return out.getvalue()
 
 
-def _e(value) -> str:
-    return html.escape(_fmt(value))
-
-
-def _html_table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" if i in numeric else f"<td>{_e(c)}</td>"
-                                    for i, c in enumerate(row)) + "</tr>\n" for row in rows)
-    return f"<table class=\"h6-table\">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
-
-
-def table_section(t: dict) -> str:
-    parts = [f"<h3 id=\"{html.escape(t['table'])}\">{html.escape(table_line(t))}</h3>"]
+def table_view(t: dict) -> dict:
+    """One changed table as ``diff.html`` shows it: the table's entry with its line, facts and revised rows."""
     facts = [[label, t["old"][key], t["new"][key]] for key, label in
              (("table_id", "tabel"), ("modified", "Modified"), ("version", "versie"), ("rows", "rijen"),
               ("api", "API"), ("sha256", "inhoud (sha256)"))]
-    parts.append(_html_table(["", "oud", "nieuw"], facts))
-    if t["status"] in ("added", "removed", "unchanged"):
-        return "\n".join(parts)
-    items = []
-    if t["periods_added"]:
-        items.append(f"Perioden erbij: {html.escape(', '.join(t['periods_added']))}")
-    if t["periods_removed"]:
-        items.append(f"Perioden vervallen: {html.escape(', '.join(t['periods_removed']))}")
-    for s in t["status_changed"]:
-        items.append(f"Status {html.escape(s['period'])}: {_e(s['old'])} → {_e(s['new'])}")
-    for m in t["measures_renumbered"]:
-        items.append(f"Onderwerp hernummerd: {html.escape(m['old'])} → {html.escape(m['new'])} "
-                     f"({html.escape(m['title'])})")
-    for label, key in (("Onderwerpen erbij", "measures_added"), ("Onderwerpen vervallen", "measures_removed")):
-        if t[key]:
-            items.append(f"{label}: {html.escape(', '.join(t[key]))}")
-    items.append(f"{t['cells_added']} cellen erbij, {t['cells_removed']} vervallen, "
-                 f"{len(t['revised'])} waarden herzien")
-    parts.append("<ul>\n" + "".join(f"<li>{i}</li>\n" for i in items) + "</ul>")
-    if t["revised"]:
-        rows = [[_where(c["where"]), c["measure"], c["old"], c["new"], c["difference"]] for c in t["revised"][:HTML_ROWS]]
-        parts.append(_html_table(["cel", "onderwerp", "oud", "nieuw", "verschil"], rows, {2, 3, 4}))
-        if len(t["revised"]) > HTML_ROWS:
-            parts.append(f"<p>… en nog {len(t['revised']) - HTML_ROWS} herziene waarden: zie "
-                         f"<a href=\"{REPORT_NAME}.csv\">{REPORT_NAME}.csv</a>.</p>")
-    return "\n".join(parts)
+    revised = [[_where(c["where"]), c["measure"], c["old"], c["new"], c["difference"]]
+               for c in t.get("revised", [])[:HTML_ROWS]]
+    return {**t, "line": table_line(t), "facts": facts, "revised_rows": revised}
 
 
-def html_body(diff: Diff) -> str:
-    parts = ["<h1>Wijzigingen in de CBS-gegevens</h1>",
-             f"<p>Vergeleken: <strong>{html.escape(diff.old)}</strong> → <strong>{html.escape(diff.new)}"
-             f"</strong>. {'Er is iets veranderd.' if diff.changed else 'Niets veranderd.'} Alles staat ook in "
-             f"<a href=\"{REPORT_NAME}.json\">{REPORT_NAME}.json</a> en "
-             f"<a href=\"{REPORT_NAME}.csv\">{REPORT_NAME}.csv</a>.</p>",
-             "<h2>Samenvatting</h2>", "<pre style=\"white-space: pre-wrap\">" + html.escape("\n".join(summary_lines(diff))) + "</pre>",
-             "<h2>Tabellen</h2>"]
-    parts += [table_section(t) for t in diff.tables if t["status"] != "unchanged"]
-    same = [t["table"] for t in diff.tables if t["status"] == "unchanged"]
-    if same:
-        parts.append(f"<p>Ongewijzigd: {html.escape(', '.join(same))}.</p>")
-    parts.append("<h2>Casussen: cellen van tabellen en figuren</h2>")
+def html_page(diff: Diff) -> str:
+    """``reports/wijzigingen.html``: the summary, every changed table, the case cells and validation statuses."""
+    from pipeline.report.render import shell
+    from pipeline.report.templates import render
+
     cases = diff.cases
-    if cases is None:
-        parts.append("<p>Niet vergeleken (<code>--tables-only</code>).</p>")
-    elif cases["error"]:
-        parts.append(f"<p>Niet vergeleken: {html.escape(cases['error'])}</p>")
-    elif not cases["cells"]:
-        parts.append("<p>Geen cel van een tabel of figuur verandert.</p>")
-    else:
-        rows = [[c["case"], c["table"], c["row"], c["column"], c["old"], c["new"], c["difference"]]
-                for c in cases["cells"]]
-        parts.append(_html_table(["casus", "tabel/figuur", "rij", "kolom", "oud", "nieuw", "verschil"], rows,
-                                 {4, 5, 6}))
-    parts.append("<h2>Toets tegen het rapport (validation.csv)</h2>")
-    if not cases:
-        parts.append("<p>Niet vergeleken (<code>--tables-only</code>).</p>")
-    elif not cases["error"] and cases["validation"]:
-        rows = [[f"Tabel {v['table']}", v["row"], v["column"], v["old"], v["new"]] for v in cases["validation"]]
-        parts.append(_html_table(["tabel", "rij", "kolom", "status oud", "status nieuw"], rows))
-    elif not cases["error"]:
-        parts.append("<p>Geen status verandert.</p>")
-    for note in diff.notes:
-        parts.append(f"<p class=\"note\">{html.escape(note)}</p>")
-    return "\n".join(parts)
+    return render("diff.html", **shell("Wijzigingen in de CBS-gegevens", generated=False,
+                                       stamp=f"uit {diff.old} → {diff.new}"),
+                  name=REPORT_NAME, html_rows=HTML_ROWS, old=diff.old, new=diff.new, changed=diff.changed,
+                  summary="\n".join(summary_lines(diff)),
+                  tables=[table_view(t) for t in diff.tables if t["status"] != "unchanged"],
+                  unchanged=[t["table"] for t in diff.tables if t["status"] == "unchanged"], cases=cases,
+                  cell_rows=[[c["case"], c["table"], c["row"], c["column"], c["old"], c["new"], c["difference"]]
+                             for c in (cases or {}).get("cells") or []],
+                  validation_rows=[[f"Tabel {v['table']}", v["row"], v["column"], v["old"], v["new"]]
+                                   for v in (cases or {}).get("validation") or []],
+                  notes=diff.notes)
 
 
 def write_outputs(diff: Diff, reports_dir: Path) -> Path:
     """reports/wijzigingen.html, .json and .csv (atomic, byte-identical for the same diff); the HTML path."""
-    from pipeline.report.render import STYLESHEET, page
+    from pipeline.report.render import STYLESHEET
 
     reports_dir = Path(reports_dir)
     write_text(reports_dir / f"{REPORT_NAME}.json",
@@ -591,8 +522,7 @@ def write_outputs(diff: Diff, reports_dir: Path) -> Path:
     if not (reports_dir / "style.css").exists():
         write_text(reports_dir / "style.css", STYLESHEET.read_text(encoding="utf-8"))
     html_path = reports_dir / f"{REPORT_NAME}.html"
-    write_text(html_path, page("Wijzigingen in de CBS-gegevens", html_body(diff), generated=False,
-                               stamp=f"uit {diff.old} → {diff.new}"))
+    write_text(html_path, html_page(diff))
     return html_path
 
 

@@ -336,9 +336,8 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
             stale = entry["state"] == "stale"   # its inputs changed since it ran: the page must say so
             # a failed case keeps the failure page its run wrote
             if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and (stale or not current):
-                text = render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp)
-                if stale:
-                    text = text.replace("<main>\n", "<main>\n" + stale_notice(entry), 1)
+                text = render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp,
+                                   notice=stale_notice(entry) if stale else "")
                 write_text(target, text)
                 written.append(target)
         for step in steps:

@@ -11,26 +11,68 @@ import html
 import pandas as pd
 
 from pipeline.build.indicators import round_half_up
+from pipeline.case.captions import TABEL1_CAPTION
 from pipeline.processed import KIND_SUFFIX
 
 MISSING = "x"
 
 
-def _grouped(value: float, decimals: int) -> str:
-    text = f"{round_half_up(value, decimals):,.{decimals}f}"
+def dutch(text: str) -> str:
+    """A number Python formatted ("1,234.5") with Dutch separators ("1.234,5"): thousands point, decimal comma."""
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
+def grouped(value: float, decimals: int) -> str:
+    """``value`` rounded half up to ``decimals``, Dutch separators ("10.143", "8,1"): the printed precision."""
+    return dutch(f"{round_half_up(value, decimals):,.{decimals}f}")
+
+
+def trimmed(value: float, decimals: int) -> str:
+    """``value`` with at most ``decimals`` decimals and no trailing zeros ("4.470", "26,5"): for computed
+    values and differences, which have no printed precision (Python's rounding, not half up)."""
+    return dutch(f"{value:,.{decimals}f}").rstrip("0").rstrip(",") if decimals else dutch(f"{value:,.0f}")
+
+
 def euro(value) -> str:
-    return MISSING if pd.isna(value) else f"€ {_grouped(value, 0)}"
+    return MISSING if pd.isna(value) else f"€ {grouped(value, 0)}"
 
 
 def percent(value) -> str:
-    return MISSING if pd.isna(value) else f"{_grouped(value, 1)}%"
+    return MISSING if pd.isna(value) else f"{grouped(value, 1)}%"
 
 
 def whole(value) -> str:
-    return MISSING if pd.isna(value) else _grouped(value, 0)
+    return MISSING if pd.isna(value) else grouped(value, 0)
+
+
+def decimal(value, decimals: int = 1) -> str:
+    """A number with ``decimals`` decimals and a comma ("0,1"), rounded half up."""
+    return MISSING if pd.isna(value) else grouped(value, decimals)
+
+
+def computed(value) -> str:
+    """A computed value or difference next to a printed one, up to two decimals ("1.234,5", "0,05"); empty
+    when there is none."""
+    return "" if value is None or pd.isna(value) else trimmed(float(value), 2)
+
+
+def points(value) -> str:
+    """A change in percentage points, always signed ("+0,4", "-1,2")."""
+    return MISSING if pd.isna(value) else dutch(f"{value:+.1f}")
+
+
+def plain(value) -> str:
+    """Any value as Dutch readers write it, at the precision it has (a CBS value, a revised one, a difference):
+    4.470 and 26,5, at most four decimals; None as "–" (no value); text and booleans as they are."""
+    if value is None:
+        return NO_VALUE
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return trimmed(value, 4)
+    if isinstance(value, int):
+        return dutch(f"{value:,}")
+    return str(value)
 
 
 def column_kind(column: str) -> str:
@@ -258,20 +300,12 @@ def count_cells(tables) -> dict[str, int]:
     return counts
 
 
-def footnotes(config) -> str:
-    p = config.periods
-    return (f"* SES-deciel op basis van mediaan gestandaardiseerd inkomen huishoudens {p.income_year} volgens "
-            f"gemeenten {p.classification_year} CBS, laag deciel is laag inkomen. "
-            f"** Kinderen in armoede deciel op basis van laag en langdurig laag inkomen {p.income_year} volgens "
-            f"gemeenten {p.classification_year} CBS, laag deciel duidt op veel kinderen in armoede.")
-
-
 def tabel1_table_html(frame: pd.DataFrame) -> str:
     """Tabel 1 (pipeline.case.tables.tabel1: one column per case, its size class and references) as an HTML table."""
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in frame.columns)
     rows = "".join("<tr>" + f'<th scope="row">{html.escape(str(idx))}</th>'
                    + "".join(f"<td>{html.escape(v)}</td>" for v in row.values) + "</tr>"
                    for idx, row in frame.iterrows())
-    return (f'<table class="h6-table tabel1"><caption>Tabel 1 In vergelijking betrokken gemeenten</caption>'
+    return (f'<table class="h6-table tabel1"><caption>{html.escape(TABEL1_CAPTION)}</caption>'
             f'<thead><tr><th scope="col"></th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 

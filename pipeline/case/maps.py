@@ -41,6 +41,7 @@ from matplotlib.path import Path as MplPath
 from pipeline.config import ROOT
 from pipeline.errors import SnapshotError
 from pipeline.case.figures import STYLE, save_figure
+from pipeline.case.formatting import dutch
 from pipeline.processed import GENERATED, KIND_SUFFIX
 
 REGIONS_DIR = ROOT / "data" / "external" / "regions"
@@ -183,7 +184,7 @@ def nice_bins(values: pd.Series, kind: str) -> list[float]:
 
 def label_of(value: float, kind: str) -> str:
     text = f"{value:,.1f}" if kind == "percent" and value != int(value) else f"{value:,.0f}"
-    text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    text = dutch(text)
     return {"percent": f"{text}%", "euro": f"€ {text}"}.get(kind, text)
 
 

@@ -1,7 +1,9 @@
-"""What the case notebook calls: every cell is one call here, so the notebook holds no logic.
+"""What the case notebook calls: every cell is one call here (or a ``write_...`` call and the HTML of what
+it wrote), so the notebook holds no logic.
 
-Each function returns HTML for ``IPython.display.HTML`` and, where the report has a table or figure,
-also writes it under ``reports/cases/<code>/`` (CSV, PNG, SVG).
+The ``*_html`` functions return HTML for ``IPython.display.HTML`` and write nothing; the ``write_...``
+functions write a table or figure under ``reports/cases/<code>/`` (CSV, PNG, SVG) and return what the
+HTML shows.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline.build import indicators as ind
 from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
                    size_class_bounds, tabel1)
+from pipeline.case.captions import table_caption, table_note
 from pipeline.case.figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
-from pipeline.case.formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, footnotes, headers,
-                         kind_of, percent, provenance_legend_html, tabel1_table_html, table_empty_states, table_html,
-                         table_kinds, whole)
+from pipeline.case.formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, headers,
+                                      kind_of, percent, points, provenance_legend_html, tabel1_table_html,
+                                      table_empty_states, table_html, table_kinds, whole)
 from pipeline.case.selection import RULE_TEXT
 from pipeline.iorw import write_csv
 from pipeline.processed import NEDERLAND, read_build_warnings
@@ -83,10 +88,9 @@ def reference_group_html(session: Session) -> str:
 
 def size_class_text(bounds) -> str:
     """'20.000 tot 50.000 inwoners', or '250.000 inwoners of meer' for the open top class."""
-    low = f"{bounds.min:,}".replace(",", ".")
     if bounds.max >= 10**8:
-        return f"{low} inwoners of meer"
-    return f"{low} tot {bounds.max:,} inwoners".replace(",", ".")
+        return f"{whole(bounds.min)} inwoners of meer"
+    return f"{whole(bounds.min)} tot {whole(bounds.max)} inwoners"
 
 
 def tabel1_html(session: Session) -> str:
@@ -96,13 +100,37 @@ def tabel1_html(session: Session) -> str:
     return tabel1_table_html(frame)
 
 
-def _table_section(session: Session, table, number: int | None, kind: str, caption: str, note: str) -> str:
-    """Write the table as CSV (tabelN.csv) and return it as HTML with its caption ("Tabel N ...") and note."""
-    write_csv(table.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
-    caption = (f"Tabel {number} " if number else "") + caption
-    return (table_html(table, session.ctx.config, caption)
+@dataclass(frozen=True)
+class CaseTable:
+    """One of the case's two tables (``kind`` lasten or gebruik) and its number in the report (None outside it)."""
+    kind: str
+    number: int | None
+    frame: pd.DataFrame
+
+
+def write_case_table(session: Session, kind: str) -> CaseTable:
+    """Compute the case's table ``kind`` (lasten, gebruik) and write it as ``tabelN.csv`` (``tabel_<kind>.csv``
+    for a case outside the report)."""
+    ctx = session.ctx
+    number = ctx.case.table_lasten if kind == "lasten" else ctx.case.table_gebruik
+    frame = lasten_table(ctx) if kind == "lasten" else gebruik_table(ctx)
+    write_csv(frame.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
+    return CaseTable(kind, number, frame)
+
+
+def case_table_html(session: Session, table: CaseTable) -> str:
+    """The table with its caption ("Tabel N ..."), legend and notes."""
+    ctx = session.ctx
+    return table_block_html(ctx.config, table.frame, table.number, table_caption(table.kind, ctx.name, table.number),
+                            table_note(ctx.config, table.kind, has_provisional(ctx)))
+
+
+def table_block_html(config, table, number: int | None, caption: str, note: str) -> str:
+    """A case table as every page shows it (case report, chapter): the table, the legend of its markings,
+    its note and the report's own notes."""
+    return (table_html(table, config, caption)
             + provenance_legend_html(table_kinds(table), table_empty_states(table))
-            + f'<p class="note">{html.escape(note)}</p>' + report_notes_html(session.ctx.config, number, table))
+            + f'<p class="note">{html.escape(note)}</p>' + report_notes_html(config, number, table))
 
 
 def report_notes_html(config, number: int | None, table) -> str:
@@ -119,68 +147,83 @@ def report_notes_html(config, number: int | None, table) -> str:
     return "".join(f'<p class="note report-note">{html.escape(n)}</p>' for n in notes)
 
 
-def lasten_html(session: Session) -> str:
-    ctx = session.ctx
-    return _table_section(session, lasten_table(ctx), ctx.case.table_lasten, "lasten",
-                          f"Bevindingen {ctx.name} en referentiegroep: lasten jeugdzorg en sociaal-economische status",
-                          footnotes(ctx.config))
+@dataclass(frozen=True)
+class CaseFigure:
+    """Figuur N as written: the file name (without suffix), the PNG's bytes and the numbers behind it (with
+    ``<line>_herkomst`` columns)."""
+    name: str
+    png: bytes
+    data: pd.DataFrame
 
 
-def gebruik_html(session: Session) -> str:
-    ctx = session.ctx
-    note = footnotes(ctx.config)
-    if has_provisional(ctx):
-        current = ctx.config.periods.jeugdhulp_current
-        note += f" Cijfers over {current.half}e halfjaar {current.year} zijn voorlopig (CBS)."
-    return _table_section(session, gebruik_table(ctx), ctx.case.table_gebruik, "gebruik",
-                          f"Ontwikkeling gebruik jeugdzorg en sociaal economische status in {ctx.name} en bij "
-                          "referentiegroep", note)
-
-
-def figure_html(session: Session) -> str:
-    """Save Figuur N as PNG and SVG (and its data as CSV); return it as an inline image with caption and alt text."""
+def write_figure(session: Session) -> CaseFigure:
+    """Save Figuur N as PNG and SVG and its numbers as CSV, in ``reports/cases/<code>/``."""
     ctx = session.ctx
     number = ctx.case.figure
     stem = session.output_dir / (f"figuur{number}" if number else "figuur")
-    fig = index_figure(ctx, number)
-    png, _ = save_figure(fig, stem)
+    png, _ = save_figure(index_figure(ctx, number), stem)
     full = figure_data(ctx)
     write_csv(full.round(6).reset_index(), stem.with_suffix(".csv"))
+    return CaseFigure(stem.name, png.read_bytes(), full)
+
+
+def figure_html(session: Session, figure: CaseFigure) -> str:
+    """The figure as an inline image with caption and alt text."""
+    ctx = session.ctx
+    full = figure.data
     data = full[[c for c in full.columns if not c.endswith("_herkomst")]]
     generated = [c for c in data.columns if (full[f"{c}_herkomst"] == "gegenereerd").any()]
     base = ctx.config.periods.jeugdhulp_base
-    caption = figure_caption(ctx, number)  # once, under the figure (the image itself has no title)
+    caption = figure_caption(ctx, ctx.case.figure)  # once, under the figure (the image itself has no title)
     last = data.iloc[-1]
     alt = (f"Lijndiagram van de index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar, "
            f"{base.half}e hj {base.year} = 100, voor {', '.join(data.columns)}. "
-           f"In {half_year_text(data.index[-1])}: " + "; ".join(f"{k} {v:.0f}" for k, v in last.items()) + ".")
+           f"In {half_year_text(data.index[-1])}: " + "; ".join(f"{k} {whole(v)}" for k, v in last.items()) + ".")
     if generated:
         first = next(i for i in data.index if (full.loc[i, [f"{c}_herkomst" for c in data.columns]]
                                                 == "gegenereerd").any())
         alt += (f" Open rondjes en lichtere lijnen (vanaf {half_year_text(first)}): berust op gegenereerde demo-waarden, "
                 "geen CBS-cijfers.")
-    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+    encoded = base64.b64encode(figure.png).decode("ascii")
+    where = f"cases/{ctx.case.code}/{figure.name}"
     return (f'<figure class="h6-figure"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)} (ook als <a href=\"cases/{ctx.case.code}/{stem.name}.svg\">SVG</a> "
-            f"en <a href=\"cases/{ctx.case.code}/{stem.name}.csv\">CSV</a>, met de herkomst per punt)</figcaption>"
+            f"<figcaption>{html.escape(caption)} (ook als <a href=\"{where}.svg\">SVG</a> "
+            f"en <a href=\"{where}.csv\">CSV</a>, met de herkomst per punt)</figcaption>"
             + ('<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden '
                "(gekalibreerd op het rapport), geen CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS.</p>"
                if generated else "") + "</figure>")
 
 
-def map_html(session: Session) -> str:
-    """A small map of the case and its reference group, one panel per key indicator (PNG and SVG in
-    ``reports/cases/<code>/``, linked from the page; colour classes as on the overview's national maps)."""
-    from pipeline.case.maps import legend_text, map_alt, write_case_map
+@dataclass(frozen=True)
+class CaseMap:
+    """The case map as written: its PNG, the state of each panel (for legend and alt text), the reference names."""
+    png: Path
+    states: dict
+    references: list[str]
+
+
+def write_map(session: Session) -> CaseMap:
+    """Draw the map of the case and its reference group, one panel per key indicator (PNG and SVG in
+    ``reports/cases/<code>/``; colour classes as on the overview's national maps)."""
+    from pipeline.case.maps import write_case_map
     from pipeline.case.tables import overview_frame
 
     ctx = session.ctx
     frame = overview_frame(ctx.config, ctx.data)
     png, states = write_case_map(ctx.config, frame, ctx.case.code, ctx.references, ctx.name, session.output_dir)
-    refs = ", ".join(frame.loc[c, "naam"] for c in ctx.references if c in frame.index)
+    return CaseMap(png, states, [frame.loc[c, "naam"] for c in ctx.references if c in frame.index])
+
+
+def map_html(session: Session, case_map: CaseMap) -> str:
+    """The map, linked from the page (not inlined), with its caption and legend."""
+    from pipeline.case.maps import legend_text, map_alt
+
+    ctx = session.ctx
+    states = case_map.states
     alt = map_alt(["% jeugdhulp zonder verblijf", "de index daarvan", "lasten per inwoner", "SES-deciel"],
-                  f"{ctx.name} en referentiegroep ({refs})", list(states.values()))
+                  f"{ctx.name} en referentiegroep ({', '.join(case_map.references)})", list(states.values()))
     where = f"cases/{ctx.case.code}"
+    png = case_map.png
     return (f'<figure class="h6-figure h6-map"><img src="{where}/{png.name}" alt="{html.escape(alt)}" '
             f'width="836" height="924">'
             f"<figcaption>Kaart {html.escape(ctx.name)} en referentiegroep: kerncijfers per gemeente "
@@ -214,14 +257,19 @@ def _kerncijfers_labels(ctx: CaseContext) -> dict:
             "before": p.jeugdhulp_before_covid.label, "first": p.cost_trend_base_year, "last": p.iv3_rekening_year}
 
 
-def kerncijfers_html(session: Session) -> str:
-    """The figures chapter 6's text cites beside its tables, with their definitions."""
+def write_kerncijfers(session: Session) -> pd.DataFrame:
+    """Compute the figures chapter 6's text cites beside its tables and write them as ``kerncijfers.csv``."""
+    frame = kerncijfers(session.ctx)
+    write_csv(frame, session.output_dir / "kerncijfers.csv")
+    return frame
+
+
+def kerncijfers_html(session: Session, frame: pd.DataFrame) -> str:
+    """The figures chapter 6's text cites beside its tables (:func:`write_kerncijfers`), with their definitions."""
     ctx = session.ctx
     p = ctx.config.periods
     labels = _kerncijfers_labels(ctx)
-    formatters = {"percent": percent, "whole": whole, "euro": euro,
-                  "points": lambda v: "x" if v != v else f"{v:+.1f}".replace(".", ",")}
-    frame = kerncijfers(ctx)
+    formatters = {"percent": percent, "whole": whole, "euro": euro, "points": points}
     head = "".join(f'<th scope="col">{html.escape(h.format(**labels))}</th>' for _, h, _ in KERNCIJFERS_COLUMNS)
     body = "".join(
         f"<tr class='{_row_class(ctx, row)}'><th scope='row'>{html.escape(str(row['rij_label']))}</th>"
@@ -230,7 +278,6 @@ def kerncijfers_html(session: Session) -> str:
         + "</tr>" for i, (_, row) in enumerate(frame.iterrows()))
     shown = frame[[c for c, _, _ in KERNCIJFERS_COLUMNS] + [f"{c}_herkomst" for c, _, _ in KERNCIJFERS_COLUMNS]]
     legend = provenance_legend_html(table_kinds(shown), table_empty_states(shown))
-    write_csv(frame, session.output_dir / "kerncijfers.csv")
     sources = (f"Bron: jeugdzorgtabel {ctx.data.provenance['jeugdzorg']['table_id']} (met verblijf, via wijkteam, "
                f"zonder verblijf per halfjaar) en Iv3-tabellen "
                f"{', '.join(e['table_id'] for r, e in sorted(ctx.data.provenance.items()) if e.get('role') == 'iv3')} "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import CBS_SIZE_CLASSES, Case, StudyConfig, load_config
+from pipeline.case.formatting import whole
 from pipeline.errors import UnknownMunicipalityError
 from pipeline.processed import KIND_SUFFIX, NEDERLAND, Processed, at_half_year
 
@@ -279,7 +280,7 @@ def tabel1(config: StudyConfig, data: Processed) -> pd.DataFrame:
     for case, references in tabel1_order(config, data):
         name = municipality_name(data, case.code).upper()
         bounds = size_class_bounds(config, case.size_class)
-        columns[name] = [f"{bounds.min:,}-{bounds.max:,}".replace(",", ".")] + \
+        columns[name] = [f"{whole(bounds.min)}-{whole(bounds.max)}"] + \
             [municipality_name(data, code) for code in references]
     depth = max(len(v) for v in columns.values())
     frame = pd.DataFrame({k: v + [""] * (depth - len(v)) for k, v in columns.items()})

@@ -45,6 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.build import indicators as ind
+from pipeline.case.formatting import grouped
 
 TEXT_FILE = "hoofdstuk6_tekst.csv"
 LASTEN_FILE = "hoofdstuk6_lasten.csv"
@@ -89,10 +90,8 @@ class NietBerekenbaar(Exception):
 # Dutch number text
 
 
-def nl_number(value: float, decimals: int = 1) -> str:
-    """``-0.2`` -> ``-0,2``; thousands with a point (``10.143``), rounded half up."""
-    text = f"{ind.round_half_up(float(value), decimals):,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+# ``-0.2`` -> ``-0,2``; thousands with a point (``10.143``), rounded half up
+nl_number = grouped
 
 
 def _fmt_value(indicator: str, value: float) -> str:

@@ -52,7 +52,7 @@ import pandas as pd
 from pipeline.case.tables import case_tables
 from pipeline.config import StudyConfig
 from pipeline.errors import PipelineError
-from pipeline.case.formatting import printed_decimals
+from pipeline.case.formatting import grouped, printed_decimals
 from pipeline.build.indicators import round_half_up
 from pipeline.iorw import write_csv, write_text
 from pipeline.processed import GENERATED, KIND_SUFFIX, Processed
@@ -97,8 +97,7 @@ def _missing(value) -> bool:
 
 def nl(value: float, decimals: int = 1) -> str:
     """A number the Dutch way: 5,8 / 101,7 / 13.358."""
-    text = f"{round_half_up(float(value), decimals):,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return grouped(value, decimals)
 
 
 # ---------------------------------------------------------------------------------------------

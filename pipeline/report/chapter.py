@@ -7,24 +7,27 @@ and a short "Toelichting" generated from the numbers in those tables: which valu
 with Nederland and the reference group; no interpretation the numbers do not carry. Every number
 shows its provenance (the classes and tooltips of :func:`pipeline.case.formatting.table_html`, and the same
 classes on the numbers of the paragraph). The page ends with what still differs from the print.
+
+The markup is ``templates/chapter.html``; the functions here compute what it shows.
 """
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, lasten_table, municipality_name,
-                   report_notes, tabel1)
-from pipeline.config import StudyConfig, load_config
-from pipeline.processed import NEDERLAND, Processed
+from pipeline.case.captions import table_caption, table_note
 from pipeline.case.figures import figure_caption, half_year_text
-from pipeline.case.formatting import (KIND_TITLES, cell_state, euro, footnotes, kind_of, percent, provenance_legend_html,
-                         tabel1_table_html, table_empty_states, table_html, table_kinds, whole)
-from pipeline.iorw import write_text
+from pipeline.case.formatting import KIND_TITLES, cell_state, euro, kind_of, percent, tabel1_table_html, whole
+from pipeline.case.notebook import table_block_html
 from pipeline.case.provenance import sources_table_html, versions_line
+from pipeline.case.tables import CaseContext, gebruik_table, has_provisional, lasten_table, municipality_name, report_notes, tabel1
+from pipeline.config import StudyConfig, load_config
+from pipeline.iorw import write_text
+from pipeline.processed import NEDERLAND, Processed
+from pipeline.report.templates import markup, render
 
 CHAPTER_PAGE = "hoofdstuk6.html"
 TITLE = "Hoofdstuk 6 — Vergelijkende analyse per gemeente"
@@ -55,20 +58,26 @@ DIFFERENCES = [
 ]
 
 
-def _validation(config: StudyConfig, text: str) -> str:
-    """A link to the validation page, when the build wrote one (it needs data/processed/validation.csv)."""
-    if (config.processed_dir / "validation.csv").exists():
-        return f'<a href="validation.html">{html.escape(text)}</a>'
-    return html.escape(text) + " (nog niet uitgevoerd: python -m pipeline validate)"
+@dataclass(frozen=True)
+class Number:
+    """A number of the paragraph as shown (``text`` None: no value in the source) and its provenance kind."""
+    text: str | None
+    kind: str = "cbs"
 
 
-def _num(value, kind: str | None, fmt) -> str:
-    """A number in the paragraph, with its provenance as class and tooltip (like a table cell)."""
+@dataclass(frozen=True)
+class Spread:
+    """The lowest and highest value of the reference group, with the municipalities' names."""
+    low: Number
+    low_name: str
+    high: Number
+    high_name: str
+
+
+def _number(value, kind: str | None, fmt) -> Number:
     if value is None or pd.isna(value):
-        return "<span class=\"no-value\" title=\"geen waarde in de bron\">\u2013</span>"
-    kind = kind if isinstance(kind, str) else "cbs"
-    return (f'<span class="kind-{kind}" title="{html.escape(KIND_TITLES[kind])}">'
-            f"{html.escape(fmt(value))}</span>")
+        return Number(None)
+    return Number(fmt(value), kind if isinstance(kind, str) else "cbs")
 
 
 def _cell(table: pd.DataFrame, code: str, column: str):
@@ -87,143 +96,104 @@ def _compare(a, b) -> str:
     return "hoger dan" if a > b else "lager dan" if a < b else "gelijk aan"
 
 
-def toelichting_html(ctx: CaseContext, lasten: pd.DataFrame, gebruik: pd.DataFrame) -> str:
-    """A short factual paragraph from the numbers of the case's two tables: the case against Nederland
-    and the range of its reference group. No interpretation."""
+def toelichting(ctx: CaseContext, lasten: pd.DataFrame, gebruik: pd.DataFrame) -> dict:
+    """The numbers of the short factual paragraph under the case's tables (``chapter.html``, macro
+    ``toelichting``): the case against Nederland and the range of its reference group. No interpretation."""
     p = ctx.config.periods
     year = p.iv3_rekening_year
     base, cur = p.jeugdhulp_base, p.jeugdhulp_current
-    b_text, c_text = half_year_text(base.label), half_year_text(cur.label)
-    code, name = ctx.case.code, ctx.name
+    code = ctx.case.code
     pu, pi, ix = f"lasten_per_gebruiker_{year}", f"lasten_per_inwoner_{year}", "index_lasten_per_inwoner"
     pb, pc, ip = f"pct_zonder_verblijf_{base.year}hj{base.half}", f"pct_zonder_verblijf_{cur.year}hj{cur.half}", \
         "index_pct_zonder_verblijf"
 
-    def n(table, row, column, fmt):
-        return _num(*_cell(table, row, column), fmt)
+    def n(table, row, column, fmt) -> Number:
+        return _number(*_cell(table, row, column), fmt)
 
-    def spread(table, column, fmt) -> str:
+    def spread(table, column, fmt) -> Spread | None:
         values = [(municipality_name(ctx.data, r), *_cell(table, r, column)) for r in ctx.references]
         values = [v for v in values if v[1] is not None]
         if not values:
-            return "geen waarden voor de referentiegemeenten"
+            return None
         low, high = min(values, key=lambda v: v[1]), max(values, key=lambda v: v[1])
-        return (f"van {_num(low[1], low[2], fmt)} ({html.escape(low[0])}) tot "
-                f"{_num(high[1], high[2], fmt)} ({html.escape(high[0])})")
+        return Spread(_number(low[1], low[2], fmt), low[0], _number(high[1], high[2], fmt), high[0])
 
-    def value(table, column):
-        return _cell(table, code, column)[0]
+    def value(table, row, column):
+        return _cell(table, row, column)[0]
 
-    nl_pu, nl_pi, nl_ix = (_cell(lasten, NEDERLAND, c)[0] for c in (pu, pi, ix))
-    ses, armoede = _cell(lasten, code, "ses_deciel"), _cell(lasten, code, "armoede_deciel")
-    sentences = [
-        f"{html.escape(name)} heeft SES-deciel {_num(*ses, whole)} en armoede-deciel {_num(*armoede, whole)} "
-        f"(referentiegroep: SES-deciel {spread(lasten, 'ses_deciel', whole)}).",
-        f"De lasten per gebruiker {year} zijn {n(lasten, code, pu, euro)}, {_compare(value(lasten, pu), nl_pu)} "
-        f"Nederland ({n(lasten, NEDERLAND, pu, euro)}); in de referentiegroep {spread(lasten, pu, euro)}.",
-        f"De lasten per inwoner (rekening {year}) zijn {n(lasten, code, pi, euro)} tegen "
-        f"{n(lasten, NEDERLAND, pi, euro)} in Nederland; de index ten opzichte van de begroting "
-        f"{p.iv3_begroting_year} is {n(lasten, code, ix, whole)} (Nederland {n(lasten, NEDERLAND, ix, whole)}).",
-        f"Het percentage jeugdigen met jeugdhulp zonder verblijf ging van {n(gebruik, code, pb, percent)} in het "
-        f"{b_text} naar {n(gebruik, code, pc, percent)} in het {c_text}: index {n(gebruik, code, ip, whole)}, "
-        f"{_compare(value(gebruik, ip), _cell(gebruik, NEDERLAND, ip)[0])} Nederland "
-        f"({n(gebruik, NEDERLAND, ip, whole)})"
-        + (f" en {_compare(value(gebruik, ip), _cell(gebruik, ctx.case.jeugdregio, ip)[0])} de jeugdregio "
-           f"({n(gebruik, ctx.case.jeugdregio, ip, whole)})" if ctx.case.jeugdregio else "")
-        + f"; in de referentiegroep {spread(gebruik, ip, whole)}.",
-    ]
-    return (f'<h3>Toelichting bij casus {html.escape(name)}</h3><p class="toelichting">{" ".join(sentences)} '
-            '<span class="muted">(Samenvatting van de getallen in de tabellen hierboven, gegenereerd; de gedrukte '
-            "toelichting van het rapport staat niet op deze pagina.)</span></p>")
+    region = ctx.case.jeugdregio
+    return {
+        "name": ctx.name, "year": year, "begroting_year": p.iv3_begroting_year,
+        "base": half_year_text(base.label), "current": half_year_text(cur.label),
+        "ses": n(lasten, code, "ses_deciel", whole), "armoede": n(lasten, code, "armoede_deciel", whole),
+        "ses_spread": spread(lasten, "ses_deciel", whole),
+        "pu": n(lasten, code, pu, euro), "pu_nl": n(lasten, NEDERLAND, pu, euro),
+        "pu_compare": _compare(value(lasten, code, pu), value(lasten, NEDERLAND, pu)), "pu_spread": spread(lasten, pu, euro),
+        "pi": n(lasten, code, pi, euro), "pi_nl": n(lasten, NEDERLAND, pi, euro),
+        "ix": n(lasten, code, ix, whole), "ix_nl": n(lasten, NEDERLAND, ix, whole),
+        "pb": n(gebruik, code, pb, percent), "pc": n(gebruik, code, pc, percent), "ip": n(gebruik, code, ip, whole),
+        "ip_compare": _compare(value(gebruik, code, ip), value(gebruik, NEDERLAND, ip)),
+        "ip_nl": n(gebruik, NEDERLAND, ip, whole),
+        "region": {"compare": _compare(value(gebruik, code, ip), value(gebruik, region, ip)),
+                   "value": n(gebruik, region, ip, whole)} if region else None,
+        "ip_spread": spread(gebruik, ip, whole),
+    }
 
 
-def tabel1_html(config: StudyConfig, data: Processed) -> str:
-    frame = tabel1(config, data)
-    return tabel1_table_html(frame)
+def figure_stem(ctx: CaseContext) -> Path:
+    """Where the case notebook writes the case figure (``reports/cases/<code>/figuurN``, without suffix)."""
+    number = ctx.case.figure
+    return ctx.config.reports_dir / "cases" / ctx.case.code / (f"figuur{number}" if number else "figuur")
 
 
-def _table_block(config: StudyConfig, table: pd.DataFrame, number: int, caption: str, note: str) -> str:
-    from pipeline.case.notebook import report_notes_html
-
-    return ('<div class="keep">' + table_html(table, config, f"Tabel {number} {caption}")
-            + provenance_legend_html(table_kinds(table), table_empty_states(table))
-            + f'<p class="note">{html.escape(note)}</p>' + report_notes_html(config, number, table) + "</div>")
-
-
-def _figure_block(ctx: CaseContext) -> str:
-    """The case figure (the PNG the case notebook wrote; drawn here when it is missing), caption once, under it."""
+def write_missing_figures(config: StudyConfig, data: Processed) -> None:
+    """Draw the figure of every chapter case whose notebook has not written it (the chapter links the PNG)."""
     from pipeline.case.figures import index_figure, save_figure
 
-    number = ctx.case.figure
-    stem = ctx.config.reports_dir / "cases" / ctx.case.code / (f"figuur{number}" if number else "figuur")
-    if not stem.with_suffix(".png").exists():
-        save_figure(index_figure(ctx, number), stem)
-    src = f"cases/{ctx.case.code}/{stem.name}.png"
-    alt = (f"Lijndiagram: index van het percentage jongeren met jeugdhulp zonder verblijf per halfjaar voor "
-           f"{ctx.name}, Nederland, de jeugdregio en de referentiegemeenten.")
-    return (f'<figure class="h6-figure keep"><img src="{src}" alt="{html.escape(alt)}" width="880" height="495">'
-            f"<figcaption>{html.escape(figure_caption(ctx, number))}</figcaption>"
-            '<p class="legend">Open rondjes en lichtere lijnen: de index berust op gegenereerde demo-waarden, geen '
-            "CBS-cijfers; dichte rondjes: CBS of afgeleid uit CBS. * voorlopige cijfers.</p></figure>")
+    for case in chapter_cases(config):
+        ctx = CaseContext(config=config, case=case, data=data)
+        if not figure_stem(ctx).with_suffix(".png").exists():
+            save_figure(index_figure(ctx, case.figure), figure_stem(ctx))
 
 
-def case_section(config: StudyConfig, data: Processed, number: int, case) -> str:
+def case_section(config: StudyConfig, data: Processed, number: int, case) -> dict:
+    """What ``chapter.html`` shows of one case (macro ``case_section``)."""
     ctx = CaseContext(config=config, case=case, data=data)
-    name = ctx.name
     lasten, gebruik = lasten_table(ctx), gebruik_table(ctx)
-    note = footnotes(config)
-    gebruik_note = note
-    if has_provisional(ctx):
-        current = config.periods.jeugdhulp_current
-        gebruik_note += f" Cijfers over {current.half}e halfjaar {current.year} zijn voorlopig (CBS)."
-    text_notes = "".join(f'<p class="note">{html.escape(t)}</p>' for m, t in report_notes(config, case.table_lasten)
-                         if m not in ("#", "noot"))  # footnotes called from the printed toelichting
-    links = (f'<p class="links">Meer: <a href="{case.code}.html">casusrapport {html.escape(name)}</a> '
-             f'(kerncijfers, kaart, berekening, herkomst) · {_validation(config, "validatie")} '
-             f'(elke cel naast de gedrukte) · CSV: <a href="cases/{case.code}/tabel{case.table_lasten}.csv">Tabel {case.table_lasten}</a>, '
-             f'<a href="cases/{case.code}/tabel{case.table_gebruik}.csv">Tabel {case.table_gebruik}</a></p>')
-    return (f'<section class="case" id="{case.code}"><h2>6.3.{number}. {html.escape(name)}</h2>'
-            + _table_block(config, lasten, case.table_lasten,
-                           f"Bevindingen {name} en referentiegroep: lasten jeugdzorg en sociaal-economische status",
-                           note)
-            + _table_block(config, gebruik, case.table_gebruik,
-                           f"Ontwikkeling gebruik jeugdzorg en sociaal economische status in {name} en bij "
-                           "referentiegroep", gebruik_note)
-            + _figure_block(ctx) + toelichting_html(ctx, lasten, gebruik) + text_notes + links + "</section>")
+    tables = [markup(table_block_html(config, table, n, table_caption(kind, ctx.name, n),
+                                           table_note(config, kind, has_provisional(ctx))))
+              for table, n, kind in ((lasten, case.table_lasten, "lasten"), (gebruik, case.table_gebruik, "gebruik"))]
+    return {"code": case.code, "number": number, "name": ctx.name, "lasten": case.table_lasten,
+            "gebruik": case.table_gebruik, "tables": tables,
+            "figure": {"src": f"cases/{case.code}/{figure_stem(ctx).name}.png", "caption": figure_caption(ctx, case.figure)},
+            "toelichting": toelichting(ctx, lasten, gebruik),
+            # footnotes called from the printed toelichting
+            "notes": [t for m, t in report_notes(config, case.table_lasten) if m not in ("#", "noot")]}
 
 
-def chapter_html(config: StudyConfig, data: Processed) -> str:
+def chapter_cases(config: StudyConfig) -> list:
+    """The cases the chapter has a section for (those with both tables in the report), in its order."""
+    return [c for c in config.cases if c.table_lasten and c.table_gebruik]
+
+
+def chapter_html(config: StudyConfig, data: Processed, stamp: str = "") -> str:
+    """The whole page (the case figures it links: :func:`write_missing_figures`)."""
+    from pipeline.report.render import shell
+
     report = config.report
-    cases = [c for c in config.cases if c.table_lasten and c.table_gebruik]
-    sections = "".join(case_section(config, data, i, case) for i, case in enumerate(cases, 1))
-    contents = "".join(f'<li><a href="#{c.code}">6.3.{i}. {html.escape(municipality_name(data, c.code))}</a></li>'
-                       for i, c in enumerate(cases, 1))
-    differences = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in DIFFERENCES)
-    return (f"<h1>{html.escape(TITLE)}</h1>"
-            f"<p>Hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
-            f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}), herberekend uit open data van "
-            "het CBS en opgemaakt zoals het rapport: Tabel 1, dan per casus de twee tabellen en de figuur. "
-            f'Zie ook de {_validation(config, "validatie")} (elke cel naast de gedrukte), het '
-            '<a href="overzicht.html">overzicht met kaarten</a> en de <a href="index.html">index</a>.</p>'
-            f'<nav class="toc" aria-label="Inhoud"><ol><li><a href="#tabel1">6.2. Tabel 1</a></li>{contents}'
-            '<li><a href="#verschillen">Wat verschilt van de druk</a></li></ol></nav>'
-            '<section id="tabel1"><h2>6.2. Vergelijking lasten en gebruik jeugdhulpverlening</h2>'
-            "<p>Voor de vergelijking zijn gemeenten gezocht die grenzen aan de onderzochte gemeente; voor de grotere "
-            "gemeenten is in de aangrenzende regio's gezocht naar gemeenten met min of meer vergelijkbare "
-            "schaalgrootte (paragraaf 6.2 van het rapport).</p>"
-            f'<div class="keep">{tabel1_html(config, data)}</div></section>'
-            f"<h2>6.3. Resultaten vergelijkende analyses per gemeente</h2>{sections}"
-            '<section id="verschillen" class="differences"><h2>Wat verschilt van de druk, en waarom</h2>'
-            f'<dl class="differences">{differences}</dl></section>'
-            f'<footer class="provenance"><h2 id="bronnen">Bronnen</h2>{sources_table_html(data.provenance)}'
-            f"{versions_line()}</footer>")
+    cases = [case_section(config, data, i, case) for i, case in enumerate(chapter_cases(config), 1)]
+    return render("chapter.html", **shell(TITLE, data.generated, stamp),
+                  report={k: report.get(k, "") for k in ("title", "publisher", "year")},
+                  validated=(config.processed_dir / "validation.csv").exists(), kind_titles=KIND_TITLES,
+                  cases=cases, tabel1=markup(tabel1_table_html(tabel1(config, data))), differences=DIFFERENCES,
+                  sources=markup(sources_table_html(data.provenance)), versions=markup(versions_line()))
 
 
 def write_chapter(config: StudyConfig, data: Processed, stamp: str) -> Path:
-    from pipeline.report.render import page
-
+    """Write ``reports/hoofdstuk6.html`` (and any case figure it links that is missing)."""
+    write_missing_figures(config, data)
     target = config.reports_dir / CHAPTER_PAGE
-    write_text(target, page(TITLE, chapter_html(config, data), data.generated, stamp))
+    write_text(target, chapter_html(config, data, stamp))
     return target
 
 

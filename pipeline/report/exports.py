@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.iorw import write_bytes
+from pipeline.case.captions import TABEL1_CAPTION, table_caption
 from pipeline.case.tables import case_tables, tabel1
 from pipeline.processed import Processed
 from pipeline.case.provenance import DEMO_BANNER, KIND_LABELS, kind_label, where_text
@@ -72,13 +73,6 @@ class BrowserError(PipelineError):
 
 def _value_format(column: str) -> str:
     return {"euro": EURO_FORMAT, "percent": PERCENT_FORMAT, "whole": WHOLE_FORMAT}[column_kind(column)]
-
-
-def _caption(number: int, kind: str, name: str) -> str:
-    if kind == "lasten":
-        return f"Tabel {number} Bevindingen {name} en referentiegroep: lasten jeugdzorg en sociaal-economische status"
-    return (f"Tabel {number} Ontwikkeling gebruik jeugdzorg en sociaal economische status in {name} "
-            "en bij referentiegroep")
 
 
 def _stamp(data: Processed) -> datetime:
@@ -157,7 +151,7 @@ def workbook(config: StudyConfig, data: Processed):
     for label, row in frame.iterrows():
         sheet.append([label] + list(row.values))
     _bold_header(sheet, [14] + [22] * len(frame.columns))
-    contents.append(["Tabel 1", "Tabel 1 In vergelijking betrokken gemeenten"])
+    contents.append(["Tabel 1", TABEL1_CAPTION])
 
     for number, kind, ctx, table in case_tables(config, data):
         sheet = wb.create_sheet(f"Tabel {number}")
@@ -179,7 +173,7 @@ def workbook(config: StudyConfig, data: Processed):
             for j, column in enumerate(values, start=3):
                 _mark_provenance(sheet.cell(row=i, column=j), table, column, i - 2, bold)
         _bold_header(sheet, [24, 12] + [18] * len(values) + [14] * len(values))
-        contents.append([f"Tabel {number}", _caption(number, kind, ctx.name)])
+        contents.append([f"Tabel {number}", table_caption(kind, ctx.name, number)])
 
     sheet = wb.create_sheet("bronnen")
     sheet.append(["rol", "CBS-tabel", "titel", "versie (Modified)", "opgehaald", "soort", "snapshot (sha256)",

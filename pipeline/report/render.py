@@ -2,13 +2,13 @@
 
 One ``HTMLExporter`` (template ``basic``: the notebook body without page chrome) is reused for every
 report, with input cells and prompts hidden by option, not by editing notebooks. Each body is wrapped
-in a small page that links one shared stylesheet (``reports/style.css``), so reports open offline:
-no script, font or style comes from a CDN.
+in the page every report shares (``templates/page.html``), which links one shared stylesheet
+(``reports/style.css``), so reports open offline: no script, font or style comes from a CDN. The index
+page is ``templates/index.html``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 from pathlib import Path
@@ -18,7 +18,8 @@ from pipeline.config import ROOT, StudyConfig, load_config
 from pipeline.errors import SnapshotError, UnknownMunicipalityError
 from pipeline.run.cache import case_state
 from pipeline.run.execute import RunResult, Task, html_path, output_path
-from pipeline.case.provenance import demo_banner_html, sources_table_html, versions_line
+from pipeline.case.provenance import sources_table_html, versions_line
+from pipeline.report.templates import markup, render, template_module, warm as warm_templates
 from pipeline.processed import is_generated, read_names, read_provenance
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
@@ -45,19 +46,23 @@ def make_exporter():
     return exporter
 
 
-def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True) -> str:
+def page(title: str, body: str, generated: bool, stamp: str, nav: bool = True, notice: str = "") -> str:
+    """``body`` (HTML: nbconvert's, or a page's own) in the shell every page shares (``page.html``);
+    ``notice``: an alert above it (:func:`failure_notice`, :func:`stale_notice`)."""
+    return render("page.html", **{**shell(title, generated, stamp, nav, body), "body": markup(body),
+                                   "notice": markup(notice)})
+
+
+def shell(title: str, generated: bool, stamp: str, nav: bool = True, body: str = "") -> dict:
+    """What ``page.html`` needs besides the body; pages that extend it pass this too."""
     # a case notebook shows the banner itself (so the .ipynb carries it too); never show it twice
-    banner = demo_banner_html() if generated and 'class="banner"' not in body else ""
-    navigation = '<nav><a href="index.html">← Overzicht hoofdstuk 6</a></nav>\n' if nav else ""
-    return ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n</head>\n"
-            f"<body>\n{navigation}{banner}\n<main>\n{body}\n</main>\n"
-            f"<p class=\"stamp\">Gegenereerd {html.escape(stamp)}</p>\n</body>\n</html>\n")
+    return {"title": title, "banner": generated and 'class="banner"' not in body, "stamp": stamp, "nav": nav,
+            "notice": ""}
 
 
-def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
-    """An executed notebook as a report page, rendered by this process's one reused exporter."""
+def render_case(notebook: Path, title: str, generated: bool, stamp: str, notice: str = "") -> str:
+    """An executed notebook as a report page, rendered by this process's one reused exporter; ``notice``: an
+    alert above it."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -65,7 +70,7 @@ def render_case(notebook: Path, title: str, generated: bool, stamp: str) -> str:
         # papermill gives its injected cell a random id, which nbconvert writes into the HTML
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
-    return page(title, render_body(nb), generated, stamp)
+    return page(title, render_body(nb), generated, stamp, notice=notice)
 
 
 def render_body(nb) -> str:
@@ -88,23 +93,22 @@ def write_case_report(task: Task, result: RunResult) -> None:
     """The case's report page; a failed case's page says it failed, whatever the notebook shows."""
     title, generated = case_title_and_generated(task)
     output = Path(task.notebook)
-    text = render_case(output, title, generated, task.stamp) if output.exists() else page(title, "", generated, task.stamp)
-    if result.error:
-        text = text.replace("<main>\n", "<main>\n" + failure_notice(result), 1)
+    notice = failure_notice(result) if result.error else ""
+    text = (render_case(output, title, generated, task.stamp, notice) if output.exists()
+            else page(title, "", generated, task.stamp, notice=notice))
     write_text(Path(task.html), text)
     result.html = Path(task.html)
 
 
 def failure_notice(result: RunResult) -> str:
     where = f" in {result.cell}" if result.cell else ""
-    return (f'<p class="failed" role="alert"><strong>Deze casus is mislukt bij de laatste run</strong>{html.escape(where)}: '
-            f"{html.escape(result.error or '')}. De cijfers hieronder zijn onvolledig of ontbreken; "
-            "los de fout op en draai <code>python -m pipeline run</code> opnieuw.</p>\n")
+    return str(template_module("notices.html").failure(where, result.error or ""))
 
 
 def warm_up() -> None:
-    """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers) and
-    nbformat's schema compilation once, before the children fork, instead of in every child."""
+    """Pay nbconvert's first-render costs (template compilation, Markdown and HTML parsers),
+    nbformat's schema compilation and the page templates' compilation once, before the children fork,
+    instead of in every child."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -112,6 +116,7 @@ def warm_up() -> None:
         nbformat.v4.new_output("display_data", {"text/html": "<p>warm</p>", "text/plain": "warm"})])]
     nbformat.validate(nb)
     render_body(nb)
+    warm_templates()
 
 
 def notebook_failed(notebook: Path) -> str | None:
@@ -141,30 +146,13 @@ def chapter_counts(config: StudyConfig) -> list[dict]:
 COUNT_KEYS = ("cbs", "afgeleid", "gegenereerd", "geen", "nvt", "cellen")
 
 
-def _counts_section(counts: list[dict] | None) -> str:
-    """How many cells of the chapter's tables rest on CBS data, derived and generated values."""
+def counts_context(counts: list[dict] | None) -> dict:
+    """What ``index_counts.html`` shows: the cells per table, their total and the span of tables."""
     if not counts:
-        return ""
-    total = {k: sum(c[k] for c in counts) for k in COUNT_KEYS}
+        return {"counts": [], "total": {}, "span": "", "count_keys": COUNT_KEYS}
     numbers = [c["tabel"] for c in counts]
-    span = f"Tabel {min(numbers)}-{max(numbers)}" if len(numbers) > 1 else f"Tabel {numbers[0]}"
-    shown = total["cbs"] + total["afgeleid"] + total["gegenereerd"]
-    attrs = " ".join(f'data-{k}="{total[k]}"' for k in COUNT_KEYS)
-    rows = "".join(
-        f"<tr><td>Tabel {c['tabel']}</td><td>{html.escape(c['casus'])}</td>"
-        + "".join(f'<td class="num">{c[k]}</td>' for k in COUNT_KEYS) + "</tr>" for c in counts)
-    rows += ("<tr class=\"total\"><th scope=\"row\">totaal</th><td></td>"
-             + "".join(f'<td class="num">{total[k]}</td>' for k in COUNT_KEYS) + "</tr>")
-    return ("<h2>Herkomst van de cijfers</h2>"
-            f'<p class="counts" {attrs}>{span} tellen samen <strong>{total["cellen"]}</strong> cellen; '
-            f"{shown} tonen een getal: <strong>{total['cbs']}</strong> rechtstreeks CBS, "
-            f'<strong>{total["afgeleid"]}</strong> <span class="kind-afgeleid">afgeleid uit echte CBS-cijfers</span> '
-            f'en <strong>{total["gegenereerd"]}</strong> <span class="kind-gegenereerd">gegenereerd (demo)</span>. '
-            f"Leeg: {total['nvt']} × x (niet van toepassing, zoals in het rapport) en {total['geen']} × \u2013 "
-            "(geen waarde in de bron). Een getal dat ook maar één gegenereerde invoer heeft, telt als gegenereerd.</p>"
-            '<details><summary>Per tabel</summary><table class="h6-table counts"><thead><tr><th>tabel</th>'
-            "<th>casus</th><th>CBS</th><th>afgeleid</th><th>gegenereerd</th><th>\u2013 geen waarde</th>"
-            f"<th>x n.v.t.</th><th>cellen</th></tr></thead><tbody>{rows}</tbody></table></details>")
+    return {"counts": counts, "total": {k: sum(c[k] for c in counts) for k in COUNT_KEYS}, "count_keys": COUNT_KEYS,
+            "span": f"Tabel {min(numbers)}-{max(numbers)}" if len(numbers) > 1 else f"Tabel {numbers[0]}"}
 
 
 def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
@@ -178,50 +166,23 @@ def write_index_page(config_path: str, entries: list[dict], stamp: str) -> None:
 
 def index_html(config: StudyConfig, provenance: dict, entries: list[dict], stamp: str,
                counts: list[dict] | None = None) -> str:
-    rows = []
-    for e in entries:
-        state = e.get("state") or ("failed" if e["error"] else "ok")
-        status = {"ok": "ok", "failed": "mislukt: " + html.escape(e["error"] or ""),
-                  "stale": "verouderd (" + html.escape(e.get("stale") or "") + "); draai python -m pipeline run",
-                  "missing": "nog niet uitgevoerd (python -m pipeline run)"}[state]
-        link = (f'<a href="{e["href"]}">{html.escape(e["name"])}</a>' if e["href"] != "#"
-                else html.escape(e["name"]))  # no report to link to: not a link to nothing
-        rows.append(f"<tr><td>{link}</td><td>{e['code']}</td><td>{html.escape(e['tables'])}</td>"
-                    f"<td>{html.escape(e['figure'])}</td><td class=\"{state if state != 'ok' else 'ok'}\" "
-                    f"data-state=\"{state}\">{status}</td></tr>")
-    report = config.report
-    body = (f"<h1>Hoofdstuk 6 — Vergelijkende analyse per gemeente</h1>"
-            f"<p>Herberekening van hoofdstuk 6 van <em>{html.escape(report.get('title', ''))}</em> "
-            f"({html.escape(report.get('publisher', ''))}, {report.get('year', '')}) uit open data van het CBS.</p>"
-            "<h2>Casussen</h2><table class=\"h6-table text\"><thead><tr><th>casus</th><th>code</th><th>tabellen</th>"
-            f"<th>figuur</th><th>status</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            '<p class="chapter-link"><a href="hoofdstuk6.html">Het hoofdstuk zoals de lezer het heeft</a>: Tabel 1, '
-            "per casus de twee tabellen en de figuur met de bijschriften en voetnoten van het rapport.</p>"
-            f"{_counts_section(counts)}"
-            f"<h2>Gegevens</h2>{sources_table_html(provenance)}"
-            f"{_validation_section(config)}"
-            f"{_changes_section(config)}"
-            f'<h2>Alle gemeenten</h2><p><a href="overzicht.html">Overzicht</a>: kerncijfers en decielen van alle '
-            f"{len(entries)} doorgerekende gemeenten, sorteerbaar, met een spreidingsdiagram.</p>"
-            f"{versions_line()}")
-    return page("Hoofdstuk 6 — overzicht", body, is_generated(provenance), stamp, nav=False)
-
-
-def _validation_section(config: StudyConfig) -> str:
     from pipeline.report.validation_page import index_summary
 
-    line = index_summary(config)
-    if line is None:
-        return "<h2>Validatie</h2><p>Nog niet uitgevoerd: <code>python -m pipeline validate</code>.</p>"
-    return (f'<h2>Validatie</h2><p><a href="validation.html">Berekend naast gepubliceerd</a>: '
-            f"{html.escape(line)}.</p>")
+    rows = [{"name": e["name"], "href": e["href"], "code": e["code"], "tables": e["tables"], "figure": e["figure"],
+             "state": e.get("state") or ("failed" if e["error"] else "ok"), "error": e["error"],
+             "stale": e.get("stale")} for e in entries]  # href "#": no report to link to, so no link
+    report = config.report
+    return render("index.html", **shell("Hoofdstuk 6 — overzicht", is_generated(provenance), stamp, nav=False),
+                  report={k: report.get(k, "") for k in ("title", "publisher", "year")}, entries=rows,
+                  **counts_context(counts), sources=markup(sources_table_html(provenance)),
+                  validation=index_summary(config), changes=changes_line(config), versions=markup(versions_line()))
 
 
-def _changes_section(config: StudyConfig) -> str:
-    """A link to the last release diff (``python -m pipeline diff``, run after every fetch), when there is one."""
+def changes_line(config: StudyConfig) -> str | None:
+    """What the last release diff (``python -m pipeline diff``, run after every fetch) changed, when there is one."""
     path = config.reports_dir / "wijzigingen.json"
     if not path.exists():
-        return ""
+        return None
     try:
         diff = json.loads(path.read_text(encoding="utf-8"))
         tables = [t for t in diff.get("tables", []) if t.get("status") not in (None, "unchanged")]
@@ -229,8 +190,7 @@ def _changes_section(config: StudyConfig) -> str:
         line = f"{diff.get('old', '?')} → {diff.get('new', '?')}: {what}"
     except (OSError, ValueError, AttributeError):
         line = "het verslag is onleesbaar; draai python -m pipeline diff opnieuw"
-    return (f'<h2>Wijzigingen</h2><p><a href="wijzigingen.html">Wat de laatste CBS-release veranderde</a>: '
-            f"{html.escape(line)}.</p>")
+    return line
 
 
 def executed_codes(config: StudyConfig) -> list[str]:
@@ -248,10 +208,7 @@ def require_executed(config: StudyConfig) -> None:
 
 def stale_notice(entry: dict) -> str:
     """The banner of a case page whose inputs changed after its run (``report`` without ``run``)."""
-    return (f'<p class="failed" role="alert"><strong>Verouderd:</strong> deze casus is uitgevoerd vóór de laatste '
-            f"wijziging ({html.escape(entry.get('stale') or '')}); de cijfers hieronder horen bij de vorige invoer. "
-            f"Draai <code>python -m pipeline run --case {html.escape(entry['code'])}</code> (of "
-            "<code>make report</code>).</p>\n")
+    return str(template_module("notices.html").stale(entry.get("stale") or "", entry["code"]))
 
 
 def index_entry(config: StudyConfig, code: str, names: dict[str, str]) -> dict:

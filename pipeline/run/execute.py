@@ -41,7 +41,7 @@ class RunResult:
     output: Path
     seconds: float
     error: str | None = None
-    cell: str | None = None        # the failing cell: "cell 5: display(HTML(nb.lasten_html(session)))"
+    cell: str | None = None        # the failing cell: "cell 5: display(HTML(nb.tabel1_html(session)))"
     html: Path | None = None
     skipped: bool = False          # up to date, not executed
     worker: str | None = None      # pid of the child process that ran it

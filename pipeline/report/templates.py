@@ -1,0 +1,81 @@
+"""The one Jinja2 environment of the report pages; the templates are in ``pipeline/report/templates/``.
+
+Every page (the shell around nbconvert's bodies, index, chapter, overview, validation fragments, the
+release diff) is a template here, so markup lives in markup files and Python passes data. The
+environment escapes every ``{{ value }}`` (autoescape), fails on a name the caller did not pass
+(StrictUndefined) and keeps a template's last newline, so the pages stay byte for byte what they were.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from pipeline.case import formatting
+from pipeline.case.provenance import demo_banner_html
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def escaped(value) -> Markup:
+    """A value as the pages have always escaped it: :func:`html.escape` (``&quot;``, ``&#x27;``), not
+    markupsafe's ``&#34;``/``&#39;``, so autoescaping changes no byte. Markup passes as it is."""
+    if hasattr(value, "__html__"):
+        return Markup(value.__html__())
+    return Markup(html.escape(str(value)))
+
+
+def commas(items) -> str:
+    """Items joined by ", " as text, escaped as one value (Jinja's ``join`` escapes the markupsafe way)."""
+    return ", ".join(str(item) for item in items)
+
+
+def blank(value):
+    """``value``, or "" when there is none (None, NaN): an empty cell."""
+    return "" if value is None or isinstance(value, float) and math.isnan(value) else value
+
+
+def ident(value) -> Markup:
+    """A column name or claim id, escaped, with break opportunities after ``_``, ``-`` and ``/``."""
+    text = str(escaped(blank(value)))
+    return Markup(text.replace("_", "_<wbr>").replace("-", "-<wbr>").replace("/", "/<wbr>"))
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """The environment, built once per process (the runner builds it before it forks its children)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=escaped)
+    env.filters.update(euro=formatting.euro, percent=formatting.percent, whole=formatting.whole,
+                       decimal=formatting.decimal, points=formatting.points, value=formatting.plain,
+                       computed=formatting.computed, commas=commas, blank=blank, ident=ident)
+    # the banner comes from the one place the notebook takes it from too
+    env.globals["demo_banner"] = Markup(demo_banner_html())
+    return env
+
+
+def render(template: str, /, **context) -> str:
+    """Template ``template`` (a file name in ``templates/``) filled with ``context``."""
+    return environment().get_template(template).render(**context)
+
+
+def markup(text: str) -> Markup:
+    """HTML made elsewhere (nbconvert's body, a table of the formatting module), inserted as it is."""
+    return Markup(text)
+
+
+def template_module(name: str):
+    """The macros of template ``name`` (``notices.html``: ``failure``, ``stale``), callable from Python."""
+    return environment().get_template(name).module
+
+
+def warm() -> None:
+    """Compile every template once, before the runner forks: the children inherit them compiled."""
+    env = environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)

@@ -1,0 +1,62 @@
+"""The page templates (pipeline/report/templates/) and their one environment: escaping as the pages always
+escaped, no silent blanks, the Dutch number filters of the formatting module, and every template compiles."""
+
+import html
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from pipeline.case import formatting
+from pipeline.case.provenance import demo_banner_html
+from pipeline.report import templates
+from pipeline.report.render import page
+
+
+def render_string(source: str, **context) -> str:
+    return templates.environment().from_string(source).render(**context)
+
+
+def test_values_are_escaped_as_html_escape_does():
+    text = "'s-Gravenhage & \"Rotterdam\" <b>"
+    assert render_string("{{ x }}", x=text) == html.escape(text)        # &#x27; and &quot;, not &#39; / &#34;
+    assert render_string("{{ x }}", x=Markup("<b>kept</b>")) == "<b>kept</b>"
+    assert render_string("{{ xs|commas }}", xs=["a'b", "c"]) == html.escape("a'b, c")
+
+
+def test_an_unknown_name_is_an_error_not_an_empty_string():
+    with pytest.raises(jinja2.UndefinedError):
+        render_string("{{ missing }}")
+
+
+def test_the_number_filters_are_the_formatting_module():
+    assert render_string("{{ v|euro }} {{ v|whole }} {{ p|percent }} {{ p|decimal(2) }}", v=10143.5, p=8.05) == \
+        "€ 10.144 10.144 8,1% 8,05"
+    assert render_string("{{ v|value }}|{{ n|value }}|{{ c|computed }}|{{ d|points }}", v=4470.5, n=None, c=1234.50,
+                         d=0.44) == "4.470,5|–|1.234,5|+0,4"
+    assert formatting.trimmed(26.5, 4) == "26,5" and formatting.trimmed(1000.0, 4) == "1.000"
+    assert formatting.plain(12345) == "12.345" and formatting.plain(True) == "True"
+
+
+def test_the_banner_comes_from_provenance_and_shows_once():
+    shown = page("t", "<p>x</p>", generated=True, stamp="s")
+    assert shown.count(demo_banner_html()) == 1
+    assert demo_banner_html() not in page("t", "<p>x</p>", generated=False, stamp="s")
+    # a case notebook shows the banner itself
+    assert page("t", demo_banner_html(), generated=True, stamp="s").count('class="banner"') == 1
+
+
+def test_the_shell_is_the_pages_markup():
+    assert page("T & 'x'", "<p>body</p>", generated=False, stamp="2026", notice="<p>n</p>\n") == (
+        "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>T &amp; &#x27;x&#x27;</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n</head>\n"
+        "<body>\n<nav><a href=\"index.html\">← Overzicht hoofdstuk 6</a></nav>\n\n<main>\n<p>n</p>\n<p>body</p>\n"
+        "</main>\n<p class=\"stamp\">Gegenereerd 2026</p>\n</body>\n</html>\n")
+
+
+def test_every_template_compiles():
+    names = templates.environment().list_templates(extensions=["html"])
+    assert {"page.html", "index.html", "notices.html", "chapter.html", "overview.html", "validation.html",
+            "diff.html"} <= set(names)
+    templates.warm()
