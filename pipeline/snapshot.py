@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import MissingColumnError, SnapshotError
@@ -149,10 +150,13 @@ def write_snapshot(target: Path, entity_sets: dict[str, list], **provenance) -> 
     return manifest
 
 
-def _read_json(path: Path):
+def _read_json(path: Path, content: bytes | None = None):
+    """The parsed JSON of ``path``; from ``content`` (its bytes, already read and verified) when given."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        if content is None:
+            with open(path, "rb") as handle:
+                content = handle.read()
+        return json.loads(content.decode("utf-8"))
     except FileNotFoundError:
         raise SnapshotError(f"{path} is missing; run `python -m pipeline fetch` or restore data/raw from git")
     except UnicodeDecodeError:
@@ -174,6 +178,14 @@ def read_manifest(directory: Path) -> dict:
 
 def verify_snapshot(directory: Path) -> dict:
     """Check every file against the manifest; return the manifest or raise SnapshotError."""
+    return _verified_contents(directory)[0]
+
+
+def _verified_contents(directory: Path) -> tuple[dict, dict[str, bytes]]:
+    """The manifest and the bytes of every file it lists, each read once and checked against its sha256.
+
+    :func:`load_table` parses the very bytes that were verified, so no file is read twice (and none can
+    change between the check and the read)."""
     manifest = read_manifest(directory)
     listed = manifest.get("files", {})
     for name in REQUIRED_ENTITY_SETS:
@@ -184,22 +196,34 @@ def verify_snapshot(directory: Path) -> dict:
     if unlisted:
         raise SnapshotError(f"{directory / unlisted[0]} is not listed in {directory / MANIFEST}, so it cannot be "
                             "verified; the snapshot was edited: re-fetch it or restore data/raw from git")
-    verify_checksums(directory, manifest)
-    return manifest
+    return manifest, _read_verified(directory, manifest)
 
 
 def verify_checksums(directory: Path, manifest: dict) -> None:
     """Every file the manifest lists exists and has the recorded sha256, else a SnapshotError naming it."""
+    _read_verified(directory, manifest)
+
+
+def _read_verified(directory: Path, manifest: dict) -> dict[str, bytes]:
+    """File name -> bytes of every file the manifest lists, after checking its sha256 (SnapshotError naming it)."""
+    contents = {}
     for name, meta in manifest.get("files", {}).items():
         path = directory / name
         if not path.exists():
             raise SnapshotError(f"{path} is listed in the manifest but missing; re-fetch the table "
                                 "or restore data/raw from git")
-        actual = sha256_file(path)
+        try:
+            with open(path, "rb") as handle:
+                content = handle.read()
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+        actual = hashlib.sha256(content).hexdigest()
         if actual != meta["sha256"]:
             raise SnapshotError(f"checksum mismatch in {path} (manifest {meta['sha256'][:12]}, "
                                 f"file {actual[:12]}); the snapshot was edited or corrupted: "
                                 "re-fetch it or restore data/raw from git")
+        contents[name] = content
+    return contents
 
 
 def strip_keys(values: pd.Series) -> pd.Series:
@@ -235,14 +259,21 @@ class CbsTable:
     def row_kinds(self, data: pd.DataFrame) -> pd.Series:
         """The provenance kind of each row of ``data`` (rows of this table): the first matching block, else default."""
         prov = self.provenance
-        kinds = pd.Series(prov.get("default", "cbs"), index=data.index, dtype=object)
+        kinds = np.full(len(data), prov.get("default", "cbs"), dtype=object)
+        # a table has many blocks but few distinct keys per dimension: match each block's keys against the
+        # distinct keys (factorised once per dimension), then spread the result over the rows by their codes
+        factorised: dict[str, tuple[np.ndarray, pd.Index]] = {}
         for block in reversed(prov.get("blocks", [])):
-            mask = pd.Series(True, index=data.index)
+            mask = np.ones(len(data), dtype=bool)
             for dimension, keys in block.get("where", {}).items():
                 if dimension in data:
-                    mask &= data[dimension].isin([str(k).strip() for k in keys])
+                    if dimension not in factorised:
+                        codes, uniques = pd.factorize(data[dimension], use_na_sentinel=False)
+                        factorised[dimension] = codes, pd.Index(uniques)
+                    codes, uniques = factorised[dimension]
+                    mask &= uniques.isin([str(k).strip() for k in keys])[codes]
             kinds[mask] = block["kind"]
-        return kinds
+        return pd.Series(kinds, index=data.index, dtype=object)
 
     def unit_factor(self, measure: str) -> float:
         """What a measure's values are multiplied by to get plain units, read from its DataProperties ``Unit``.
@@ -392,19 +423,19 @@ def _normalise_title(title: str) -> str:
 def load_table(directory: Path) -> CbsTable:
     """Verify and load a snapshot directory into a :class:`CbsTable`."""
     directory = Path(directory)
-    manifest = verify_snapshot(directory)
-    infos = _read_json(directory / "TableInfos.json")
-    properties = pd.DataFrame(_read_json(directory / "DataProperties.json"))
+    manifest, contents = _verified_contents(directory)   # every file read once, parsed from the verified bytes
+    infos = _read_json(directory / "TableInfos.json", contents["TableInfos.json"])
+    properties = pd.DataFrame(_read_json(directory / "DataProperties.json", contents["DataProperties.json"]))
     dims = {}
     for key in properties.loc[properties["Type"].isin(DIMENSION_TYPES), "Key"]:
         path = directory / f"{key}.json"
-        if path.name not in manifest.get("files", {}):  # e.g. Perioden.json: read only what was verified
+        if path.name not in contents:  # e.g. Perioden.json: read only what was verified
             raise SnapshotError(f"{path} (dimension {key}) is not listed in {directory / MANIFEST}, so it cannot be "
                                 "verified; the snapshot is incomplete or edited: re-fetch it or restore data/raw from git")
-        frame = pd.DataFrame(_read_json(path))
+        frame = pd.DataFrame(_read_json(path, contents[path.name]))
         frame["Key"] = strip_keys(frame["Key"])
         dims[key] = frame
-    data = pd.DataFrame(_read_json(directory / "TypedDataSet.json"))
+    data = pd.DataFrame(_read_json(directory / "TypedDataSet.json", contents["TypedDataSet.json"]))
     for key in dims:
         if key in data:
             data[key] = strip_keys(data[key])
