@@ -186,8 +186,8 @@ def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
         own = {p.key: p for p in table.periods()}
         sel = table.select(spec)
         table_cells: dict[str, dict[str, dict[str, tuple]]] = {}
-        for form, regio, key, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
-                                                    sel["jongeren"], sel["relatief"], sel["herkomst"]):
+        columns = (sel[c].tolist() for c in ("VormenVanJeugdzorg", "regio", "Perioden", "jongeren", "relatief", "herkomst"))
+        for form, regio, key, count, pct, kind in zip(*columns):
             table_cells.setdefault(key, {}).setdefault(regio, {})[form] = (count, pct, kind)
         for key, period in own.items():
             slot = (period.year, period.half)
@@ -232,42 +232,63 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     return result, True
 
 
-def youth_base(totaal: tuple) -> float:
+def youth_base(count: np.ndarray, pct: np.ndarray) -> np.ndarray:
     """The table's youth population (0-23 years), implied by JZ Totaal: jongeren / relatief x 100."""
-    count, pct, _ = totaal
-    return ind.implied_base(count, pct)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ind.implied_base(count, pct)
 
 
-def jeugdhulp_record(forms: dict) -> dict:
-    """The jeugdhulp.csv values of one unit in one period from its care forms."""
-    totaal, zonder, wijkteam, met = (_form(forms, f) for f in CARE_FORMS)
+class FormArrays:
+    """The care forms of many units (or one unit in many periods) as arrays, one element per unit: per form
+    the count, the percentage and the rank of its kind, and the implied youth base; for the jeugdhulp.csv
+    columns and for group figures over any set of members (as :class:`Finance` does for lasten)."""
+
+    def __init__(self, forms: list[dict]):
+        self.count, self.pct, self.rank = {}, {}, {}
+        for form in CARE_FORMS:
+            values = [_form(f, form) for f in forms]
+            self.count[form] = np.array([v[0] for v in values], dtype=float)
+            self.pct[form] = np.array([v[1] for v in values], dtype=float)
+            self.rank[form] = np.array([KIND_RANK[v[2]] for v in values], dtype=int)
+        self.base = youth_base(self.count["totaal_jeugdzorg"], self.pct["totaal_jeugdzorg"])
+
+    def kind(self, form: str) -> np.ndarray:
+        return KIND_NAMES[self.rank[form]]
+
+
+KIND_NAMES = np.array(KINDS, dtype=object)   # rank -> kind, for arrays of ranks
+
+
+def jeugdhulp_record(forms: FormArrays) -> dict[str, np.ndarray]:
+    """The jeugdhulp.csv values of units (one per element of ``forms``) from their care forms, column by column."""
+    count, pct, kind = forms.count, forms.pct, forms.kind
     return {
-        "jongeren": youth_base(totaal), "jongeren_herkomst": totaal[2],
-        "totaal_jeugdzorg": totaal[0], "totaal_jeugdzorg_herkomst": totaal[2],
-        "zonder_verblijf": zonder[0], "zonder_verblijf_herkomst": zonder[2],
-        "pct_zonder_verblijf": zonder[1], "pct_zonder_verblijf_herkomst": zonder[2],
-        "met_verblijf": met[0], "met_verblijf_herkomst": met[2],
-        "pct_met_verblijf": met[1], "pct_met_verblijf_herkomst": met[2],
-        "via_wijkteam": wijkteam[0], "via_wijkteam_herkomst": wijkteam[2],
-        "pct_via_wijkteam": ind.pct_via_wijkteam(wijkteam[0], zonder[0]),
-        "pct_via_wijkteam_herkomst": weakest(wijkteam[2], zonder[2]),
+        "jongeren": forms.base, "jongeren_herkomst": kind("totaal_jeugdzorg"),
+        "totaal_jeugdzorg": count["totaal_jeugdzorg"], "totaal_jeugdzorg_herkomst": kind("totaal_jeugdzorg"),
+        "zonder_verblijf": count["zonder_verblijf"], "zonder_verblijf_herkomst": kind("zonder_verblijf"),
+        "pct_zonder_verblijf": pct["zonder_verblijf"], "pct_zonder_verblijf_herkomst": kind("zonder_verblijf"),
+        "met_verblijf": count["met_verblijf"], "met_verblijf_herkomst": kind("met_verblijf"),
+        "pct_met_verblijf": pct["met_verblijf"], "pct_met_verblijf_herkomst": kind("met_verblijf"),
+        "via_wijkteam": count["via_wijkteam"], "via_wijkteam_herkomst": kind("via_wijkteam"),
+        "pct_via_wijkteam": ind.pct_via_wijkteam(pd.Series(count["via_wijkteam"]),
+                                                 pd.Series(count["zonder_verblijf"])).to_numpy(),
+        "pct_via_wijkteam_herkomst": KIND_NAMES[np.maximum(forms.rank["via_wijkteam"], forms.rank["zonder_verblijf"])],
     }
 
 
-def group_forms(members: list[dict], rule: str) -> dict:
-    """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``).
+def group_forms(members: FormArrays, idx: np.ndarray, rule: str) -> dict:
+    """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``),
+    the elements ``idx`` of ``members``.
 
     ``gepoold``: counts summed, percentages as the pooled share over the implied youth base
     (:func:`pipeline.indicators.pct_groep_gepoold`); ``ongewogen``: the mean of the members'
     percentages. Members without a value are left out of both sums.
     """
     result = {}
-    bases = np.array([youth_base(_form(m, "totaal_jeugdzorg")) for m in members], dtype=float)
+    bases = members.base[idx]
     for form in CARE_FORMS:
-        values = [_form(m, form) for m in members]
-        counts = np.array([v[0] for v in values], dtype=float)
-        pcts = np.array([v[1] for v in values], dtype=float)
-        kind = weakest(*(v[2] for v in values))
+        counts, pcts = members.count[form][idx], members.pct[form][idx]
+        kind = KINDS[int(members.rank[form][idx].max())] if len(idx) else "cbs"
         if rule == "gepoold":
             pct = ind.pct_groep_gepoold(counts, bases)
         else:
@@ -316,32 +337,42 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
     """
     rule = rule or config.choices.pct_zonder_verblijf_groep
     periods, base = half_years(config, table)
+    codes = gemeenten["code"].tolist()
     names = dict(zip(gemeenten["code"], gemeenten["naam"]))
-    units = aggregate_units(config, gemeenten)
-    records = []
-    for period in periods:
-        cells_p = table.cells.get(period.key, {})
-        stamp = {"periode": period.key, "periode_titel": period.title, "jaar": period.year,
-                 "halfjaar": period.half, "voorlopig": period.provisional}
+    position = {code: i for i, code in enumerate(codes)}
+    units = [(unit_type, code, name, np.array([position[m] for m in group], dtype=int))
+             for unit_type, code, name, group in aggregate_units(config, gemeenten)]
+    stamps = [{"periode": period.key, "periode_titel": period.title, "jaar": period.year,
+               "halfjaar": period.half, "voorlopig": period.provisional} for period in periods]
+    # every gemeente in every half year as one set of arrays (period i at i * len(codes)), then the groups
+    gemeente_ids, forms_list = [], []
+    for period, stamp in zip(periods, stamps):
         member_forms, member_herleid = members[period.key]
-        for code, forms in member_forms.items():
-            records.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp,
-                            "herleid": member_herleid[code], **jeugdhulp_record(forms)})
+        for code in codes:
+            gemeente_ids.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp,
+                                 "herleid": member_herleid[code]})
+            forms_list.append(member_forms[code])
+    every_gemeente = FormArrays(forms_list)
+    herleid = np.array([row["herleid"] for row in gemeente_ids], dtype=bool)
+    unit_ids, unit_forms = [], []
+    for i, (period, stamp) in enumerate(zip(periods, stamps)):
+        cells_p = table.cells.get(period.key, {})
         for unit_type, code, name, group in units:
-            own = cells_p.get(code)
-            if own is not None and not math.isnan(_form(own, "zonder_verblijf")[1]):
-                forms = own
-            else:
-                forms = group_forms([member_forms[m] for m in group], rule)
-            records.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
-                            "herleid": any(member_herleid[m] for m in group), **jeugdhulp_record(forms)})
-    data = pd.DataFrame.from_records(records)
+            forms = cells_p.get(code)
+            if forms is None or math.isnan(_form(forms, "zonder_verblijf")[1]):
+                forms = group_forms(every_gemeente, i * len(codes) + group, rule)
+            unit_ids.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
+                             "herleid": bool(herleid[i * len(codes) + group].any())})
+            unit_forms.append(forms)
+    data = pd.concat([pd.DataFrame.from_records(gemeente_ids).assign(**jeugdhulp_record(every_gemeente)),
+                      pd.DataFrame.from_records(unit_ids).assign(**jeugdhulp_record(FormArrays(unit_forms)))],
+                     ignore_index=True)
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
                                                                    data["code"].map(base_pct))
-    data["index_zonder_verblijf_herkomst"] = [weakest(a, b) for a, b in
-                                              zip(data["pct_zonder_verblijf_herkomst"], data["code"].map(base_kind))]
+    kinds = pd.DataFrame({"pct": data["pct_zonder_verblijf_herkomst"], "base": data["code"].map(base_kind)})
+    data["index_zonder_verblijf_herkomst"] = weakest_columns(kinds, ["pct", "base"])
     for column in ("jongeren", "totaal_jeugdzorg", "zonder_verblijf", "met_verblijf", "via_wijkteam"):
         data[column] = data[column].round().astype("Int64")
     values = ["jongeren", "totaal_jeugdzorg", "zonder_verblijf", "pct_zonder_verblijf", "index_zonder_verblijf",

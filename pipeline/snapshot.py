@@ -404,7 +404,7 @@ class CbsTable:
 def _measure_values(values: pd.Series, factor: float, missing_codes) -> pd.Series:
     """Numbers scaled to plain units, with CBS's "no figure" markers and codes as missing; text stays text."""
     present = values.dropna()
-    if not present.empty and present.map(lambda v: isinstance(v, str)).all():
+    if not present.empty and pd.api.types.infer_dtype(present, skipna=True) == "string":   # every value a str
         stripped = values.astype("string").str.strip()
         if not stripped.dropna().isin(list(UNTYPED_MISSING)).all() and \
                 pd.to_numeric(stripped.replace(list(UNTYPED_MISSING), pd.NA), errors="coerce").notna().sum() == 0:
