@@ -110,9 +110,12 @@ def classification_date(config: StudyConfig) -> str:
 def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
     """(unit_type, code, name, member codes) for Nederland, every jeugdregio and every size class."""
     units = [("nederland", NEDERLAND, "Nederland", gemeenten["code"].tolist())]
-    regions = gemeenten.dropna(subset=["jeugdregio_code"]).groupby(["jeugdregio_code", "jeugdregio_naam"])["code"]
-    for (code, name), members in sorted(regions, key=lambda item: item[0][0]):
-        units.append(("jeugdregio", code, name, members.tolist()))
+    regions: dict[tuple[str, str], list[str]] = {}
+    for member, code, name in zip(gemeenten["code"], gemeenten["jeugdregio_code"], gemeenten["jeugdregio_naam"]):
+        if not (pd.isna(code) or pd.isna(name)):
+            regions.setdefault((code, name), []).append(member)
+    for (code, name), members in sorted(regions.items()):
+        units.append(("jeugdregio", code, name, members))
     for size_class in all_size_classes(config):
         members = gemeenten.loc[gemeenten["inwoners"].map(size_class.contains), "code"].tolist()
         if members:
