@@ -723,11 +723,18 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
 
 
 def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: LastenInputs, jeugdzorg: Jeugdzorg,
-                  members: dict) -> pd.DataFrame:
-    """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes)."""
+                  members: dict, built: dict[tuple[str, str], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes).
+
+    ``built``: (choice, option) -> lasten.csv or jeugdhulp.csv already built with that option (the configured
+    ones, by :func:`build_all`), so they are not built twice.
+    """
+    built = built or {}
     frames = []
     for option in ("gewogen", "ongewogen"):
-        lasten = build_lasten(config, gemeenten, lasten_inputs, rule=option)
+        lasten = built.get(("lasten_per_inwoner_groep", option))
+        if lasten is None:
+            lasten = build_lasten(config, gemeenten, lasten_inputs, rule=option)
         groups = lasten[lasten["unit_type"] != "gemeente"]
         for column in ("lasten_per_inwoner_rekening", "index_lasten_per_inwoner"):
             frames.append(pd.DataFrame({"keuze": "lasten_per_inwoner_groep", "optie": option,
@@ -737,7 +744,9 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: L
                                         "herkomst": groups[f"{column}_herkomst"].values}))
     p = config.periods
     for option in ("gepoold", "ongewogen"):
-        jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option)
+        jh = built.get(("pct_zonder_verblijf_groep", option))
+        if jh is None:
+            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option)
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):
@@ -812,7 +821,9 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
         "lasten.csv": lasten,
         "jeugdhulp.csv": jeugdhulp,
         "kerncijfers.csv": build_kerncijfers(config, jeugdhulp, lasten, lasten_basis),
-        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, lasten_inputs, jeugdzorg, members)],
+        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, lasten_inputs, jeugdzorg, members, {
+            ("lasten_per_inwoner_groep", config.choices.lasten_per_inwoner_groep): lasten,
+            ("pct_zonder_verblijf_groep", config.choices.pct_zonder_verblijf_groep): jeugdhulp})],
                                 ignore_index=True),
     }
     paths = {}
