@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +117,9 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
             regions.setdefault((code, name), []).append(member)
     for (code, name), members in sorted(regions.items()):
         units.append(("jeugdregio", code, name, members))
+    inhabitants = list(zip(gemeenten["code"], gemeenten["inwoners"]))
     for size_class in all_size_classes(config):
-        members = gemeenten.loc[gemeenten["inwoners"].map(size_class.contains), "code"].tolist()
+        members = [code for code, inwoners in inhabitants if size_class.contains(inwoners)]
         if members:
             units.append(("grootteklasse", f"size:{size_class.label}", size_class.label, members))
     return units
@@ -169,11 +171,11 @@ class Predecessors:
 @dataclass(frozen=True)
 class Jeugdzorg:
     """The jeugdzorg table read once: its id, periods and, per period key, region code and care form,
-    the published (jongeren, relatief, herkomst)."""
+    the published (jongeren, relatief, herkomst) (:class:`PeriodCells`)."""
 
     table_id: str
     periods: list[Period]
-    cells: dict[str, dict[str, dict[str, tuple]]]
+    cells: dict[str, PeriodCells]
 
 
 def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
@@ -184,27 +186,28 @@ def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
     """
     spec = config.tables["jeugdzorg"]
     periods: dict[tuple, Period] = {}
-    cells: dict[str, dict[str, dict[str, tuple]]] = {}
+    cells: dict[str, PeriodCells] = {}
     for table in tables:
         own = {p.key: p for p in table.periods()}
         sel = table.select(spec)
-        table_cells: dict[str, dict[str, dict[str, tuple]]] = {}
-        columns = (sel[c].tolist() for c in ("VormenVanJeugdzorg", "regio", "Perioden", "jongeren", "relatief", "herkomst"))
-        for form, regio, key, count, pct, kind in zip(*columns):
-            table_cells.setdefault(key, {}).setdefault(regio, {})[form] = (count, pct, kind)
+        table_cells = PeriodCells.per_period(sel)
+        no_rows = PeriodCells([], FormArrays.from_forms([]))
         for key, period in own.items():
             slot = (period.year, period.half)
             older = periods.get(slot)
             if older is not None:
                 cells.pop(older.key, None)
             periods[slot] = period
-            cells[period.key] = table_cells.get(key, {})
+            cells[period.key] = table_cells.get(key, no_rows)
     ordered = sorted(periods.values(), key=lambda p: (p.year, p.half or 3))
     return Jeugdzorg("+".join(t.table_id for t in tables), ordered, cells)
 
 
+NO_FORM = (math.nan, math.nan, "cbs")   # a care form without a row: no count, no percentage
+
+
 def _form(cells: dict, form: str) -> tuple:
-    return cells.get(form, (math.nan, math.nan, "cbs"))
+    return cells.get(form, NO_FORM)
 
 
 def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessors: Predecessors):
@@ -246,20 +249,105 @@ class FormArrays:
     the count, the percentage and the rank of its kind, and the implied youth base; for the jeugdhulp.csv
     columns and for group figures over any set of members (as :class:`Finance` does for lasten)."""
 
-    def __init__(self, forms: list[dict]):
-        self.count, self.pct, self.rank = {}, {}, {}
-        for form in CARE_FORMS:
-            values = [_form(f, form) for f in forms]
-            self.count[form] = np.array([v[0] for v in values], dtype=float)
-            self.pct[form] = np.array([v[1] for v in values], dtype=float)
-            self.rank[form] = np.array([KIND_RANK[v[2]] for v in values], dtype=int)
+    def __init__(self, count: dict[str, np.ndarray], pct: dict[str, np.ndarray], rank: dict[str, np.ndarray]):
+        self.count, self.pct, self.rank = count, pct, rank
         self.base = youth_base(self.count["totaal_jeugdzorg"], self.pct["totaal_jeugdzorg"])
+
+    @classmethod
+    def from_forms(cls, forms: list[dict]) -> FormArrays:
+        """From one dict per unit: care form -> (count, pct, kind); a form a unit lacks has no values."""
+        count, pct, rank = {}, {}, {}
+        for form in CARE_FORMS:
+            counts, pcts, kinds = zip(*(f.get(form, NO_FORM) for f in forms)) if forms else ((), (), ())
+            count[form], pct[form] = np.array(counts, dtype=float), np.array(pcts, dtype=float)
+            rank[form] = np.array([KIND_RANK[k] for k in kinds], dtype=int)
+        return cls(count, pct, rank)
+
+    @classmethod
+    def concat(cls, parts: list[FormArrays]) -> FormArrays:
+        return cls(*({form: np.concatenate([getattr(part, field)[form] for part in parts]) for form in CARE_FORMS}
+                     for field in ("count", "pct", "rank")))
+
+    def take(self, idx: np.ndarray) -> FormArrays:
+        """The elements ``idx``; -1 is a unit without a row (no values, kind ``cbs``)."""
+        def pick(values: np.ndarray, none) -> np.ndarray:
+            return np.append(values, none)[idx]   # -1 picks the appended "no row"
+        return FormArrays({f: pick(a, math.nan) for f, a in self.count.items()},
+                          {f: pick(a, math.nan) for f, a in self.pct.items()},
+                          {f: pick(a, KIND_RANK[NO_FORM[2]]) for f, a in self.rank.items()})
+
+    def replaced(self, forms: dict[int, dict]) -> FormArrays:
+        """A copy with element ``i`` set to ``forms[i]`` (care form -> (count, pct, kind)) for every ``i``."""
+        count, pct, rank = ({f: a.copy() for f, a in field.items()} for field in (self.count, self.pct, self.rank))
+        for i, one in forms.items():
+            for form in CARE_FORMS:
+                count[form][i], pct[form][i], kind = _form(one, form)
+                rank[form][i] = KIND_RANK[kind]
+        return FormArrays(count, pct, rank)
+
+    def forms_at(self, i: int) -> dict:
+        """Element ``i`` as care form -> (count, pct, kind)."""
+        return {form: (float(self.count[form][i]), float(self.pct[form][i]), KINDS[self.rank[form][i]])
+                for form in CARE_FORMS}
 
     def kind(self, form: str) -> np.ndarray:
         return KIND_NAMES[self.rank[form]]
 
 
 KIND_NAMES = np.array(KINDS, dtype=object)   # rank -> kind, for arrays of ranks
+
+
+class PeriodCells(Mapping):
+    """One period of the jeugdzorg table: region code -> care form -> (count, pct, kind), for every region with a
+    row in that period; held as :class:`FormArrays` (one element per region, in the table's order)."""
+
+    def __init__(self, codes: list[str], forms: FormArrays):
+        self.codes, self.forms = codes, forms
+        self.position = {code: i for i, code in enumerate(codes)}
+
+    @classmethod
+    def per_period(cls, sel: pd.DataFrame) -> dict[str, PeriodCells]:
+        """Per period key, from the jeugdzorg role's selected rows (:meth:`CbsTable.select`: Perioden, regio,
+        VormenVanJeugdzorg, jongeren, relatief, herkomst); the regions of a period in the order of their rows."""
+        period_at, keys = pd.factorize(sel["Perioden"])
+        region_at, regions = pd.factorize(sel["regio"])
+        shape, rows = (len(keys), len(regions)), len(sel)
+        first = np.full(shape, rows)   # each region's first row in each period; ``rows``: none
+        np.minimum.at(first, (period_at, region_at), np.arange(rows))
+        form_of = sel["VormenVanJeugdzorg"].to_numpy()
+        values = {"count": (sel["jongeren"].to_numpy(dtype=float), math.nan),
+                  "pct": (sel["relatief"].to_numpy(dtype=float), math.nan),
+                  "rank": (sel["herkomst"].map(KIND_RANK).to_numpy(dtype=int), KIND_RANK[NO_FORM[2]])}
+        grids = {field: {} for field in values}   # field -> form -> period x region
+        for form in CARE_FORMS:
+            here = form_of == form
+            for field, (column, none) in values.items():
+                grids[field][form] = np.full(shape, none, dtype=column.dtype)
+                grids[field][form][period_at[here], region_at[here]] = column[here]
+        result = {}
+        for p, key in enumerate(keys):
+            present = np.flatnonzero(first[p] < rows)
+            present = present[np.argsort(first[p, present], kind="stable")]
+            result[key] = cls([regions[i] for i in present],
+                              FormArrays(*({form: grid[p, present] for form, grid in grids[field].items()}
+                                           for field in ("count", "pct", "rank"))))
+        return result
+
+    def positions(self, codes: list[str]) -> np.ndarray:
+        """Each code's element, -1 for a code without a row in this period."""
+        return np.array([self.position.get(code, -1) for code in codes], dtype=int)
+
+    def __getitem__(self, code: str) -> dict:
+        return self.forms.forms_at(self.position[code])
+
+    def __contains__(self, code) -> bool:
+        return code in self.position
+
+    def __iter__(self):
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def jeugdhulp_record(forms: FormArrays) -> dict[str, np.ndarray]:
@@ -310,24 +398,31 @@ def half_years(config: StudyConfig, table: Jeugdzorg) -> tuple[list[Period], Per
 
 
 def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
-                   warnings: Warnings) -> dict[str, tuple[dict, dict]]:
-    """Per half year: every gemeente's care forms (back-cast where needed) and whether they were back-cast."""
+                   warnings: Warnings) -> dict[str, tuple[FormArrays, np.ndarray]]:
+    """Per half year: every gemeente's care forms (back-cast where needed) and whether they were back-cast,
+    as arrays in the order of ``gemeenten``."""
     result = {}
     periods, _ = half_years(config, table)
+    codes = gemeenten["code"].tolist()
     for period in periods:
-        cells_p = table.cells.get(period.key, {})
-        forms_by_code, herleid_by_code = {}, {}
-        for code in gemeenten["code"]:
-            forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
+        cells_p = table.cells[period.key]
+        at = cells_p.positions(codes)
+        own = cells_p.forms.take(at)
+        herleid = np.zeros(len(codes), dtype=bool)
+        backcast = {}
+        # a gemeente without any percentage may be formed later: then its predecessors have the values
+        for i in np.flatnonzero(np.logical_and.reduce([np.isnan(own.pct[form]) for form in CARE_FORMS])):
+            forms, herleid[i] = jeugdzorg_for_gemeente(codes[i], cells_p, period, predecessors)
             if forms is None:
-                warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
+                warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, codes[i],
                              "gemeente ontbreekt (geen voorgangers in de crosswalk)")
-                forms = {}
-            for form in CARE_FORMS:
-                if forms and math.isnan(_form(forms, form)[1]):
-                    warnings.add(table.table_id, f"{form} relatief", period.key, code)
-            forms_by_code[code], herleid_by_code[code] = forms, herleid
-        result[period.key] = (forms_by_code, herleid_by_code)
+            elif herleid[i]:
+                backcast[i] = forms
+        forms = own.replaced(backcast) if backcast else own
+        for form in CARE_FORMS:
+            for i in np.flatnonzero(np.isnan(forms.pct[form]) & ((at >= 0) | herleid)):
+                warnings.add(table.table_id, f"{form} relatief", period.key, codes[i])
+        result[period.key] = (forms, herleid)
     return result
 
 
@@ -341,35 +436,30 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
     rule = rule or config.choices.pct_zonder_verblijf_groep
     periods, base = half_years(config, table)
     codes = gemeenten["code"].tolist()
-    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
     position = {code: i for i, code in enumerate(codes)}
     units = [(unit_type, code, name, np.array([position[m] for m in group], dtype=int))
              for unit_type, code, name, group in aggregate_units(config, gemeenten)]
     stamps = [{"periode": period.key, "periode_titel": period.title, "jaar": period.year,
                "halfjaar": period.half, "voorlopig": period.provisional} for period in periods]
     # every gemeente in every half year as one set of arrays (period i at i * len(codes)), then the groups
-    gemeente_ids, forms_list = [], []
-    for period, stamp in zip(periods, stamps):
-        member_forms, member_herleid = members[period.key]
-        for code in codes:
-            gemeente_ids.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp,
-                                 "herleid": member_herleid[code]})
-            forms_list.append(member_forms[code])
-    every_gemeente = FormArrays(forms_list)
-    herleid = np.array([row["herleid"] for row in gemeente_ids], dtype=bool)
-    unit_ids, unit_forms = [], []
+    every_gemeente = FormArrays.concat([members[period.key][0] for period in periods])
+    herleid = np.concatenate([members[period.key][1] for period in periods])
+    rows = {"unit_type": ["gemeente"] * len(herleid), "code": codes * len(periods),
+            "naam": gemeenten["naam"].tolist() * len(periods),
+            **{k: [stamp[k] for stamp in stamps for _ in codes] for k in stamps[0]}, "herleid": herleid.tolist()}
+    unit_forms = []
     for i, (period, stamp) in enumerate(zip(periods, stamps)):
-        cells_p = table.cells.get(period.key, {})
+        cells_p = table.cells[period.key]
         for unit_type, code, name, group in units:
             forms = cells_p.get(code)
             if forms is None or math.isnan(_form(forms, "zonder_verblijf")[1]):
                 forms = group_forms(every_gemeente, i * len(codes) + group, rule)
-            unit_ids.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
-                             "herleid": bool(herleid[i * len(codes) + group].any())})
+            for column, value in (("unit_type", unit_type), ("code", code), ("naam", name), *stamp.items(),
+                                  ("herleid", bool(herleid[i * len(codes) + group].any()))):
+                rows[column].append(value)
             unit_forms.append(forms)
-    data = pd.concat([pd.DataFrame.from_records(gemeente_ids).assign(**jeugdhulp_record(every_gemeente)),
-                      pd.DataFrame.from_records(unit_ids).assign(**jeugdhulp_record(FormArrays(unit_forms)))],
-                     ignore_index=True)
+    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat([every_gemeente,
+                                                                        FormArrays.from_forms(unit_forms)]))})
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
