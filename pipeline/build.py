@@ -67,9 +67,15 @@ def weakest(*kinds) -> str:
 
 
 def weakest_columns(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Row-wise weakest kind over several ``*_herkomst`` columns."""
-    ranks = pd.concat([frame[c].map(KIND_RANK) for c in columns], axis=1).max(axis=1)
-    return ranks.map(dict(enumerate(KINDS)))
+    """Row-wise weakest kind over several ``*_herkomst`` columns (missing where every one is missing)."""
+    ranks = np.fmax.reduce([kind_ranks(frame[c]) for c in columns])   # fmax: a missing kind is skipped
+    named = np.array([*KINDS, math.nan], dtype=object)
+    return pd.Series(named[np.where(np.isnan(ranks), len(KINDS), ranks).astype(int)], index=frame.index)
+
+
+def kind_ranks(kinds) -> np.ndarray:
+    """The rank of each kind (cbs 0, afgeleid 1, gegenereerd 2) as floats, NaN for a missing kind."""
+    return np.array([KIND_RANK.get(kind, math.nan) for kind in kinds], dtype=float)
 
 
 class Warnings:
@@ -293,6 +299,10 @@ class FormArrays:
     def kind(self, form: str) -> np.ndarray:
         return KIND_NAMES[self.rank[form]]
 
+    def without_percentage(self) -> np.ndarray:
+        """Which elements have no percentage for any care form (no row, or a municipality formed later)."""
+        return np.logical_and.reduce([np.isnan(self.pct[form]) for form in CARE_FORMS])
+
 
 KIND_NAMES = np.array(KINDS, dtype=object)   # rank -> kind, for arrays of ranks
 
@@ -411,7 +421,7 @@ def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzor
         herleid = np.zeros(len(codes), dtype=bool)
         backcast = {}
         # a gemeente without any percentage may be formed later: then its predecessors have the values
-        for i in np.flatnonzero(np.logical_and.reduce([np.isnan(own.pct[form]) for form in CARE_FORMS])):
+        for i in np.flatnonzero(own.without_percentage()):
             forms, herleid[i] = jeugdzorg_for_gemeente(codes[i], cells_p, period, predecessors)
             if forms is None:
                 warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, codes[i],
@@ -488,11 +498,15 @@ def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg
                   year: int, warnings: Warnings) -> pd.DataFrame:
     """Youth with any jeugdzorg (JZ Totaal) on jaarbasis, per gemeente and per CBS region row: gebruikers, herkomst."""
     period = find_year(table.periods, year, table.table_id)
-    cells_p = table.cells.get(period.key, {})
+    cells_p = table.cells[period.key]
+    codes = gemeenten["code"].tolist()
+    own = cells_p.forms.take(cells_p.positions(codes))
+    counts, kinds = own.count["totaal_jeugdzorg"].tolist(), own.kind("totaal_jeugdzorg").tolist()
+    for i in np.flatnonzero(own.without_percentage()):   # formed later: back-cast from its predecessors
+        forms, _ = jeugdzorg_for_gemeente(codes[i], cells_p, period, predecessors)
+        counts[i], _, kinds[i] = _form(forms or {}, "totaal_jeugdzorg")
     out = {}
-    for code in gemeenten["code"]:
-        forms, _ = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
-        count, _, kind = _form(forms or {}, "totaal_jeugdzorg")
+    for code, count, kind in zip(codes, counts, kinds):
         if math.isnan(count):
             warnings.add(table.table_id, "totaal jeugdzorg (gebruikers)", period.key, code)
         out[code] = (count, kind)
@@ -516,8 +530,10 @@ def iv3_lasten(config: StudyConfig, table_id: str, sel: pd.DataFrame, year: int,
     among them gets no total: an incomplete sum is not a total.
     """
     sel = sel[sel["Verslagsoort"] == report]
-    grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
-    frame = grouped.agg(lasten=("bedrag", "sum"), missing=("missing", "any"), rank=("rank", "max"))
+    regio = sel["regio"]
+    frame = pd.DataFrame({"lasten": sel["bedrag"].groupby(regio).sum(),
+                          "missing": sel["bedrag"].isna().groupby(regio).any(),
+                          "rank": sel["herkomst"].map(KIND_RANK).groupby(regio).max()})
     frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
     frame.loc[frame["missing"], "lasten"] = math.nan
     for code in frame.index[frame["missing"]]:
@@ -533,7 +549,8 @@ def in_classification(values: pd.DataFrame, codes: list[str], year: int, predece
     A municipality that did not exist in ``year`` gets the sum of its predecessors' values (times
     their shares) and kind at best ``afgeleid``; one without data and without predecessors is missing.
     """
-    records = {code: row for code, row in zip(values.index, values[columns + ["herkomst"]].to_dict("records"))
+    names = columns + ["herkomst"]
+    records = {code: dict(zip(names, row)) for code, row in zip(values.index, zip(*(values[c].tolist() for c in names)))
                if isinstance(code, str) and code.startswith("GM")}
     start = f"{year}-01-01"
     rows = {}
@@ -610,9 +627,8 @@ class Finance:
         frame = frame.reindex(codes)
         self.lasten = frame["lasten"].to_numpy(float)
         self.inwoners = frame["inwoners"].to_numpy(float)
-        self.rank = np.maximum(frame["lasten_herkomst"].map(KIND_RANK).to_numpy(), 
-                               frame["inwoners_herkomst"].map(KIND_RANK).to_numpy())
-        self.lasten_rank = frame["lasten_herkomst"].map(KIND_RANK).to_numpy()
+        self.lasten_rank = kind_ranks(frame["lasten_herkomst"])
+        self.rank = np.maximum(self.lasten_rank, kind_ranks(frame["inwoners_herkomst"]))
         self.herleid = frame["herleid"].to_numpy(bool)
 
     def per_inwoner(self, idx: np.ndarray, rule: str) -> tuple[float, str]:
@@ -649,8 +665,8 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
     rek, beg = Finance(rekening, codes), Finance(begroting, codes)
     member_users = users.reindex(codes)
     user_counts = member_users["gebruikers"].to_numpy(float)
-    user_ranks = member_users["herkomst"].map(KIND_RANK).to_numpy()
-    inwoner_ranks = rekening.reindex(codes)["inwoners_herkomst"].map(KIND_RANK).to_numpy()
+    user_ranks = kind_ranks(member_users["herkomst"])
+    inwoner_ranks = kind_ranks(rekening.reindex(codes)["inwoners_herkomst"])
     for unit_type, code, name, members in aggregate_units(config, gemeenten):
         idx = np.array([position[m] for m in members])
         with_lasten = idx[~np.isnan(rek.lasten[idx])]
@@ -759,16 +775,21 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
                       lasten_basis: pd.DataFrame) -> pd.DataFrame:
     """The indicators chapter 6's text cites beside its tables, per gemeente and aggregate."""
     p = config.periods
+    half_year_rows: dict[tuple, pd.DataFrame] = {}   # each half year's rows by unit code, looked up once
 
     def at(period, column):
-        return at_half_year(jeugdhulp, period, column)
+        if (period.year, period.half) not in half_year_rows:
+            columns = [c for c in jeugdhulp.columns if c != "code"]
+            half_year_rows[period.year, period.half] = at_half_year(jeugdhulp, period, columns)
+        return half_year_rows[period.year, period.half][column]
 
     base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
     frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]].copy()
 
     def put(column, values, *kinds):
         frame[column] = values
-        frame[f"{column}_herkomst"] = [weakest(*row) for row in zip(*(k.reindex(frame.index) for k in kinds))]
+        ranks = np.fmax.reduce([kind_ranks(k.reindex(frame.index)) for k in kinds])   # the weakest known kind
+        frame[f"{column}_herkomst"] = KIND_NAMES[np.nan_to_num(ranks, nan=KIND_RANK["cbs"]).astype(int)]
 
     kind = lambda period, column: at(period, f"{column}_herkomst")  # noqa: E731
     put("pct_met_verblijf_basis", at(base, "pct_met_verblijf"), kind(base, "pct_met_verblijf"))
