@@ -437,26 +437,32 @@ def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzor
 
 
 def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, members: dict,
-                    rule: str | None = None) -> pd.DataFrame:
+                    rule: str | None = None, unit_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
 
     ``members`` are the gemeenten's care forms per half year (:func:`gemeente_forms`). Nederland and the
-    jeugdregio's take CBS's own row; a size class follows the configured group rule.
+    jeugdregio's take CBS's own row; a size class follows the configured group rule. ``unit_types``: only the
+    rows of these unit types (the group rules change only the size classes), else all.
     """
     rule = rule or config.choices.pct_zonder_verblijf_groep
     periods, base = half_years(config, table)
     codes = gemeenten["code"].tolist()
     position = {code: i for i, code in enumerate(codes)}
     units = [(unit_type, code, name, np.array([position[m] for m in group], dtype=int))
-             for unit_type, code, name, group in aggregate_units(config, gemeenten)]
+             for unit_type, code, name, group in aggregate_units(config, gemeenten)
+             if unit_types is None or unit_type in unit_types]
     stamps = [{"periode": period.key, "periode_titel": period.title, "jaar": period.year,
                "halfjaar": period.half, "voorlopig": period.provisional} for period in periods]
     # every gemeente in every half year as one set of arrays (period i at i * len(codes)), then the groups
     every_gemeente = FormArrays.concat([members[period.key][0] for period in periods])
     herleid = np.concatenate([members[period.key][1] for period in periods])
-    rows = {"unit_type": ["gemeente"] * len(herleid), "code": codes * len(periods),
-            "naam": gemeenten["naam"].tolist() * len(periods),
-            **{k: [stamp[k] for stamp in stamps for _ in codes] for k in stamps[0]}, "herleid": herleid.tolist()}
+    rows = {column: [] for column in ("unit_type", "code", "naam", *stamps[0], "herleid")}
+    with_gemeenten = unit_types is None or "gemeente" in unit_types
+    if with_gemeenten:
+        rows.update({"unit_type": ["gemeente"] * len(herleid), "code": codes * len(periods),
+                     "naam": gemeenten["naam"].tolist() * len(periods),
+                     **{k: [stamp[k] for stamp in stamps for _ in codes] for k in stamps[0]},
+                     "herleid": herleid.tolist()})
     unit_forms = []
     for i, (period, stamp) in enumerate(zip(periods, stamps)):
         cells_p = table.cells[period.key]
@@ -468,8 +474,9 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
                                   ("herleid", bool(herleid[i * len(codes) + group].any()))):
                 rows[column].append(value)
             unit_forms.append(forms)
-    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat([every_gemeente,
-                                                                        FormArrays.from_forms(unit_forms)]))})
+    forms = FormArrays.from_forms(unit_forms)
+    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat([every_gemeente, forms]) if with_gemeenten
+                                                    else forms)})
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
@@ -857,7 +864,7 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: L
     for option in ("gepoold", "ongewogen"):
         jh = built.get(("pct_zonder_verblijf_groep", option))
         if jh is None:
-            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option)
+            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option, unit_types=("grootteklasse",))
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):
