@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import re
@@ -273,20 +274,29 @@ class CbsTable:
     def row_kinds(self, data: pd.DataFrame) -> pd.Series:
         """The provenance kind of each row of ``data`` (rows of this table): the first matching block, else default."""
         prov = self.provenance
-        kinds = np.full(len(data), prov.get("default", "cbs"), dtype=object)
-        # a table has many blocks but few distinct keys per dimension: match each block's keys against the
-        # distinct keys (factorised once per dimension), then spread the result over the rows by their codes
-        factorised: dict[str, tuple[np.ndarray, pd.Index]] = {}
-        for block in reversed(prov.get("blocks", [])):
-            mask = np.ones(len(data), dtype=bool)
-            for dimension, keys in block.get("where", {}).items():
-                if dimension in data:
-                    if dimension not in factorised:
-                        codes, uniques = pd.factorize(data[dimension], use_na_sentinel=False)
-                        factorised[dimension] = codes, pd.Index(uniques)
-                    codes, uniques = factorised[dimension]
-                    mask &= uniques.isin([str(k).strip() for k in keys])[codes]
-            kinds[mask] = block["kind"]
+        default, blocks = prov.get("default", "cbs"), prov.get("blocks", [])
+        # A kind depends only on the keys of the dimensions the blocks name, and a table has many blocks but few
+        # distinct keys per dimension: each block is matched against the distinct keys (factorised once), the
+        # kind decided once per combination of them (a grid) and every row looked up in it by its keys. A grid
+        # larger than the data (blocks naming many dimensions) is not made: then each row is decided by itself.
+        named = [d for d in dict.fromkeys(d for block in blocks for d in block.get("where", {})) if d in data]
+        factorised = [pd.factorize(data[d], use_na_sentinel=False) for d in named]
+        codes, keys = tuple(at for at, _ in factorised), [pd.Index(distinct) for _, distinct in factorised]
+
+        def hits(block: dict) -> list[np.ndarray]:   # per named dimension: the distinct keys the block matches
+            where = block.get("where", {})
+            return [key.isin([str(k).strip() for k in where[d]]) if d in where else np.ones(len(key), dtype=bool)
+                    for d, key in zip(named, keys)]
+
+        if math.prod(len(key) for key in keys) <= max(len(data), 1):
+            grid = np.full([len(key) for key in keys], default, dtype=object)
+            for block in reversed(blocks):
+                grid[np.ix_(*hits(block))] = block["kind"]
+            kinds = grid[codes] if named else np.full(len(data), grid[()], dtype=object)
+        else:
+            kinds = np.full(len(data), default, dtype=object)
+            for block in reversed(blocks):
+                kinds[np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])] = block["kind"]
         return pd.Series(kinds, index=data.index, dtype=object)
 
     def unit_factor(self, measure: str) -> float:
