@@ -241,7 +241,7 @@ def strip_keys(values: pd.Series) -> pd.Series:
 def _records_frame(records) -> pd.DataFrame:
     """An entity set (a list of records) as a DataFrame: what ``pd.DataFrame(records)`` gives, faster for
     long tables (the columns are the records' keys in order of first appearance)."""
-    if not records or not isinstance(records, list) or not isinstance(records[0], dict):
+    if not records or not isinstance(records, list) or not isinstance(records[0], dict) or not records[0]:
         return pd.DataFrame(records)
     return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(chain.from_iterable(records))))
 
