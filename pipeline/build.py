@@ -235,10 +235,11 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     parts = predecessors.backcast(code, cells_p, period.start)
     if parts is None:
         return own, False
-    weights = np.array([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
+    forms_of = [cells_p[p] for p, _ in parts]
+    weights = np.array([_form(forms, "totaal_jeugdzorg")[0] * share for forms, (_, share) in zip(forms_of, parts)])
     result = {}
     for form in CARE_FORMS:
-        values = [_form(cells_p[p], form) for p, _ in parts]
+        values = [_form(forms, form) for forms in forms_of]
         counts = np.array([v[0] * share for v, (_, share) in zip(values, parts)])
         pcts = np.array([v[1] for v in values])
         count = float(counts.sum())  # NaN when any predecessor has none

@@ -278,18 +278,24 @@ class CbsTable:
         # A kind depends only on the keys of the dimensions the blocks name, and a table has many blocks but few
         # distinct keys per dimension: each block is matched against the distinct keys (factorised once), the
         # kind decided once per combination of them (a grid) and every row looked up in it by its keys. A grid
-        # larger than the data (blocks naming many dimensions) is not made: then each row is decided by itself.
+        # much larger than the data (blocks naming many dimensions) is not made: then each row is decided by itself.
         named = [d for d in dict.fromkeys(d for block in blocks for d in block.get("where", {})) if d in data]
-        factorised = [pd.factorize(data[d], use_na_sentinel=False) for d in named]
-        codes, keys = tuple(at for at, _ in factorised), [pd.Index(distinct) for _, distinct in factorised]
+        factorised = [pd.factorize(data[d]) for d in named]   # a missing key: code -1, the extra last slot below
+        codes = tuple(at for at, _ in factorised)
+        keys = [{key: i for i, key in enumerate(distinct)} for _, distinct in factorised]   # key -> its code
 
         def hits(block: dict) -> list[np.ndarray]:   # per named dimension: the distinct keys the block matches
-            where = block.get("where", {})
-            return [key.isin([str(k).strip() for k in where[d]]) if d in where else np.ones(len(key), dtype=bool)
-                    for d, key in zip(named, keys)]
+            where, result = block.get("where", {}), []
+            for dimension, code_of in zip(named, keys):
+                hit = np.ones(len(code_of) + 1, dtype=bool)
+                if dimension in where:
+                    hit[:] = False
+                    hit[[code_of[k] for k in (str(k).strip() for k in where[dimension]) if k in code_of]] = True
+                result.append(hit)
+            return result
 
-        if math.prod(len(key) for key in keys) <= max(len(data), 1):
-            grid = np.full([len(key) for key in keys], default, dtype=object)
+        if math.prod(len(key) + 1 for key in keys) <= max(len(data), 1) * 2:
+            grid = np.full([len(key) + 1 for key in keys], default, dtype=object)
             for block in reversed(blocks):
                 grid[np.ix_(*hits(block))] = block["kind"]
             kinds = grid[codes] if named else np.full(len(data), grid[()], dtype=object)
