@@ -616,9 +616,13 @@ class LastenInputs:
 
 
 def read_lasten_inputs(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, jeugdzorg: Jeugdzorg,
-                       predecessors: Predecessors, warnings: Warnings) -> LastenInputs:
+                       predecessors: Predecessors, warnings: Warnings,
+                       inhabitants: pd.DataFrame | None = None) -> LastenInputs:
+    """``inhabitants``: :func:`pipeline.reference.population` of the bevolking table, when already read."""
     p = config.periods
-    pop = (population(config, tables["bevolking"]), tables["bevolking"].table_id)
+    if inhabitants is None:
+        inhabitants = population(config, tables["bevolking"])
+    pop = (inhabitants, tables["bevolking"].table_id)
     selections = {year: tables["iv3"][year].select(config.tables["iv3"], year=year) for year in config.iv3_years()}
 
     def finance(year: int, report: str) -> pd.DataFrame:
@@ -925,7 +929,8 @@ def load_tables(config: StudyConfig) -> dict:
 def build_all(config: StudyConfig) -> dict[str, Path]:
     """Compute every indicator for every municipality and write the processed tables."""
     tables = load_tables(config)
-    gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"])
+    inhabitants = population(config, tables["bevolking"])
+    gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"], inhabitants)
     crosswalk = load_crosswalk(config, tables["bevolking"])
     predecessors = Predecessors(crosswalk, classification_date(config))
     chain = tables["jeugdzorg"]
@@ -934,7 +939,7 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
     members = gemeente_forms(config, gemeenten, jeugdzorg, predecessors, warnings)
     jeugdhulp = build_jeugdhulp(config, gemeenten, jeugdzorg, members)
-    lasten_inputs = read_lasten_inputs(config, gemeenten, tables, jeugdzorg, predecessors, warnings)
+    lasten_inputs = read_lasten_inputs(config, gemeenten, tables, jeugdzorg, predecessors, warnings, inhabitants)
     lasten = build_lasten(config, gemeenten, lasten_inputs)
     lasten_basis = build_lasten(config, gemeenten, lasten_inputs, rekening_year=config.periods.cost_trend_base_year)
     outputs = {
