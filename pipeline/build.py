@@ -79,6 +79,7 @@ def weakest_columns(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 def kind_ranks(kinds) -> np.ndarray:
     """The rank of each kind (cbs 0, afgeleid 1, gegenereerd 2) as floats, NaN for a missing kind."""
+    kinds = kinds.tolist() if isinstance(kinds, (pd.Series, np.ndarray)) else kinds   # plain values: fast to walk
     return np.array([KIND_RANK.get(kind, math.nan) for kind in kinds], dtype=float)
 
 
@@ -122,12 +123,12 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
     """(unit_type, code, name, member codes) for Nederland, every jeugdregio and every size class."""
     units = [("nederland", NEDERLAND, "Nederland", gemeenten["code"].tolist())]
     regions: dict[tuple[str, str], list[str]] = {}
-    for member, code, name in zip(gemeenten["code"], gemeenten["jeugdregio_code"], gemeenten["jeugdregio_naam"]):
+    for member, code, name in zip(*(gemeenten[c].tolist() for c in ("code", "jeugdregio_code", "jeugdregio_naam"))):
         if not (pd.isna(code) or pd.isna(name)):
             regions.setdefault((code, name), []).append(member)
     for (code, name), members in sorted(regions.items()):
         units.append(("jeugdregio", code, name, members))
-    inhabitants = list(zip(gemeenten["code"], gemeenten["inwoners"]))
+    inhabitants = list(zip(gemeenten["code"].tolist(), gemeenten["inwoners"].tolist()))
     for size_class in all_size_classes(config):
         members = [code for code, inwoners in inhabitants if size_class.contains(inwoners)]
         if members:
