@@ -294,16 +294,18 @@ class CbsTable:
                 result.append(hit)
             return result
 
+        kinds = list(dict.fromkeys([default, *(block["kind"] for block in blocks)]))   # numbered, default 0
+        number = {kind: i for i, kind in enumerate(kinds)}
         if math.prod(len(key) + 1 for key in keys) <= max(len(data), 1) * 2:
-            grid = np.full([len(key) + 1 for key in keys], default, dtype=object)
+            grid = np.zeros([len(key) + 1 for key in keys], dtype=np.intp)
             for block in reversed(blocks):
-                grid[np.ix_(*hits(block))] = block["kind"]
-            kinds = grid[codes] if named else np.full(len(data), grid[()], dtype=object)
+                grid[np.ix_(*hits(block))] = number[block["kind"]]
+            chosen = grid[codes] if named else np.full(len(data), grid[()], dtype=np.intp)
         else:
-            kinds = np.full(len(data), default, dtype=object)
+            chosen = np.zeros(len(data), dtype=np.intp)
             for block in reversed(blocks):
-                kinds[np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])] = block["kind"]
-        return pd.Series(kinds, index=data.index, dtype=object)
+                chosen[np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])] = number[block["kind"]]
+        return pd.Series(np.array(kinds, dtype=object)[chosen], index=data.index, dtype=object)
 
     def unit_factor(self, measure: str) -> float:
         """What a measure's values are multiplied by to get plain units, read from its DataProperties ``Unit``.
