@@ -566,19 +566,21 @@ def in_classification(values: pd.DataFrame, codes: list[str], year: int, predece
     records = {code: dict(zip(names, row)) for code, row in zip(values.index, zip(*(values[c].tolist() for c in names)))
                if isinstance(code, str) and code.startswith("GM")}
     start = f"{year}-01-01"
-    rows = {}
+    out: dict[str, list] = {name: [] for name in [*names, "herleid"]}   # one list per column, a row per code
     for code in codes:
-        if code in records:
-            rows[code] = {**records[code], "herleid": False}
-            continue
-        parts = predecessors.backcast(code, records, start)
-        if parts is None:
-            rows[code] = {**{c: math.nan for c in columns}, "herkomst": "cbs", "herleid": False}
-            continue
-        rows[code] = {c: float(sum(records[p][c] * share for p, share in parts)) for c in columns}
-        rows[code]["herkomst"] = weakest("afgeleid", *(records[p]["herkomst"] for p, _ in parts))
-        rows[code]["herleid"] = True
-    return pd.DataFrame.from_dict(rows, orient="index")
+        row, herleid = records.get(code), False
+        if row is None:
+            parts = predecessors.backcast(code, records, start)
+            if parts is None:
+                row = {**{c: math.nan for c in columns}, "herkomst": "cbs"}
+            else:
+                row = {c: float(sum(records[p][c] * share for p, share in parts)) for c in columns}
+                row["herkomst"] = weakest("afgeleid", *(records[p]["herkomst"] for p, _ in parts))
+                herleid = True
+        for name in names:
+            out[name].append(row[name])
+        out["herleid"].append(herleid)
+    return pd.DataFrame(out, index=codes)
 
 
 def population_in(pop: pd.DataFrame, table_id: str, year: int) -> pd.DataFrame:
