@@ -123,9 +123,10 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
     """(unit_type, code, name, member codes) for Nederland, every jeugdregio and every size class."""
     units = [("nederland", NEDERLAND, "Nederland", gemeenten["code"].tolist())]
     regions: dict[tuple[str, str], list[str]] = {}
-    for member, code, name in zip(*(gemeenten[c].tolist() for c in ("code", "jeugdregio_code", "jeugdregio_naam"))):
-        if not (pd.isna(code) or pd.isna(name)):
-            regions.setdefault((code, name), []).append(member)
+    known = gemeenten[["jeugdregio_code", "jeugdregio_naam"]].notna().all(axis=1)
+    for member, code, name in zip(*(gemeenten.loc[known, c].tolist() for c in ("code", "jeugdregio_code",
+                                                                               "jeugdregio_naam"))):
+        regions.setdefault((code, name), []).append(member)
     for (code, name), members in sorted(regions.items()):
         units.append(("jeugdregio", code, name, members))
     inhabitants = list(zip(gemeenten["code"].tolist(), gemeenten["inwoners"].tolist()))
@@ -686,11 +687,12 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
     user_counts = member_users["gebruikers"].to_numpy(float)
     user_ranks = kind_ranks(member_users["herkomst"])
     inwoner_ranks = kind_ranks(rekening.reindex(codes)["inwoners_herkomst"])
+    cbs_users = dict(zip(users.index, zip(users["gebruikers"].tolist(), users["herkomst"].tolist())))
     for unit_type, code, name, members in aggregate_units(config, gemeenten):
         idx = np.array([position[m] for m in members])
         with_lasten = idx[~np.isnan(rek.lasten[idx])]
-        if code in users.index and len(with_lasten) == len(idx):  # CBS's own row (Nederland, jeugdregio)
-            gebruikers, gebruikers_kind = users.loc[code, "gebruikers"], users.loc[code, "herkomst"]
+        if code in cbs_users and len(with_lasten) == len(idx):  # CBS's own row (Nederland, jeugdregio)
+            gebruikers, gebruikers_kind = cbs_users[code]
         else:  # a size class, or a member without lasten: users of the same members as the lasten
             counted = user_counts[with_lasten]
             gebruikers = float(np.nansum(counted)) if (~np.isnan(counted)).any() else math.nan
