@@ -805,12 +805,13 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
         return half_year_rows[period.year, period.half][column]
 
     base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
-    frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]].copy()
+    frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]]
+    columns: dict[str, pd.Series | np.ndarray] = {}   # every value and kind column, in order; one frame at the end
 
     def put(column, values, *kinds):
-        frame[column] = values
+        columns[column] = values.reindex(frame.index)
         ranks = np.fmax.reduce([kind_ranks(k.reindex(frame.index)) for k in kinds])   # the weakest known kind
-        frame[f"{column}_herkomst"] = KIND_NAMES[np.nan_to_num(ranks, nan=KIND_RANK["cbs"]).astype(int)]
+        columns[f"{column}_herkomst"] = KIND_NAMES[np.nan_to_num(ranks, nan=KIND_RANK["cbs"]).astype(int)]
 
     kind = lambda period, column: at(period, f"{column}_herkomst")  # noqa: E731
     put("pct_met_verblijf_basis", at(base, "pct_met_verblijf"), kind(base, "pct_met_verblijf"))
@@ -823,30 +824,30 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
     put("verandering_covid_procentpunt", ind.verandering_procentpunt(at(current, "pct_zonder_verblijf"),
                                                                      at(before, "pct_zonder_verblijf")),
         kind(current, "pct_zonder_verblijf"), kind(before, "pct_zonder_verblijf"))
-    is_gm = frame["unit_type"] == "gemeente"
-    frame["deciel_zonder_verblijf_voor_covid"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid"] = ind.deciel_zonder_verblijf(
-        frame.loc[is_gm, "pct_zonder_verblijf_voor_covid"])
-    frame["deciel_zonder_verblijf_voor_covid_herkomst"] = None   # a decile ranks gemeenten only
-    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid_herkomst"] = weakest(
-        *frame.loc[is_gm, "pct_zonder_verblijf_voor_covid_herkomst"])
+    is_gm = (frame["unit_type"] == "gemeente").to_numpy()
+    columns["deciel_zonder_verblijf_voor_covid"] = deciel = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    deciel[is_gm] = ind.deciel_zonder_verblijf(columns["pct_zonder_verblijf_voor_covid"][is_gm])
+    # a decile ranks gemeenten only
+    columns["deciel_zonder_verblijf_voor_covid_herkomst"] = herkomst = pd.Series(None, index=frame.index, dtype=object)
+    herkomst[is_gm] = weakest(*columns["pct_zonder_verblijf_voor_covid_herkomst"][is_gm])
     first = lasten_basis.set_index("code")
     last = lasten.set_index("code")
     put("lasten_per_gebruiker_basis", first["lasten_per_gebruiker"].reindex(frame.index),
         first["lasten_per_gebruiker_herkomst"])
     put("lasten_per_gebruiker_actueel", last["lasten_per_gebruiker"].reindex(frame.index),
         last["lasten_per_gebruiker_herkomst"])
-    put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
-                                                                     frame["lasten_per_gebruiker_basis"]),
+    put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(columns["lasten_per_gebruiker_actueel"],
+                                                                     columns["lasten_per_gebruiker_basis"]),
         first["lasten_per_gebruiker_herkomst"], last["lasten_per_gebruiker_herkomst"])
     # Zaltbommel: "het aantal gebruikers [is] niet meer dan circa 10% toegenomen" (2017-2019, JZ Totaal jaarbasis)
     put("gebruikers_basis", first["gebruikers"].reindex(frame.index), first["gebruikers_herkomst"])
     put("gebruikers_actueel", last["gebruikers"].reindex(frame.index), last["gebruikers_herkomst"])
-    put("index_gebruikers", ind.index_aantal(frame["gebruikers_actueel"].astype(float),
-                                             frame["gebruikers_basis"].astype(float)),
+    put("index_gebruikers", ind.index_aantal(columns["gebruikers_actueel"].astype(float),
+                                             columns["gebruikers_basis"].astype(float)),
         first["gebruikers_herkomst"], last["gebruikers_herkomst"])
-    frame.insert(0, "code", frame.index)
-    values = [c for c in frame.columns if c not in ("code", "unit_type", "naam") and not c.endswith("_herkomst")]
+    frame = pd.DataFrame({"code": frame.index, "unit_type": frame["unit_type"], "naam": frame["naam"], **columns},
+                         index=frame.index)
+    values = [c for c in columns if not c.endswith("_herkomst")]
     return frame[["code", "unit_type", "naam", *values, *(f"{v}_herkomst" for v in values)]].reset_index(drop=True)
 
 
