@@ -470,20 +470,19 @@ def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzo
                      "naam": gemeenten["naam"].tolist() * len(periods),
                      **{k: [stamp[k] for stamp in stamps for _ in codes] for k in stamps[0]},
                      "herleid": herleid.tolist()})
-    unit_forms = []
+    unit_codes, unit_forms = [code for _, code, _, _ in units], [every_gemeente] if with_gemeenten else []
     for i, (period, stamp) in enumerate(zip(periods, stamps)):
         cells_p = table.cells[period.key]
+        own = cells_p.forms.take(cells_p.positions(unit_codes))   # CBS's own rows of the units
+        # a unit without one (a size class), or without its percentage: from its members
+        groups = {j: group_forms(every_gemeente, i * len(codes) + units[j][3], rule)
+                  for j in np.flatnonzero(np.isnan(own.pct["zonder_verblijf"]))}
+        unit_forms.append(own.replaced(groups) if groups else own)
         for unit_type, code, name, group in units:
-            forms = cells_p.get(code)
-            if forms is None or math.isnan(_form(forms, "zonder_verblijf")[1]):
-                forms = group_forms(every_gemeente, i * len(codes) + group, rule)
             for column, value in (("unit_type", unit_type), ("code", code), ("naam", name), *stamp.items(),
                                   ("herleid", bool(herleid[i * len(codes) + group].any()))):
                 rows[column].append(value)
-            unit_forms.append(forms)
-    forms = FormArrays.from_forms(unit_forms)
-    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat([every_gemeente, forms]) if with_gemeenten
-                                                    else forms)})
+    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat(unit_forms))})
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
