@@ -304,7 +304,8 @@ class CbsTable:
         else:
             chosen = np.zeros(len(data), dtype=np.intp)
             for block in reversed(blocks):
-                chosen[np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])] = number[block["kind"]]
+                rows = np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])
+                chosen[rows] = number[block["kind"]]
         return pd.Series(np.array(kinds, dtype=object)[chosen], index=data.index, dtype=object)
 
     def unit_factor(self, measure: str) -> float:
