@@ -28,7 +28,12 @@ def round_half_up(values, decimals: int = 0):
         return math.copysign(math.floor(abs(x) * factor + 0.5 + 1e-9), x) / factor
 
     if isinstance(values, pd.Series):
-        return values.map(one).astype(float)
+        # the same arithmetic as one(), on the whole column at once
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            rounded = np.copysign(np.floor(np.abs(x) * factor + 0.5 + 1e-9), x) / factor
+        rounded[~np.isfinite(x)] = np.nan
+        return pd.Series(rounded, index=values.index, name=values.name)
     return one(values)
 
 

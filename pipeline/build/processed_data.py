@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,16 @@ def weakest(*kinds) -> str:
 
 
 def weakest_columns(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Row-wise weakest kind over several ``*_herkomst`` columns."""
-    ranks = pd.concat([frame[c].map(KIND_RANK) for c in columns], axis=1).max(axis=1)
-    return ranks.map(dict(enumerate(KINDS)))
+    """Row-wise weakest kind over several ``*_herkomst`` columns (missing where every one is missing)."""
+    ranks = np.fmax.reduce([kind_ranks(frame[c]) for c in columns])   # fmax: a missing kind is skipped
+    named = np.array([*KINDS, math.nan], dtype=object)
+    return pd.Series(named[np.where(np.isnan(ranks), len(KINDS), ranks).astype(int)], index=frame.index)
+
+
+def kind_ranks(kinds) -> np.ndarray:
+    """The rank of each kind (cbs 0, afgeleid 1, gegenereerd 2) as floats, NaN for a missing kind."""
+    kinds = kinds.tolist() if isinstance(kinds, (pd.Series, np.ndarray)) else kinds   # plain values: fast to walk
+    return np.array([KIND_RANK.get(kind, math.nan) for kind in kinds], dtype=float)
 
 
 class Warnings:
@@ -100,11 +108,16 @@ def classification_date(config: StudyConfig) -> str:
 def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
     """(unit_type, code, name, member codes) for Nederland, every jeugdregio and every size class."""
     units = [("nederland", NEDERLAND, "Nederland", gemeenten["code"].tolist())]
-    regions = gemeenten.dropna(subset=["jeugdregio_code"]).groupby(["jeugdregio_code", "jeugdregio_naam"])["code"]
-    for (code, name), members in sorted(regions, key=lambda item: item[0][0]):
-        units.append(("jeugdregio", code, name, members.tolist()))
+    regions: dict[tuple[str, str], list[str]] = {}
+    known = gemeenten[["jeugdregio_code", "jeugdregio_naam"]].notna().all(axis=1)
+    for member, code, name in zip(*(gemeenten.loc[known, c].tolist() for c in ("code", "jeugdregio_code",
+                                                                               "jeugdregio_naam"))):
+        regions.setdefault((code, name), []).append(member)
+    for (code, name), members in sorted(regions.items()):
+        units.append(("jeugdregio", code, name, members))
+    inhabitants = list(zip(gemeenten["code"].tolist(), gemeenten["inwoners"].tolist()))
     for size_class in all_size_classes(config):
-        members = gemeenten.loc[gemeenten["inwoners"].map(size_class.contains), "code"].tolist()
+        members = [code for code, inwoners in inhabitants if size_class.contains(inwoners)]
         if members:
             units.append(("grootteklasse", f"size:{size_class.label}", size_class.label, members))
     return units
@@ -156,11 +169,11 @@ class Predecessors:
 @dataclass(frozen=True)
 class Jeugdzorg:
     """The jeugdzorg table read once: its id, periods and, per period key, region code and care form,
-    the published (jongeren, relatief, herkomst)."""
+    the published (jongeren, relatief, herkomst) (:class:`PeriodCells`)."""
 
     table_id: str
     periods: list[Period]
-    cells: dict[str, dict[str, dict[str, tuple]]]
+    cells: dict[str, PeriodCells]
 
 
 def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
@@ -171,27 +184,28 @@ def read_jeugdzorg(config: StudyConfig, tables: list[CbsTable]) -> Jeugdzorg:
     """
     spec = config.tables["jeugdzorg"]
     periods: dict[tuple, Period] = {}
-    cells: dict[str, dict[str, dict[str, tuple]]] = {}
+    cells: dict[str, PeriodCells] = {}
     for table in tables:
         own = {p.key: p for p in table.periods()}
         sel = table.select(spec)
-        table_cells: dict[str, dict[str, dict[str, tuple]]] = {}
-        for form, regio, key, count, pct, kind in zip(sel["VormenVanJeugdzorg"], sel["regio"], sel["Perioden"],
-                                                    sel["jongeren"], sel["relatief"], sel["herkomst"]):
-            table_cells.setdefault(key, {}).setdefault(regio, {})[form] = (count, pct, kind)
+        table_cells = PeriodCells.per_period(sel)
+        no_rows = PeriodCells([], FormArrays.from_forms([]))
         for key, period in own.items():
             slot = (period.year, period.half)
             older = periods.get(slot)
             if older is not None:
                 cells.pop(older.key, None)
             periods[slot] = period
-            cells[period.key] = table_cells.get(key, {})
+            cells[period.key] = table_cells.get(key, no_rows)
     ordered = sorted(periods.values(), key=lambda p: (p.year, p.half or 3))
     return Jeugdzorg("+".join(t.table_id for t in tables), ordered, cells)
 
 
+NO_FORM = (math.nan, math.nan, "cbs")   # a care form without a row: no count, no percentage
+
+
 def _form(cells: dict, form: str) -> tuple:
-    return cells.get(form, (math.nan, math.nan, "cbs"))
+    return cells.get(form, NO_FORM)
 
 
 def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessors: Predecessors):
@@ -209,10 +223,11 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     parts = predecessors.backcast(code, cells_p, period.start)
     if parts is None:
         return own, False
-    weights = np.array([_form(cells_p[p], "totaal_jeugdzorg")[0] * share for p, share in parts])
+    forms_of = [cells_p[p] for p, _ in parts]
+    weights = np.array([_form(forms, "totaal_jeugdzorg")[0] * share for forms, (_, share) in zip(forms_of, parts)])
     result = {}
     for form in CARE_FORMS:
-        values = [_form(cells_p[p], form) for p, _ in parts]
+        values = [_form(forms, form) for forms in forms_of]
         counts = np.array([v[0] * share for v, (_, share) in zip(values, parts)])
         pcts = np.array([v[1] for v in values])
         count = float(counts.sum())  # NaN when any predecessor has none
@@ -222,42 +237,152 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     return result, True
 
 
-def youth_base(totaal: tuple) -> float:
+def youth_base(count: np.ndarray, pct: np.ndarray) -> np.ndarray:
     """The table's youth population (0-23 years), implied by JZ Totaal: jongeren / relatief x 100."""
-    count, pct, _ = totaal
-    return ind.implied_base(count, pct)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ind.implied_base(count, pct)
 
 
-def jeugdhulp_record(forms: dict) -> dict:
-    """The jeugdhulp.csv values of one unit in one period from its care forms."""
-    totaal, zonder, wijkteam, met = (_form(forms, f) for f in CARE_FORMS)
+class FormArrays:
+    """The care forms of many units (or one unit in many periods) as arrays, one element per unit: per form
+    the count, the percentage and the rank of its kind, and the implied youth base; for the jeugdhulp.csv
+    columns and for group figures over any set of members (as :class:`Finance` does for lasten)."""
+
+    def __init__(self, count: dict[str, np.ndarray], pct: dict[str, np.ndarray], rank: dict[str, np.ndarray]):
+        self.count, self.pct, self.rank = count, pct, rank
+        self.base = youth_base(self.count["totaal_jeugdzorg"], self.pct["totaal_jeugdzorg"])
+
+    @classmethod
+    def from_forms(cls, forms: list[dict]) -> FormArrays:
+        """From one dict per unit: care form -> (count, pct, kind); a form a unit lacks has no values."""
+        count, pct, rank = {}, {}, {}
+        for form in CARE_FORMS:
+            counts, pcts, kinds = zip(*(f.get(form, NO_FORM) for f in forms)) if forms else ((), (), ())
+            count[form], pct[form] = np.array(counts, dtype=float), np.array(pcts, dtype=float)
+            rank[form] = np.array([KIND_RANK[k] for k in kinds], dtype=int)
+        return cls(count, pct, rank)
+
+    @classmethod
+    def concat(cls, parts: list[FormArrays]) -> FormArrays:
+        return cls(*({form: np.concatenate([getattr(part, field)[form] for part in parts]) for form in CARE_FORMS}
+                     for field in ("count", "pct", "rank")))
+
+    def take(self, idx: np.ndarray) -> FormArrays:
+        """The elements ``idx``; -1 is a unit without a row (no values, kind ``cbs``)."""
+        def pick(values: np.ndarray, none) -> np.ndarray:
+            return np.append(values, none)[idx]   # -1 picks the appended "no row"
+        return FormArrays({f: pick(a, math.nan) for f, a in self.count.items()},
+                          {f: pick(a, math.nan) for f, a in self.pct.items()},
+                          {f: pick(a, KIND_RANK[NO_FORM[2]]) for f, a in self.rank.items()})
+
+    def replaced(self, forms: dict[int, dict]) -> FormArrays:
+        """A copy with element ``i`` set to ``forms[i]`` (care form -> (count, pct, kind)) for every ``i``."""
+        count, pct, rank = ({f: a.copy() for f, a in field.items()} for field in (self.count, self.pct, self.rank))
+        for i, one in forms.items():
+            for form in CARE_FORMS:
+                count[form][i], pct[form][i], kind = _form(one, form)
+                rank[form][i] = KIND_RANK[kind]
+        return FormArrays(count, pct, rank)
+
+    def forms_at(self, i: int) -> dict:
+        """Element ``i`` as care form -> (count, pct, kind)."""
+        return {form: (float(self.count[form][i]), float(self.pct[form][i]), KINDS[self.rank[form][i]])
+                for form in CARE_FORMS}
+
+    def kind(self, form: str) -> np.ndarray:
+        return KIND_NAMES[self.rank[form]]
+
+    def without_percentage(self) -> np.ndarray:
+        """Which elements have no percentage for any care form (no row, or a municipality formed later)."""
+        return np.logical_and.reduce([np.isnan(self.pct[form]) for form in CARE_FORMS])
+
+
+KIND_NAMES = np.array(KINDS, dtype=object)   # rank -> kind, for arrays of ranks
+
+
+class PeriodCells(Mapping):
+    """One period of the jeugdzorg table: region code -> care form -> (count, pct, kind), for every region with a
+    row in that period; held as :class:`FormArrays` (one element per region, in the table's order)."""
+
+    def __init__(self, codes: list[str], forms: FormArrays):
+        self.codes, self.forms = codes, forms
+        self.position = {code: i for i, code in enumerate(codes)}
+
+    @classmethod
+    def per_period(cls, sel: pd.DataFrame) -> dict[str, PeriodCells]:
+        """Per period key, from the jeugdzorg role's selected rows (:meth:`CbsTable.select`: Perioden, regio,
+        VormenVanJeugdzorg, jongeren, relatief, herkomst); the regions of a period in the order of their rows."""
+        period_at, keys = pd.factorize(sel["Perioden"])
+        region_at, regions = pd.factorize(sel["regio"])
+        shape, rows = (len(keys), len(regions)), len(sel)
+        first = np.full(shape, rows)   # each region's first row in each period; ``rows``: none
+        np.minimum.at(first, (period_at, region_at), np.arange(rows))
+        form_of = sel["VormenVanJeugdzorg"].to_numpy()
+        values = {"count": (sel["jongeren"].to_numpy(dtype=float), math.nan),
+                  "pct": (sel["relatief"].to_numpy(dtype=float), math.nan),
+                  "rank": (sel["herkomst"].map(KIND_RANK).to_numpy(dtype=int), KIND_RANK[NO_FORM[2]])}
+        grids = {field: {} for field in values}   # field -> form -> period x region
+        for form in CARE_FORMS:
+            here = form_of == form
+            for field, (column, none) in values.items():
+                grids[field][form] = np.full(shape, none, dtype=column.dtype)
+                grids[field][form][period_at[here], region_at[here]] = column[here]
+        result = {}
+        for p, key in enumerate(keys):
+            present = np.flatnonzero(first[p] < rows)
+            present = present[np.argsort(first[p, present], kind="stable")]
+            result[key] = cls([regions[i] for i in present],
+                              FormArrays(*({form: grid[p, present] for form, grid in grids[field].items()}
+                                           for field in ("count", "pct", "rank"))))
+        return result
+
+    def positions(self, codes: list[str]) -> np.ndarray:
+        """Each code's element, -1 for a code without a row in this period."""
+        return np.array([self.position.get(code, -1) for code in codes], dtype=int)
+
+    def __getitem__(self, code: str) -> dict:
+        return self.forms.forms_at(self.position[code])
+
+    def __contains__(self, code) -> bool:
+        return code in self.position
+
+    def __iter__(self):
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def jeugdhulp_record(forms: FormArrays) -> dict[str, np.ndarray]:
+    """The jeugdhulp.csv values of units (one per element of ``forms``) from their care forms, column by column."""
+    count, pct, kind = forms.count, forms.pct, forms.kind
     return {
-        "jongeren": youth_base(totaal), "jongeren_herkomst": totaal[2],
-        "totaal_jeugdzorg": totaal[0], "totaal_jeugdzorg_herkomst": totaal[2],
-        "zonder_verblijf": zonder[0], "zonder_verblijf_herkomst": zonder[2],
-        "pct_zonder_verblijf": zonder[1], "pct_zonder_verblijf_herkomst": zonder[2],
-        "met_verblijf": met[0], "met_verblijf_herkomst": met[2],
-        "pct_met_verblijf": met[1], "pct_met_verblijf_herkomst": met[2],
-        "via_wijkteam": wijkteam[0], "via_wijkteam_herkomst": wijkteam[2],
-        "pct_via_wijkteam": ind.pct_via_wijkteam(wijkteam[0], zonder[0]),
-        "pct_via_wijkteam_herkomst": weakest(wijkteam[2], zonder[2]),
+        "jongeren": forms.base, "jongeren_herkomst": kind("totaal_jeugdzorg"),
+        "totaal_jeugdzorg": count["totaal_jeugdzorg"], "totaal_jeugdzorg_herkomst": kind("totaal_jeugdzorg"),
+        "zonder_verblijf": count["zonder_verblijf"], "zonder_verblijf_herkomst": kind("zonder_verblijf"),
+        "pct_zonder_verblijf": pct["zonder_verblijf"], "pct_zonder_verblijf_herkomst": kind("zonder_verblijf"),
+        "met_verblijf": count["met_verblijf"], "met_verblijf_herkomst": kind("met_verblijf"),
+        "pct_met_verblijf": pct["met_verblijf"], "pct_met_verblijf_herkomst": kind("met_verblijf"),
+        "via_wijkteam": count["via_wijkteam"], "via_wijkteam_herkomst": kind("via_wijkteam"),
+        "pct_via_wijkteam": ind.pct_via_wijkteam(pd.Series(count["via_wijkteam"]),
+                                                 pd.Series(count["zonder_verblijf"])).to_numpy(),
+        "pct_via_wijkteam_herkomst": KIND_NAMES[np.maximum(forms.rank["via_wijkteam"], forms.rank["zonder_verblijf"])],
     }
 
 
-def group_forms(members: list[dict], rule: str) -> dict:
-    """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``).
+def group_forms(members: FormArrays, idx: np.ndarray, rule: str) -> dict:
+    """Care forms of a group without a CBS row (a size class), from its members (``choices.pct_zonder_verblijf_groep``),
+    the elements ``idx`` of ``members``.
 
     ``gepoold``: counts summed, percentages as the pooled share over the implied youth base
     (:func:`pipeline.build.indicators.pct_groep_gepoold`); ``ongewogen``: the mean of the members'
     percentages. Members without a value are left out of both sums.
     """
     result = {}
-    bases = np.array([youth_base(_form(m, "totaal_jeugdzorg")) for m in members], dtype=float)
+    bases = members.base[idx]
     for form in CARE_FORMS:
-        values = [_form(m, form) for m in members]
-        counts = np.array([v[0] for v in values], dtype=float)
-        pcts = np.array([v[1] for v in values], dtype=float)
-        kind = weakest(*(v[2] for v in values))
+        counts, pcts = members.count[form][idx], members.pct[form][idx]
+        kind = KINDS[int(members.rank[form][idx].max())] if len(idx) else "cbs"
         if rule == "gepoold":
             pct = ind.pct_groep_gepoold(counts, bases)
         else:
@@ -276,62 +401,80 @@ def half_years(config: StudyConfig, table: Jeugdzorg) -> tuple[list[Period], Per
 
 
 def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, predecessors: Predecessors,
-                   warnings: Warnings) -> dict[str, tuple[dict, dict]]:
-    """Per half year: every gemeente's care forms (back-cast where needed) and whether they were back-cast."""
+                   warnings: Warnings) -> dict[str, tuple[FormArrays, np.ndarray]]:
+    """Per half year: every gemeente's care forms (back-cast where needed) and whether they were back-cast,
+    as arrays in the order of ``gemeenten``."""
     result = {}
     periods, _ = half_years(config, table)
+    codes = gemeenten["code"].tolist()
     for period in periods:
-        cells_p = table.cells.get(period.key, {})
-        forms_by_code, herleid_by_code = {}, {}
-        for code in gemeenten["code"]:
-            forms, herleid = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
+        cells_p = table.cells[period.key]
+        at = cells_p.positions(codes)
+        own = cells_p.forms.take(at)
+        herleid = np.zeros(len(codes), dtype=bool)
+        backcast = {}
+        # a gemeente without any percentage may be formed later: then its predecessors have the values
+        for i in np.flatnonzero(own.without_percentage()):
+            forms, herleid[i] = jeugdzorg_for_gemeente(codes[i], cells_p, period, predecessors)
             if forms is None:
-                warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, code,
+                warnings.add(table.table_id, "alle vormen van jeugdzorg", period.key, codes[i],
                              "gemeente ontbreekt (geen voorgangers in de crosswalk)")
-                forms = {}
-            for form in CARE_FORMS:
-                if forms and math.isnan(_form(forms, form)[1]):
-                    warnings.add(table.table_id, f"{form} relatief", period.key, code)
-            forms_by_code[code], herleid_by_code[code] = forms, herleid
-        result[period.key] = (forms_by_code, herleid_by_code)
+            elif herleid[i]:
+                backcast[i] = forms
+        forms = own.replaced(backcast) if backcast else own
+        for form in CARE_FORMS:
+            for i in np.flatnonzero(np.isnan(forms.pct[form]) & ((at >= 0) | herleid)):
+                warnings.add(table.table_id, f"{form} relatief", period.key, codes[i])
+        result[period.key] = (forms, herleid)
     return result
 
 
 def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, members: dict,
-                    rule: str | None = None) -> pd.DataFrame:
+                    rule: str | None = None, unit_types: tuple[str, ...] | None = None) -> pd.DataFrame:
     """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
 
     ``members`` are the gemeenten's care forms per half year (:func:`gemeente_forms`). Nederland and the
-    jeugdregio's take CBS's own row; a size class follows the configured group rule.
+    jeugdregio's take CBS's own row; a size class follows the configured group rule. ``unit_types``: only the
+    rows of these unit types (the group rules change only the size classes), else all.
     """
     rule = rule or config.choices.pct_zonder_verblijf_groep
     periods, base = half_years(config, table)
-    names = dict(zip(gemeenten["code"], gemeenten["naam"]))
-    units = aggregate_units(config, gemeenten)
-    records = []
-    for period in periods:
-        cells_p = table.cells.get(period.key, {})
-        stamp = {"periode": period.key, "periode_titel": period.title, "jaar": period.year,
-                 "halfjaar": period.half, "voorlopig": period.provisional}
-        member_forms, member_herleid = members[period.key]
-        for code, forms in member_forms.items():
-            records.append({"unit_type": "gemeente", "code": code, "naam": names[code], **stamp,
-                            "herleid": member_herleid[code], **jeugdhulp_record(forms)})
+    codes = gemeenten["code"].tolist()
+    position = {code: i for i, code in enumerate(codes)}
+    units = [(unit_type, code, name, np.array([position[m] for m in group], dtype=int))
+             for unit_type, code, name, group in aggregate_units(config, gemeenten)
+             if unit_types is None or unit_type in unit_types]
+    stamps = [{"periode": period.key, "periode_titel": period.title, "jaar": period.year,
+               "halfjaar": period.half, "voorlopig": period.provisional} for period in periods]
+    # every gemeente in every half year as one set of arrays (period i at i * len(codes)), then the groups
+    every_gemeente = FormArrays.concat([members[period.key][0] for period in periods])
+    herleid = np.concatenate([members[period.key][1] for period in periods])
+    rows = {column: [] for column in ("unit_type", "code", "naam", *stamps[0], "herleid")}
+    with_gemeenten = unit_types is None or "gemeente" in unit_types
+    if with_gemeenten:
+        rows.update({"unit_type": ["gemeente"] * len(herleid), "code": codes * len(periods),
+                     "naam": gemeenten["naam"].tolist() * len(periods),
+                     **{k: [stamp[k] for stamp in stamps for _ in codes] for k in stamps[0]},
+                     "herleid": herleid.tolist()})
+    unit_codes, unit_forms = [code for _, code, _, _ in units], [every_gemeente] if with_gemeenten else []
+    for i, (period, stamp) in enumerate(zip(periods, stamps)):
+        cells_p = table.cells[period.key]
+        own = cells_p.forms.take(cells_p.positions(unit_codes))   # CBS's own rows of the units
+        # a unit without one (a size class), or without its percentage: from its members
+        groups = {j: group_forms(every_gemeente, i * len(codes) + units[j][3], rule)
+                  for j in np.flatnonzero(np.isnan(own.pct["zonder_verblijf"]))}
+        unit_forms.append(own.replaced(groups) if groups else own)
         for unit_type, code, name, group in units:
-            own = cells_p.get(code)
-            if own is not None and not math.isnan(_form(own, "zonder_verblijf")[1]):
-                forms = own
-            else:
-                forms = group_forms([member_forms[m] for m in group], rule)
-            records.append({"unit_type": unit_type, "code": code, "naam": name, **stamp,
-                            "herleid": any(member_herleid[m] for m in group), **jeugdhulp_record(forms)})
-    data = pd.DataFrame.from_records(records)
+            for column, value in (("unit_type", unit_type), ("code", code), ("naam", name), *stamp.items(),
+                                  ("herleid", bool(herleid[i * len(codes) + group].any()))):
+                rows[column].append(value)
+    data = pd.DataFrame({**rows, **jeugdhulp_record(FormArrays.concat(unit_forms))})
     base_pct = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf"]
     base_kind = data[data["periode"] == base.key].set_index("code")["pct_zonder_verblijf_herkomst"]
     data["index_zonder_verblijf"] = ind.index_pct_zonder_verblijf(data["pct_zonder_verblijf"],
                                                                    data["code"].map(base_pct))
-    data["index_zonder_verblijf_herkomst"] = [weakest(a, b) for a, b in
-                                              zip(data["pct_zonder_verblijf_herkomst"], data["code"].map(base_kind))]
+    kinds = pd.DataFrame({"pct": data["pct_zonder_verblijf_herkomst"], "base": data["code"].map(base_kind)})
+    data["index_zonder_verblijf_herkomst"] = weakest_columns(kinds, ["pct", "base"])
     for column in ("jongeren", "totaal_jeugdzorg", "zonder_verblijf", "met_verblijf", "via_wijkteam"):
         data[column] = data[column].round().astype("Int64")
     values = ["jongeren", "totaal_jeugdzorg", "zonder_verblijf", "pct_zonder_verblijf", "index_zonder_verblijf",
@@ -348,11 +491,15 @@ def users_in_year(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg
                   year: int, warnings: Warnings) -> pd.DataFrame:
     """Youth with any jeugdzorg (JZ Totaal) on jaarbasis, per gemeente and per CBS region row: gebruikers, herkomst."""
     period = find_year(table.periods, year, table.table_id)
-    cells_p = table.cells.get(period.key, {})
+    cells_p = table.cells[period.key]
+    codes = gemeenten["code"].tolist()
+    own = cells_p.forms.take(cells_p.positions(codes))
+    counts, kinds = own.count["totaal_jeugdzorg"].tolist(), own.kind("totaal_jeugdzorg").tolist()
+    for i in np.flatnonzero(own.without_percentage()):   # formed later: back-cast from its predecessors
+        forms, _ = jeugdzorg_for_gemeente(codes[i], cells_p, period, predecessors)
+        counts[i], _, kinds[i] = _form(forms or {}, "totaal_jeugdzorg")
     out = {}
-    for code in gemeenten["code"]:
-        forms, _ = jeugdzorg_for_gemeente(code, cells_p, period, predecessors)
-        count, _, kind = _form(forms or {}, "totaal_jeugdzorg")
+    for code, count, kind in zip(codes, counts, kinds):
         if math.isnan(count):
             warnings.add(table.table_id, "totaal jeugdzorg (gebruikers)", period.key, code)
         out[code] = (count, kind)
@@ -376,8 +523,10 @@ def iv3_lasten(config: StudyConfig, table_id: str, sel: pd.DataFrame, year: int,
     among them gets no total: an incomplete sum is not a total.
     """
     sel = sel[sel["Verslagsoort"] == report]
-    grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
-    frame = grouped.agg(lasten=("bedrag", "sum"), missing=("missing", "any"), rank=("rank", "max"))
+    regio = sel["regio"]
+    frame = pd.DataFrame({"lasten": sel["bedrag"].groupby(regio).sum(),
+                          "missing": sel["bedrag"].isna().groupby(regio).any(),
+                          "rank": sel["herkomst"].map(KIND_RANK).groupby(regio).max()})
     frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
     frame.loc[frame["missing"], "lasten"] = math.nan
     for code in frame.index[frame["missing"]]:
@@ -393,22 +542,25 @@ def in_classification(values: pd.DataFrame, codes: list[str], year: int, predece
     A municipality that did not exist in ``year`` gets the sum of its predecessors' values (times
     their shares) and kind at best ``afgeleid``; one without data and without predecessors is missing.
     """
-    records = {code: row for code, row in zip(values.index, values[columns + ["herkomst"]].to_dict("records"))
+    names = columns + ["herkomst"]
+    records = {code: dict(zip(names, row)) for code, row in zip(values.index, zip(*(values[c].tolist() for c in names)))
                if isinstance(code, str) and code.startswith("GM")}
     start = f"{year}-01-01"
-    rows = {}
+    out: dict[str, list] = {name: [] for name in [*names, "herleid"]}   # one list per column, a row per code
     for code in codes:
-        if code in records:
-            rows[code] = {**records[code], "herleid": False}
-            continue
-        parts = predecessors.backcast(code, records, start)
-        if parts is None:
-            rows[code] = {**{c: math.nan for c in columns}, "herkomst": "cbs", "herleid": False}
-            continue
-        rows[code] = {c: float(sum(records[p][c] * share for p, share in parts)) for c in columns}
-        rows[code]["herkomst"] = weakest("afgeleid", *(records[p]["herkomst"] for p, _ in parts))
-        rows[code]["herleid"] = True
-    return pd.DataFrame.from_dict(rows, orient="index")
+        row, herleid = records.get(code), False
+        if row is None:
+            parts = predecessors.backcast(code, records, start)
+            if parts is None:
+                row = {**{c: math.nan for c in columns}, "herkomst": "cbs"}
+            else:
+                row = {c: float(sum(records[p][c] * share for p, share in parts)) for c in columns}
+                row["herkomst"] = weakest("afgeleid", *(records[p]["herkomst"] for p, _ in parts))
+                herleid = True
+        for name in names:
+            out[name].append(row[name])
+        out["herleid"].append(herleid)
+    return pd.DataFrame(out, index=codes)
 
 
 def population_in(pop: pd.DataFrame, table_id: str, year: int) -> pd.DataFrame:
@@ -447,9 +599,13 @@ class LastenInputs:
 
 
 def read_lasten_inputs(config: StudyConfig, gemeenten: pd.DataFrame, tables: dict, jeugdzorg: Jeugdzorg,
-                       predecessors: Predecessors, warnings: Warnings) -> LastenInputs:
+                       predecessors: Predecessors, warnings: Warnings,
+                       inhabitants: pd.DataFrame | None = None) -> LastenInputs:
+    """``inhabitants``: :func:`pipeline.reference.population` of the bevolking table, when already read."""
     p = config.periods
-    pop = (population(config, tables["bevolking"]), tables["bevolking"].table_id)
+    if inhabitants is None:
+        inhabitants = population(config, tables["bevolking"])
+    pop = (inhabitants, tables["bevolking"].table_id)
     selections = {year: tables["iv3"][year].select(config.tables["iv3"], year=year) for year in config.iv3_years()}
 
     def finance(year: int, report: str) -> pd.DataFrame:
@@ -470,9 +626,8 @@ class Finance:
         frame = frame.reindex(codes)
         self.lasten = frame["lasten"].to_numpy(float)
         self.inwoners = frame["inwoners"].to_numpy(float)
-        self.rank = np.maximum(frame["lasten_herkomst"].map(KIND_RANK).to_numpy(), 
-                               frame["inwoners_herkomst"].map(KIND_RANK).to_numpy())
-        self.lasten_rank = frame["lasten_herkomst"].map(KIND_RANK).to_numpy()
+        self.lasten_rank = kind_ranks(frame["lasten_herkomst"])
+        self.rank = np.maximum(self.lasten_rank, kind_ranks(frame["inwoners_herkomst"]))
         self.herleid = frame["herleid"].to_numpy(bool)
 
     def per_inwoner(self, idx: np.ndarray, rule: str) -> tuple[float, str]:
@@ -509,13 +664,14 @@ def lasten_rows(config: StudyConfig, gemeenten: pd.DataFrame, rekening: pd.DataF
     rek, beg = Finance(rekening, codes), Finance(begroting, codes)
     member_users = users.reindex(codes)
     user_counts = member_users["gebruikers"].to_numpy(float)
-    user_ranks = member_users["herkomst"].map(KIND_RANK).to_numpy()
-    inwoner_ranks = rekening.reindex(codes)["inwoners_herkomst"].map(KIND_RANK).to_numpy()
+    user_ranks = kind_ranks(member_users["herkomst"])
+    inwoner_ranks = kind_ranks(rekening.reindex(codes)["inwoners_herkomst"])
+    cbs_users = dict(zip(users.index, zip(users["gebruikers"].tolist(), users["herkomst"].tolist())))
     for unit_type, code, name, members in aggregate_units(config, gemeenten):
         idx = np.array([position[m] for m in members])
         with_lasten = idx[~np.isnan(rek.lasten[idx])]
-        if code in users.index and len(with_lasten) == len(idx):  # CBS's own row (Nederland, jeugdregio)
-            gebruikers, gebruikers_kind = users.loc[code, "gebruikers"], users.loc[code, "herkomst"]
+        if code in cbs_users and len(with_lasten) == len(idx):  # CBS's own row (Nederland, jeugdregio)
+            gebruikers, gebruikers_kind = cbs_users[code]
         else:  # a size class, or a member without lasten: users of the same members as the lasten
             counted = user_counts[with_lasten]
             gebruikers = float(np.nansum(counted)) if (~np.isnan(counted)).any() else math.nan
@@ -619,16 +775,22 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
                       lasten_basis: pd.DataFrame) -> pd.DataFrame:
     """The indicators chapter 6's text cites beside its tables, per gemeente and aggregate."""
     p = config.periods
+    half_year_rows: dict[tuple, pd.DataFrame] = {}   # each half year's rows by unit code, looked up once
 
     def at(period, column):
-        return at_half_year(jeugdhulp, period, column)
+        if (period.year, period.half) not in half_year_rows:
+            columns = [c for c in jeugdhulp.columns if c != "code"]
+            half_year_rows[period.year, period.half] = at_half_year(jeugdhulp, period, columns)
+        return half_year_rows[period.year, period.half][column]
 
     base, current, before = p.jeugdhulp_base, p.jeugdhulp_current, p.jeugdhulp_before_covid
-    frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]].copy()
+    frame = jeugdhulp.drop_duplicates("code").set_index("code")[["unit_type", "naam"]]
+    columns: dict[str, pd.Series | np.ndarray] = {}   # every value and kind column, in order; one frame at the end
 
     def put(column, values, *kinds):
-        frame[column] = values
-        frame[f"{column}_herkomst"] = [weakest(*row) for row in zip(*(k.reindex(frame.index) for k in kinds))]
+        columns[column] = values.reindex(frame.index)
+        ranks = np.fmax.reduce([kind_ranks(k.reindex(frame.index)) for k in kinds])   # the weakest known kind
+        columns[f"{column}_herkomst"] = KIND_NAMES[np.nan_to_num(ranks, nan=KIND_RANK["cbs"]).astype(int)]
 
     kind = lambda period, column: at(period, f"{column}_herkomst")  # noqa: E731
     put("pct_met_verblijf_basis", at(base, "pct_met_verblijf"), kind(base, "pct_met_verblijf"))
@@ -641,30 +803,30 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
     put("verandering_covid_procentpunt", ind.verandering_procentpunt(at(current, "pct_zonder_verblijf"),
                                                                      at(before, "pct_zonder_verblijf")),
         kind(current, "pct_zonder_verblijf"), kind(before, "pct_zonder_verblijf"))
-    is_gm = frame["unit_type"] == "gemeente"
-    frame["deciel_zonder_verblijf_voor_covid"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid"] = ind.deciel_zonder_verblijf(
-        frame.loc[is_gm, "pct_zonder_verblijf_voor_covid"])
-    frame["deciel_zonder_verblijf_voor_covid_herkomst"] = None   # a decile ranks gemeenten only
-    frame.loc[is_gm, "deciel_zonder_verblijf_voor_covid_herkomst"] = weakest(
-        *frame.loc[is_gm, "pct_zonder_verblijf_voor_covid_herkomst"])
+    is_gm = (frame["unit_type"] == "gemeente").to_numpy()
+    columns["deciel_zonder_verblijf_voor_covid"] = deciel = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    deciel[is_gm] = ind.deciel_zonder_verblijf(columns["pct_zonder_verblijf_voor_covid"][is_gm])
+    # a decile ranks gemeenten only
+    columns["deciel_zonder_verblijf_voor_covid_herkomst"] = herkomst = pd.Series(None, index=frame.index, dtype=object)
+    herkomst[is_gm] = weakest(*columns["pct_zonder_verblijf_voor_covid_herkomst"][is_gm])
     first = lasten_basis.set_index("code")
     last = lasten.set_index("code")
     put("lasten_per_gebruiker_basis", first["lasten_per_gebruiker"].reindex(frame.index),
         first["lasten_per_gebruiker_herkomst"])
     put("lasten_per_gebruiker_actueel", last["lasten_per_gebruiker"].reindex(frame.index),
         last["lasten_per_gebruiker_herkomst"])
-    put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(frame["lasten_per_gebruiker_actueel"],
-                                                                     frame["lasten_per_gebruiker_basis"]),
+    put("index_lasten_per_gebruiker", ind.index_lasten_per_gebruiker(columns["lasten_per_gebruiker_actueel"],
+                                                                     columns["lasten_per_gebruiker_basis"]),
         first["lasten_per_gebruiker_herkomst"], last["lasten_per_gebruiker_herkomst"])
     # Zaltbommel: "het aantal gebruikers [is] niet meer dan circa 10% toegenomen" (2017-2019, JZ Totaal jaarbasis)
     put("gebruikers_basis", first["gebruikers"].reindex(frame.index), first["gebruikers_herkomst"])
     put("gebruikers_actueel", last["gebruikers"].reindex(frame.index), last["gebruikers_herkomst"])
-    put("index_gebruikers", ind.index_aantal(frame["gebruikers_actueel"].astype(float),
-                                             frame["gebruikers_basis"].astype(float)),
+    put("index_gebruikers", ind.index_aantal(columns["gebruikers_actueel"].astype(float),
+                                             columns["gebruikers_basis"].astype(float)),
         first["gebruikers_herkomst"], last["gebruikers_herkomst"])
-    frame.insert(0, "code", frame.index)
-    values = [c for c in frame.columns if c not in ("code", "unit_type", "naam") and not c.endswith("_herkomst")]
+    frame = pd.DataFrame({"code": frame.index, "unit_type": frame["unit_type"], "naam": frame["naam"], **columns},
+                         index=frame.index)
+    values = [c for c in columns if not c.endswith("_herkomst")]
     return frame[["code", "unit_type", "naam", *values, *(f"{v}_herkomst" for v in values)]].reset_index(drop=True)
 
 
@@ -673,11 +835,18 @@ def build_kerncijfers(config: StudyConfig, jeugdhulp: pd.DataFrame, lasten: pd.D
 
 
 def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: LastenInputs, jeugdzorg: Jeugdzorg,
-                  members: dict) -> pd.DataFrame:
-    """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes)."""
+                  members: dict, built: dict[tuple[str, str], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """keuzes.csv rows for the two group rules: each option's group values (Nederland, jeugdregio's, size classes).
+
+    ``built``: (choice, option) -> lasten.csv or jeugdhulp.csv already built with that option (the configured
+    ones, by :func:`build_all`), so they are not built twice.
+    """
+    built = built or {}
     frames = []
     for option in ("gewogen", "ongewogen"):
-        lasten = build_lasten(config, gemeenten, lasten_inputs, rule=option)
+        lasten = built.get(("lasten_per_inwoner_groep", option))
+        if lasten is None:
+            lasten = build_lasten(config, gemeenten, lasten_inputs, rule=option)
         groups = lasten[lasten["unit_type"] != "gemeente"]
         for column in ("lasten_per_inwoner_rekening", "index_lasten_per_inwoner"):
             frames.append(pd.DataFrame({"keuze": "lasten_per_inwoner_groep", "optie": option,
@@ -687,7 +856,9 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: L
                                         "herkomst": groups[f"{column}_herkomst"].values}))
     p = config.periods
     for option in ("gepoold", "ongewogen"):
-        jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option)
+        jh = built.get(("pct_zonder_verblijf_groep", option))
+        if jh is None:
+            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option, unit_types=("grootteklasse",))
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):
@@ -743,7 +914,8 @@ def load_tables(config: StudyConfig) -> dict:
 def build_all(config: StudyConfig) -> dict[str, Path]:
     """Compute every indicator for every municipality and write the processed tables."""
     tables = load_tables(config)
-    gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"])
+    inhabitants = population(config, tables["bevolking"])
+    gemeenten = municipalities(config, tables["bevolking"], tables["gebieden"], inhabitants)
     crosswalk = load_crosswalk(config, tables["bevolking"])
     predecessors = Predecessors(crosswalk, classification_date(config))
     chain = tables["jeugdzorg"]
@@ -752,7 +924,7 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
     ses, income_choices = build_ses(config, gemeenten, tables["inkomen"], tables["armoede"], warnings)
     members = gemeente_forms(config, gemeenten, jeugdzorg, predecessors, warnings)
     jeugdhulp = build_jeugdhulp(config, gemeenten, jeugdzorg, members)
-    lasten_inputs = read_lasten_inputs(config, gemeenten, tables, jeugdzorg, predecessors, warnings)
+    lasten_inputs = read_lasten_inputs(config, gemeenten, tables, jeugdzorg, predecessors, warnings, inhabitants)
     lasten = build_lasten(config, gemeenten, lasten_inputs)
     lasten_basis = build_lasten(config, gemeenten, lasten_inputs, rekening_year=config.periods.cost_trend_base_year)
     outputs = {
@@ -762,7 +934,9 @@ def build_all(config: StudyConfig) -> dict[str, Path]:
         "lasten.csv": lasten,
         "jeugdhulp.csv": jeugdhulp,
         "kerncijfers.csv": build_kerncijfers(config, jeugdhulp, lasten, lasten_basis),
-        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, lasten_inputs, jeugdzorg, members)],
+        "keuzes.csv": pd.concat([income_choices, group_choices(config, gemeenten, lasten_inputs, jeugdzorg, members, {
+            ("lasten_per_inwoner_groep", config.choices.lasten_per_inwoner_groep): lasten,
+            ("pct_zonder_verblijf_groep", config.choices.pct_zonder_verblijf_groep): jeugdhulp})],
                                 ignore_index=True),
     }
     paths = {}

@@ -55,8 +55,8 @@ def parse_merger_text(new_code: str, text: str) -> list[dict]:
 def build_crosswalk(regions: pd.DataFrame) -> pd.DataFrame:
     """Crosswalk from a RegioS dimension table (columns Key, Description), sorted for determinism."""
     rows = []
-    for key, text in zip(regions["Key"], regions["Description"].fillna("")):
-        if key.startswith("GM"):
+    for key, text in zip(regions["Key"].tolist(), regions["Description"].fillna("").tolist()):
+        if key.startswith("GM") and "ontvangen van:" in text:   # the words every merger text has (_EVENT)
             rows.extend(parse_merger_text(key, text))
     frame = pd.DataFrame(rows, columns=CROSSWALK_COLUMNS)
     frame["inhabitants"] = frame["inhabitants"].astype("int64")

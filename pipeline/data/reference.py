@@ -45,12 +45,14 @@ def membership(config: StudyConfig, table: CbsTable) -> pd.DataFrame:
 
 
 def municipalities(config: StudyConfig, table: CbsTable | None = None,
-                   gebieden: CbsTable | None = None) -> pd.DataFrame:
-    """Every municipality of the classification year, with name, province, jeugdregio and size class."""
+                   gebieden: CbsTable | None = None, pop: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every municipality of the classification year, with name, province, jeugdregio and size class.
+
+    ``pop``: :func:`population` of ``table``, when already read (the build reads it once)."""
     table = table or load_table(config.table_dir("bevolking"))
     gebieden = gebieden or load_table(config.table_dir("gebieden"))
     year = config.periods.classification_year
-    pop = population(config, table)
+    pop = population(config, table) if pop is None else pop
     current = pop[(pop["year"] == year) & pop["code"].str.startswith("GM")][["code", "inwoners"]]
     if current.empty:
         raise SnapshotError(f"population table {table.table_id} has no municipalities for {year}; "

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import re
 import tempfile
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import MissingColumnError, SnapshotError
@@ -149,10 +152,13 @@ def write_snapshot(target: Path, entity_sets: dict[str, list], **provenance) -> 
     return manifest
 
 
-def _read_json(path: Path):
+def _read_json(path: Path, content: bytes | None = None):
+    """The parsed JSON of ``path``; from ``content`` (its bytes, already read and verified) when given."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        if content is None:
+            with open(path, "rb") as handle:
+                content = handle.read()
+        return json.loads(content.decode("utf-8"))
     except FileNotFoundError:
         raise SnapshotError(f"{path} is missing; run `python -m pipeline fetch` or restore data/raw from git")
     except UnicodeDecodeError:
@@ -174,6 +180,14 @@ def read_manifest(directory: Path) -> dict:
 
 def verify_snapshot(directory: Path) -> dict:
     """Check every file against the manifest; return the manifest or raise SnapshotError."""
+    return _verified_contents(directory)[0]
+
+
+def _verified_contents(directory: Path) -> tuple[dict, dict[str, bytes]]:
+    """The manifest and the bytes of every file it lists, each read once and checked against its sha256.
+
+    :func:`load_table` parses the very bytes that were verified, so no file is read twice (and none can
+    change between the check and the read)."""
     manifest = read_manifest(directory)
     listed = manifest.get("files", {})
     for name in REQUIRED_ENTITY_SETS:
@@ -184,27 +198,52 @@ def verify_snapshot(directory: Path) -> dict:
     if unlisted:
         raise SnapshotError(f"{directory / unlisted[0]} is not listed in {directory / MANIFEST}, so it cannot be "
                             "verified; the snapshot was edited: re-fetch it or restore data/raw from git")
-    verify_checksums(directory, manifest)
-    return manifest
+    return manifest, _read_verified(directory, manifest)
 
 
 def verify_checksums(directory: Path, manifest: dict) -> None:
     """Every file the manifest lists exists and has the recorded sha256, else a SnapshotError naming it."""
+    _read_verified(directory, manifest)
+
+
+def _read_verified(directory: Path, manifest: dict) -> dict[str, bytes]:
+    """File name -> bytes of every file the manifest lists, after checking its sha256 (SnapshotError naming it)."""
+    contents = {}
     for name, meta in manifest.get("files", {}).items():
         path = directory / name
         if not path.exists():
             raise SnapshotError(f"{path} is listed in the manifest but missing; re-fetch the table "
                                 "or restore data/raw from git")
-        actual = sha256_file(path)
+        try:
+            with open(path, "rb") as handle:
+                content = handle.read()
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+        actual = hashlib.sha256(content).hexdigest()
         if actual != meta["sha256"]:
             raise SnapshotError(f"checksum mismatch in {path} (manifest {meta['sha256'][:12]}, "
                                 f"file {actual[:12]}); the snapshot was edited or corrupted: "
                                 "re-fetch it or restore data/raw from git")
+        contents[name] = content
+    return contents
 
 
 def strip_keys(values: pd.Series) -> pd.Series:
     """CBS pads dimension keys with spaces to a fixed width; codes are compared stripped."""
-    return values.astype(str).str.strip()
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":   # not all text: every value as text
+        return values.astype(str).str.strip()
+    # a column of keys has few distinct values: strip each once
+    codes, uniques = pd.factorize(values)
+    stripped = pd.Index(uniques).str.strip().to_numpy(dtype=object)
+    return pd.Series(stripped[codes], index=values.index, name=values.name, dtype=object)
+
+
+def _records_frame(records) -> pd.DataFrame:
+    """An entity set (a list of records) as a DataFrame: what ``pd.DataFrame(records)`` gives, faster for
+    long tables (the columns are the records' keys in order of first appearance)."""
+    if not records or not isinstance(records, list) or not isinstance(records[0], dict) or not records[0]:
+        return pd.DataFrame(records)
+    return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(chain.from_iterable(records))))
 
 
 @dataclass
@@ -235,14 +274,39 @@ class CbsTable:
     def row_kinds(self, data: pd.DataFrame) -> pd.Series:
         """The provenance kind of each row of ``data`` (rows of this table): the first matching block, else default."""
         prov = self.provenance
-        kinds = pd.Series(prov.get("default", "cbs"), index=data.index, dtype=object)
-        for block in reversed(prov.get("blocks", [])):
-            mask = pd.Series(True, index=data.index)
-            for dimension, keys in block.get("where", {}).items():
-                if dimension in data:
-                    mask &= data[dimension].isin([str(k).strip() for k in keys])
-            kinds[mask] = block["kind"]
-        return kinds
+        default, blocks = prov.get("default", "cbs"), prov.get("blocks", [])
+        # A kind depends only on the keys of the dimensions the blocks name, and a table has many blocks but few
+        # distinct keys per dimension: each block is matched against the distinct keys (factorised once), the
+        # kind decided once per combination of them (a grid) and every row looked up in it by its keys. A grid
+        # much larger than the data (blocks naming many dimensions) is not made: then each row is decided by itself.
+        named = [d for d in dict.fromkeys(d for block in blocks for d in block.get("where", {})) if d in data]
+        factorised = [pd.factorize(data[d]) for d in named]   # a missing key: code -1, the extra last slot below
+        codes = tuple(at for at, _ in factorised)
+        keys = [{key: i for i, key in enumerate(distinct)} for _, distinct in factorised]   # key -> its code
+
+        def hits(block: dict) -> list[np.ndarray]:   # per named dimension: the distinct keys the block matches
+            where, result = block.get("where", {}), []
+            for dimension, code_of in zip(named, keys):
+                hit = np.ones(len(code_of) + 1, dtype=bool)
+                if dimension in where:
+                    hit[:] = False
+                    hit[[code_of[k] for k in (str(k).strip() for k in where[dimension]) if k in code_of]] = True
+                result.append(hit)
+            return result
+
+        kinds = list(dict.fromkeys([default, *(block["kind"] for block in blocks)]))   # numbered, default 0
+        number = {kind: i for i, kind in enumerate(kinds)}
+        if math.prod(len(key) + 1 for key in keys) <= max(len(data), 1) * 2:
+            grid = np.zeros([len(key) + 1 for key in keys], dtype=np.intp)
+            for block in reversed(blocks):
+                grid[np.ix_(*hits(block))] = number[block["kind"]]
+            chosen = grid[codes] if named else np.full(len(data), grid[()], dtype=np.intp)
+        else:
+            chosen = np.zeros(len(data), dtype=np.intp)
+            for block in reversed(blocks):
+                rows = np.logical_and.reduce([hit[at] for hit, at in zip(hits(block), codes)])
+                chosen[rows] = number[block["kind"]]
+        return pd.Series(np.array(kinds, dtype=object)[chosen], index=data.index, dtype=object)
 
     def unit_factor(self, measure: str) -> float:
         """What a measure's values are multiplied by to get plain units, read from its DataProperties ``Unit``.
@@ -373,7 +437,7 @@ class CbsTable:
 def _measure_values(values: pd.Series, factor: float, missing_codes) -> pd.Series:
     """Numbers scaled to plain units, with CBS's "no figure" markers and codes as missing; text stays text."""
     present = values.dropna()
-    if not present.empty and present.map(lambda v: isinstance(v, str)).all():
+    if not present.empty and pd.api.types.infer_dtype(present, skipna=True) == "string":   # every value a str
         stripped = values.astype("string").str.strip()
         if not stripped.dropna().isin(list(UNTYPED_MISSING)).all() and \
                 pd.to_numeric(stripped.replace(list(UNTYPED_MISSING), pd.NA), errors="coerce").notna().sum() == 0:
@@ -392,19 +456,19 @@ def _normalise_title(title: str) -> str:
 def load_table(directory: Path) -> CbsTable:
     """Verify and load a snapshot directory into a :class:`CbsTable`."""
     directory = Path(directory)
-    manifest = verify_snapshot(directory)
-    infos = _read_json(directory / "TableInfos.json")
-    properties = pd.DataFrame(_read_json(directory / "DataProperties.json"))
+    manifest, contents = _verified_contents(directory)   # every file read once, parsed from the verified bytes
+    infos = _read_json(directory / "TableInfos.json", contents["TableInfos.json"])
+    properties = _records_frame(_read_json(directory / "DataProperties.json", contents["DataProperties.json"]))
     dims = {}
     for key in properties.loc[properties["Type"].isin(DIMENSION_TYPES), "Key"]:
         path = directory / f"{key}.json"
-        if path.name not in manifest.get("files", {}):  # e.g. Perioden.json: read only what was verified
+        if path.name not in contents:  # e.g. Perioden.json: read only what was verified
             raise SnapshotError(f"{path} (dimension {key}) is not listed in {directory / MANIFEST}, so it cannot be "
                                 "verified; the snapshot is incomplete or edited: re-fetch it or restore data/raw from git")
-        frame = pd.DataFrame(_read_json(path))
+        frame = _records_frame(_read_json(path, contents[path.name]))
         frame["Key"] = strip_keys(frame["Key"])
         dims[key] = frame
-    data = pd.DataFrame(_read_json(directory / "TypedDataSet.json"))
+    data = _records_frame(_read_json(directory / "TypedDataSet.json", contents["TypedDataSet.json"]))
     for key in dims:
         if key in data:
             data[key] = strip_keys(data[key])
