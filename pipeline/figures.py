@@ -27,6 +27,7 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+PNG_COMPRESS_LEVEL = 7  # zlib level of the PNGs (see _save_png)
 REFERENCE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#9c755f", "#76b7b2"]
 GENERATED = "gegenereerd"
 KIND_SUFFIX = "_herkomst"
@@ -146,7 +147,10 @@ def tight_layout(fig) -> None:
 
 def _save_png(fig, target, metadata: dict) -> None:
     """The PNG with a 256-colour palette (no dithering): a third of the size of matplotlib's RGBA output,
-    which the reports inline, and just as sharp for line art. Deterministic (no dates in the file)."""
+    which the reports inline, and just as sharp for line art. Deterministic (no dates in the file).
+
+    zlib level 7, not 9 (``optimize``): the same pixels, 2-4% more bytes, a fifth of the encoding time
+    (the case map: 0.13 s at level 9, 0.02 s at level 7)."""
     from PIL import Image
 
     # the raw RGBA pixels, as the PNG would hold them: no PNG to encode and decode again
@@ -156,7 +160,7 @@ def _save_png(fig, target, metadata: dict) -> None:
     with Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1) as image:
         palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                                                 dither=Image.Dither.NONE)
-    palette.save(target, format="PNG", optimize=True)
+    palette.save(target, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
 
 
 def save_figure(fig, stem: Path) -> list[Path]:
