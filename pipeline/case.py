@@ -9,6 +9,7 @@ turns them into Dutch text for display.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +49,11 @@ class Processed:
     def generated(self) -> bool:
         return is_generated(self.provenance)
 
+    @cached_property
+    def names(self) -> pd.Series:
+        """Municipality names by code (``gemeenten.csv``), indexed once: a case looks names up a hundred times."""
+        return self.gemeenten.set_index("code")["naam"]
+
 
 @dataclass
 class CaseContext:
@@ -65,7 +71,7 @@ class CaseContext:
 
 
 def municipality_name(data: Processed, code: str) -> str:
-    names = data.gemeenten.set_index("code")["naam"]
+    names = data.names
     if code not in names.index:
         raise UnknownMunicipalityError(f"{code} is not a municipality of the snapshot's classification; "
                                        "see data/processed/gemeenten.csv for valid codes")
