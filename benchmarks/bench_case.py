@@ -1,6 +1,6 @@
 """Benchmark one case notebook: its in-process execution and rendering, per notebook, after ``preload()``.
 
-    python benchmarks/bench_case.py [--cases 5] [--rounds 3] [--profile [--top 25]]
+    python benchmarks/bench_case.py [--cases 5] [--rounds 3] [--profile [--top 25]] [--json]
 
 What ``FLOOR_SCRIPT`` of ``benchmarks/bench.py`` measures, for a few cases, in two ways:
 
@@ -9,9 +9,10 @@ What ``FLOOR_SCRIPT`` of ``benchmarks/bench.py`` measures, for a few cases, in t
   forked        per notebook a child forked from the preloaded process, as ``pipeline run`` does: every
                 notebook starts from the state ``preload()`` left, nothing a previous case cached
 
-Per notebook the execute and render seconds; per case the min over ``--rounds`` rounds (the machine may be
-shared: take the min). ``--profile`` runs every case once more in a forked child under cProfile and prints the
-top functions over those runs (by own time and by cumulative time).
+Per notebook the execute and render seconds, wall clock and CPU time of the process (less disturbed when the
+machine is shared); per case the min over ``--rounds`` rounds (take the min). ``--profile`` runs every case once
+more in a forked child under cProfile and prints the top functions over those runs (by own and by cumulative
+time); ``--json`` also prints the minima as one line of JSON.
 
 The bundled snapshot is built into a temporary folder first; notebooks, reports, tables and figures are written
 there only (the repository's reports/ and data/processed/ are never touched) and removed afterwards.
@@ -41,21 +42,22 @@ from conftest import write_config  # noqa: E402
 
 
 def run_one(config_path: str, out: Path, code: str) -> dict:
-    """Execute and render one case notebook into ``out``: {"execute": s, "render": s}."""
+    """Execute and render one case notebook into ``out``: wall seconds ``execute``, ``render`` and the CPU
+    seconds of this process ``execute_cpu``, ``render_cpu`` (less disturbed by other work on a shared machine)."""
     import papermill as pm
 
     from pipeline.execute import NOTEBOOK
     from pipeline.render import render_case
 
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pm.execute_notebook(str(NOTEBOOK), str(out / f"{code}.ipynb"), engine_name="inprocess", progress_bar=False,
                         cwd=str(ROOT), parameters={"case": code, "config_path": config_path,
                                                    "output_dir": str(out / "cases" / code)})
-    execute = time.perf_counter() - started
-    started = time.perf_counter()
+    times = {"execute": time.perf_counter() - started, "execute_cpu": time.process_time() - cpu}
+    started, cpu = time.perf_counter(), time.process_time()
     (out / f"{code}.html").write_text(render_case(out / f"{code}.ipynb", code, True, ""), encoding="utf-8")
-    return {"execute": execute, "render": time.perf_counter() - started}
+    return {**times, "render": time.perf_counter() - started, "render_cpu": time.process_time() - cpu}
 
 
 def forked(config_path: str, out: Path, code: str, profile: Path | None = None) -> dict:
@@ -97,6 +99,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="also profile every case once (forked, cProfile)")
     parser.add_argument("--top", type=int, default=25, help="functions to list per profile table")
+    parser.add_argument("--json", action="store_true", help="also print the minima as one JSON line")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="h6-bench-case-"))
@@ -131,28 +134,23 @@ def main() -> int:
             for code in codes:
                 results["one process"].setdefault(code, []).append(run_one(config_path, out / "inproc", code))
 
-        print(f"\nper notebook, min of {args.rounds} rounds (seconds); load average now {os.getloadavg()[0]:.2f}\n")
-        print(f"{'case':<8} {'one process':>22} {'forked':>22}")
-        print(f"{'':<8} {'execute':>11}{'render':>11} {'execute':>11}{'render':>11}")
-        sums = {mode: [0.0, 0.0] for mode in results}
+        print(f"\nper notebook, min of {args.rounds} rounds (seconds; cpu: CPU seconds of the process); "
+              f"load average now {os.getloadavg()[0]:.2f}\n")
+        keys = ("execute", "render", "execute_cpu", "render_cpu")
+        print(f"{'case':<8} {'one process':^44} {'forked':^44}")
+        print(f"{'':<8} " + " ".join(f"{k.replace('_cpu', ' cpu'):>11}" for k in keys) * 2)
+        best = {mode: {code: {k: min(t[k] for t in runs) for k in keys} for code, runs in found.items()}
+                for mode, found in results.items()}
         for code in codes:
-            row = f"{code:<8}"
-            for mode in results:
-                ex = min(t["execute"] for t in results[mode][code])
-                rd = min(t["render"] for t in results[mode][code])
-                sums[mode][0] += ex
-                sums[mode][1] += rd
-                row += f" {ex:11.3f}{rd:11.3f}"
-            print(row)
-        row = f"{'mean':<8}"
-        for mode in results:
-            row += f" {sums[mode][0] / len(codes):11.3f}{sums[mode][1] / len(codes):11.3f}"
-        print(row)
+            print(f"{code:<8} " + " ".join(f"{best[mode][code][k]:11.3f}" for mode in results for k in keys))
+        print(f"{'mean':<8} " + " ".join(f"{sum(best[mode][c][k] for c in codes) / len(codes):11.3f}"
+                                         for mode in results for k in keys))
         # the first in-process notebook pays what preload() does not; later ones profit from its caches
         later = codes[1:] or codes
-        print(f"one process, cases 2-{len(codes)} only: execute "
-              f"{sum(min(t['execute'] for t in results['one process'][c]) for c in later) / len(later):.3f}, "
-              f"render {sum(min(t['render'] for t in results['one process'][c]) for c in later) / len(later):.3f}")
+        print(f"one process, cases 2-{len(codes)} only: " + ", ".join(
+            f"{k} {sum(best['one process'][c][k] for c in later) / len(later):.3f}" for k in keys))
+        if args.json:
+            print(json.dumps(best))
 
         if args.profile:
             files = []

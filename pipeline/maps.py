@@ -175,7 +175,8 @@ def preload() -> None:
 
 def nice_bins(values: pd.Series, kind: str) -> list[float]:
     """Class bounds: deciles 1-10 one class each; otherwise six classes of round width between the
-    5th and 95th percentile (the outer classes open-ended), so a few outliers do not wash out the map."""
+    5th and 95th percentile (the outer classes open-ended), so a few outliers do not wash out the map.
+    Always of equal width (:func:`colour_bar` relies on it)."""
     if kind == "decile":
         return [0.5 + i for i in range(11)]
     values = values.dropna().astype(float)
@@ -292,8 +293,10 @@ def colour_bar(ax, fig, state: dict, indicator: Indicator, bins: list[float], co
 
     mappable = ScalarMappable(norm=state["norm"], cmap=state["cmap"])
     ticks = list(range(1, 11)) if indicator.kind == "decile" else bins
+    # the classes of nice_bins are of equal width, so "proportional" spacing draws the bar "uniform" would,
+    # on a linear axis instead of a function scale that interpolates every tick and edge in Python
     bar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.04, pad=0.01, aspect=32,
-                       ticks=ticks, extend="neither" if indicator.kind == "decile" else "both")
+                       ticks=ticks, extend="neither" if indicator.kind == "decile" else "both", spacing="proportional")
     # tick style first, then the labels: each tick is made once with its final style, not made and then restyled
     bar.ax.tick_params(length=2, pad=1, labelsize=6.5 if compact else 7.5)
     bar.ax.set_xticklabels([label_of(t, indicator.kind) for t in ticks])
