@@ -255,11 +255,12 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     if own:
         _add(ax, own, facecolors="none", edgecolors="#ffffff", linewidths=3.6 * line_scale, zorder=4)
         _add(ax, own, facecolors="none", edgecolors=CASE_EDGE, linewidths=2.0 * line_scale, zorder=4.1)
+    codes, boxes = _catalogue(MUNICIPALITIES)
     for code, text in (labels or {}).items():
-        if code in shapes:
-            (x0, y0), (x1, y1) = shapes[code].get_extents().get_points()
-            ax.annotate(text, ((x0 + x1) / 2, (y0 + y1) / 2), ha="center", va="center", fontsize=6.5, zorder=6,
-                        color="#000000", bbox=dict(boxstyle="round,pad=0.15", fc="#ffffff", ec="none", alpha=0.8))
+        if code in shapes:  # at the centre of the shape's box (inside the window, which holds every labelled shape)
+            x0, y0, x1, y1 = boxes[codes.index(code)]
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, ha="center", va="center", fontsize=6.5, zorder=6,
+                    color="#000000", bbox=dict(boxstyle="round,pad=0.15", fc="#ffffff", ec="none", alpha=0.8))
     (x0, x1), (y0, y1) = extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
