@@ -165,12 +165,14 @@ def preload() -> None:
 
     from . import chapter, exports, maps, notebook, overview, validation_report  # noqa: F401
     from .engine import register, shell
+    from .figures import warm_up as warm_up_figures
     from .render import warm_up
 
     register()
     maps.preload()
     shell()  # the IPython shell each child runs its cells in: a pristine copy in every child
     warm_up()
+    warm_up_figures()  # the fonts, hatches and writers the case figures and maps use
     figure = Figure(figsize=(1, 1))
     figure.subplots().set_title("warm")
     for fmt in ("png", "svg"):

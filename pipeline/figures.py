@@ -139,6 +139,29 @@ def figure_caption(ctx: CaseContext, number: int | None) -> str:
             + f"Index % jongeren met jeugdzorg zonder verblijf (halfjaarbasis) {ctx.name} e.a.")
 
 
+FONT_SIZES = (6, 6.5, 7, 7.5, 8, 9, 10)  # every font size of the figures and maps (10: axis labels, the default)
+
+
+def warm_up() -> None:
+    """Pay the first-use costs of a figure once, in the parent that forks a child per notebook
+    (:func:`pipeline.execute.preload`), not in every child: the font lookup of each size in
+    :data:`FONT_SIZES` (in :data:`STYLE`; about a millisecond each), markers, both hatches, the PNG and SVG
+    writers, and the parts of pandas the figure's data first imports (pivot table, CSV writer)."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(0.5, 0.5))
+        ax = fig.subplots()
+        ax.set_axis_off()  # no ticks to lay out: their font is among FONT_SIZES
+        for size in FONT_SIZES:
+            ax.text(0, 0, "w", fontsize=size)
+        ax.plot([0, 1], [0, 1], marker="o")
+        for hatch in ("...", "////"):
+            ax.fill([0, 1, 1], [0, 0, 1], hatch=hatch)
+        _save_png(fig, io.BytesIO(), {})
+        fig.savefig(io.BytesIO(), format="svg")
+    frame = pd.DataFrame({"line": ["a"], "period": ["2017HJ1"], "value": [1.0]})
+    frame.pivot_table(index="period", columns="line", values="value").to_csv(io.StringIO())
+
+
 def tight_layout(fig) -> None:
     """``fig.tight_layout()`` without leaving a layout engine on the figure: with one, every savefig
     draws the figure an extra time (the same bytes, ~25% slower)."""
