@@ -16,6 +16,7 @@ import csv
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.errors import SnapshotError
@@ -56,6 +57,11 @@ class Processed:
     @property
     def generated(self) -> bool:
         return is_generated(self.provenance)
+
+    @cached_property
+    def names(self) -> "pd.Series":  # noqa: F821
+        """Municipality names by code (``gemeenten.csv``), indexed once: a case looks names up a hundred times."""
+        return self.gemeenten.set_index("code")["naam"]
 
 
 def at_half_year(jeugdhulp, period, column: str):

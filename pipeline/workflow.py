@@ -122,6 +122,7 @@ def preload() -> None:
     from matplotlib.figure import Figure
 
     from pipeline.case import maps, notebook  # noqa: F401
+    from pipeline.case.figures import warm_up as warm_up_figures
     from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
     from pipeline.report.render import warm_up
     from pipeline.run.engine import register, shell
@@ -130,6 +131,7 @@ def preload() -> None:
     maps.preload()
     shell()  # the IPython shell each child runs its cells in: a pristine copy in every child
     warm_up()
+    warm_up_figures()  # the fonts, hatches and writers the case figures and maps use
     figure = Figure(figsize=(1, 1))
     figure.subplots().set_title("warm")
     for fmt in ("png", "svg"):

@@ -148,15 +148,26 @@ def paths(file: str) -> dict[str, MplPath]:
 
 
 @lru_cache(maxsize=4)
-def _boxes(file: str) -> dict[int, tuple]:
-    """Each path's bounding box ``(x0, y0), (x1, y1)``, by ``id`` of the cached path (computed once)."""
-    return {id(path): tuple(map(tuple, path.get_extents().get_points())) for path in paths(file).values()}
+def _catalogue(file: str) -> tuple[list[str], np.ndarray]:
+    """The codes of one boundary file (sorted, as :func:`paths`) and their bounding boxes, an n x 4 array
+    ``x0, y0, x1, y1``: measured once, so a map finds the shapes in its window in one comparison."""
+    shapes = paths(file)
+    codes = list(shapes)
+    return codes, np.array([shapes[code].get_extents().get_points().ravel() for code in codes])
+
+
+def _within(file: str, extent) -> list[str]:
+    """The codes whose bounding box overlaps ``extent`` ``((x0, x1), (y0, y1))``, in the order of :func:`paths`."""
+    codes, boxes = _catalogue(file)
+    (x0, x1), (y0, y1) = extent
+    inside = (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)
+    return [code for code, keep in zip(codes, inside) if keep]
 
 
 def preload() -> None:
-    """Decode, verify and measure the boundaries now (a parent process forking a child per notebook)."""
+    """Decode, verify, project and measure the boundaries now (a parent process forking a child per notebook)."""
     for file in (MUNICIPALITIES, REGIONS):
-        _boxes(file)
+        _catalogue(file)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +176,8 @@ def preload() -> None:
 
 def nice_bins(values: pd.Series, kind: str) -> list[float]:
     """Class bounds: deciles 1-10 one class each; otherwise six classes of round width between the
-    5th and 95th percentile (the outer classes open-ended), so a few outliers do not wash out the map."""
+    5th and 95th percentile (the outer classes open-ended), so a few outliers do not wash out the map.
+    Always of equal width (:func:`colour_bar` relies on it)."""
     if kind == "decile":
         return [0.5 + i for i in range(11)]
     values = values.dropna().astype(float)
@@ -197,8 +209,10 @@ def colour_scale(bins: list[float]):
 # Drawing
 
 
-def _collection(shapes: list[MplPath], **style) -> PathCollection:
-    return PathCollection(shapes, **style)
+def _add(ax, shapes: list[MplPath], **style) -> PathCollection:
+    """Add one collection of shapes to ``ax``, leaving its data limits alone: every map sets its window
+    itself, so measuring the shapes (all their vertices) for autoscaling would be wasted."""
+    return ax.add_collection(PathCollection(shapes, **style), autolim=False)
 
 
 def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *,
@@ -208,56 +222,46 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     shapes = paths(MUNICIPALITIES)
     if extent is None:
         extent = _extent(list(shapes.values()), margin=0.05)
-    visible = {code: path for code, path in shapes.items() if _overlaps(path, extent)}
+    visible = _within(MUNICIPALITIES, extent)
     cmap, norm = colour_scale(bins)
     values = frame[indicator.column] if indicator.column in frame else pd.Series(dtype=float)
     kinds = frame.get(f"{indicator.column}{KIND_SUFFIX}", pd.Series(dtype=object))
-    filled, colours, generated, missing = [], [], [], []
-    counts = {"value": 0, "generated": 0, "missing": 0}
-    for code, path in visible.items():
-        value = values.get(code, float("nan"))
-        if pd.isna(value):
-            missing.append(path)
-            counts["missing"] += 1
-            continue
-        filled.append(path)
-        colours.append(cmap(norm(float(value))))
-        if kinds.get(code) == GENERATED:
-            generated.append(path)
-            counts["generated"] += 1
-        else:
-            counts["value"] += 1
+    values = values.reindex(visible).to_numpy(dtype=float)
+    has_value = ~np.isnan(values)
+    is_generated = has_value & (kinds.reindex(visible) == GENERATED).to_numpy()
+    filled = [shapes[code] for code, keep in zip(visible, has_value) if keep]
+    colours = cmap(norm(values[has_value]))  # one RGBA row per filled shape, the class colour of its value
+    generated = [shapes[code] for code, keep in zip(visible, is_generated) if keep]
+    missing = [shapes[code] for code, keep in zip(visible, has_value) if not keep]
+    counts = {"value": int(has_value.sum() - is_generated.sum()), "generated": int(is_generated.sum()),
+              "missing": len(missing)}
     edge = dict(edgecolors="#ffffff", linewidths=0.25 * line_scale)
     if filled:
-        ax.add_collection(_collection(filled, facecolors=colours, **edge, zorder=1))
+        _add(ax, filled, facecolors=colours, **edge, zorder=1)
     # the patterns are one compound path each: one pattern fill in the SVG, not one per municipality
     if generated:
-        ax.add_collection(_collection([MplPath.make_compound_path(*generated)], facecolors="none", hatch="...",
-                                      hatchcolor=GENERATED_HATCH, edgecolors="none", linewidths=0, zorder=1.5))
+        _add(ax, [MplPath.make_compound_path(*generated)], facecolors="none", hatch="...", hatchcolor=GENERATED_HATCH,
+             edgecolors="none", linewidths=0, zorder=1.5)
     if missing:
-        ax.add_collection(_collection([MplPath.make_compound_path(*missing)], facecolors=MISSING_FACE,
-                                      hatch="////", hatchcolor=MISSING_HATCH, edgecolors="#ffffff",
-                                      linewidths=0.25 * line_scale, zorder=1.5))
-    regions = [p for p in paths(REGIONS).values() if _overlaps(p, extent)]
-    ax.add_collection(_collection(regions, facecolors="none", edgecolors=REGION_EDGE,
-                                  linewidths=0.7 * line_scale, zorder=2))
+        _add(ax, [MplPath.make_compound_path(*missing)], facecolors=MISSING_FACE, hatch="////",
+             hatchcolor=MISSING_HATCH, edgecolors="#ffffff", linewidths=0.25 * line_scale, zorder=1.5)
+    regions = [paths(REGIONS)[code] for code in _within(REGIONS, extent)]
+    _add(ax, regions, facecolors="none", edgecolors=REGION_EDGE, linewidths=0.7 * line_scale, zorder=2)
     refs = [shapes[c] for c in references if c in shapes]
     if refs:  # white halo under a dashed black line: visible on dark and light classes
-        ax.add_collection(_collection(refs, facecolors="none", edgecolors="#ffffff", linewidths=2.2 * line_scale,
-                                      zorder=3))
-        ax.add_collection(_collection(refs, facecolors="none", edgecolors=REFERENCE_EDGE,
-                                      linewidths=1.1 * line_scale, linestyles=(0, (2.5, 1.5)), zorder=3.1))
+        _add(ax, refs, facecolors="none", edgecolors="#ffffff", linewidths=2.2 * line_scale, zorder=3)
+        _add(ax, refs, facecolors="none", edgecolors=REFERENCE_EDGE, linewidths=1.1 * line_scale,
+             linestyles=(0, (2.5, 1.5)), zorder=3.1)
     own = [shapes[c] for c in cases if c in shapes]
     if own:
-        ax.add_collection(_collection(own, facecolors="none", edgecolors="#ffffff", linewidths=3.6 * line_scale,
-                                      zorder=4))
-        ax.add_collection(_collection(own, facecolors="none", edgecolors=CASE_EDGE, linewidths=2.0 * line_scale,
-                                      zorder=4.1))
+        _add(ax, own, facecolors="none", edgecolors="#ffffff", linewidths=3.6 * line_scale, zorder=4)
+        _add(ax, own, facecolors="none", edgecolors=CASE_EDGE, linewidths=2.0 * line_scale, zorder=4.1)
+    codes, boxes = _catalogue(MUNICIPALITIES)
     for code, text in (labels or {}).items():
-        if code in shapes:
-            (x0, y0), (x1, y1) = shapes[code].get_extents().get_points()
-            ax.annotate(text, ((x0 + x1) / 2, (y0 + y1) / 2), ha="center", va="center", fontsize=6.5, zorder=6,
-                        color="#000000", bbox=dict(boxstyle="round,pad=0.15", fc="#ffffff", ec="none", alpha=0.8))
+        if code in shapes:  # at the centre of the shape's box (inside the window, which holds every labelled shape)
+            x0, y0, x1, y1 = boxes[codes.index(code)]
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, ha="center", va="center", fontsize=6.5, zorder=6,
+                    color="#000000", bbox=dict(boxstyle="round,pad=0.15", fc="#ffffff", ec="none", alpha=0.8))
     (x0, x1), (y0, y1) = extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -267,13 +271,6 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     return {"cmap": cmap, "norm": norm, "generated": bool(counts["generated"]),
             "all_generated": bool(counts["generated"]) and not counts["value"],
             "missing": counts["missing"], "n_generated": counts["generated"], "n_value": counts["value"]}
-
-
-def _overlaps(path: MplPath, extent) -> bool:
-    (x0, x1), (y0, y1) = extent
-    box = _boxes(MUNICIPALITIES).get(id(path)) or _boxes(REGIONS).get(id(path))
-    (a0, b0), (a1, b1) = box if box is not None else path.get_extents().get_points()
-    return a0 <= x1 and a1 >= x0 and b0 <= y1 and b1 >= y0
 
 
 def _extent(shapes: list[MplPath], margin: float):
@@ -298,10 +295,13 @@ def colour_bar(ax, fig, state: dict, indicator: Indicator, bins: list[float], co
 
     mappable = ScalarMappable(norm=state["norm"], cmap=state["cmap"])
     ticks = list(range(1, 11)) if indicator.kind == "decile" else bins
+    # the classes of nice_bins are of equal width, so "proportional" spacing draws the bar "uniform" would,
+    # on a linear axis instead of a function scale that interpolates every tick and edge in Python
     bar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.04, pad=0.01, aspect=32,
-                       ticks=ticks, extend="neither" if indicator.kind == "decile" else "both")
-    bar.ax.set_xticklabels([label_of(t, indicator.kind) for t in ticks], fontsize=6.5 if compact else 7.5)
-    bar.ax.tick_params(length=2, pad=1)
+                       ticks=ticks, extend="neither" if indicator.kind == "decile" else "both", spacing="proportional")
+    # tick style first, then the labels: each tick is made once with its final style, not made and then restyled
+    bar.ax.tick_params(length=2, pad=1, labelsize=6.5 if compact else 7.5)
+    bar.ax.set_xticklabels([label_of(t, indicator.kind) for t in ticks])
     bar.outline.set_linewidth(0.5)
 
 

@@ -12,7 +12,7 @@ import base64
 import html
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +37,15 @@ from pipeline.case.provenance import (KIND_LABELS, demo_banner_html, kind_label,
 class Session:
     ctx: CaseContext
     output_dir: Path
+    tables: dict = field(default_factory=dict)  # the case's tables by the function that makes them (session_table)
+
+
+def session_table(session: Session, make):
+    """``make(session.ctx)`` (:func:`lasten_table`, :func:`gebruik_table`), made once per session: the
+    section that shows a table and the list of its empty cells read the same frame."""
+    if make not in session.tables:
+        session.tables[make] = make(session.ctx)
+    return session.tables[make]
 
 
 def open_case(case: str, config_path: str | None = None, output_dir: str | None = None) -> Session:
@@ -54,7 +63,7 @@ def banner_html(session: Session) -> str:
 
 def header_html(session: Session) -> str:
     ctx = session.ctx
-    refs = ", ".join(html.escape(ctx.data.gemeenten.set_index("code").loc[c, "naam"]) for c in ctx.references)
+    refs = ", ".join(html.escape(ctx.data.names[c]) for c in ctx.references)
     bounds = size_class_bounds(ctx.config, ctx.case.size_class)
     rule = (f"<dt>Keuze referentiegroep</dt><dd>{html.escape(RULE_TEXT)}</dd>" if ctx.case.automatic else
             "<dt>Keuze referentiegroep</dt><dd>Zoals in Tabel 1 van het rapport (configuratie).</dd>")
@@ -113,7 +122,7 @@ def write_case_table(session: Session, kind: str) -> CaseTable:
     for a case outside the report)."""
     ctx = session.ctx
     number = ctx.case.table_lasten if kind == "lasten" else ctx.case.table_gebruik
-    frame = lasten_table(ctx) if kind == "lasten" else gebruik_table(ctx)
+    frame = session_table(session, lasten_table if kind == "lasten" else gebruik_table)
     write_csv(frame.drop(columns=["soort"]), session.output_dir / (f"tabel{number}.csv" if number else f"tabel_{kind}.csv"))
     return CaseTable(kind, number, frame)
 
@@ -337,13 +346,14 @@ def _empty_cells(session: Session) -> list[str]:
     ctx = session.ctx
     names = headers(ctx.config)
     out = []
-    for number, table in ((ctx.case.table_lasten, lasten_table(ctx)), (ctx.case.table_gebruik, gebruik_table(ctx))):
+    for number, frame in ((ctx.case.table_lasten, session_table(session, lasten_table)),
+                          (ctx.case.table_gebruik, session_table(session, gebruik_table))):
         label = f"Tabel {number}" if number else "tabel"
-        for column in [c for c in table.columns if c in names]:
-            for i in range(len(table)):
-                if cell_state(table, column, i) == "geen":
-                    out.append(f"{label}, {table['rij_label'].iloc[i]}, {names[column]} — herkomst van de rij: "
-                               f"{KIND_LABELS[kind_of(table, column, i)]}")
+        for column in [c for c in frame.columns if c in names]:
+            for i in range(len(frame)):
+                if cell_state(frame, column, i) == "geen":
+                    out.append(f"{label}, {frame['rij_label'].iloc[i]}, {names[column]} — herkomst van de rij: "
+                               f"{KIND_LABELS[kind_of(frame, column, i)]}")
     frame, labels = kerncijfers(ctx), _kerncijfers_labels(ctx)
     for column, header, _ in KERNCIJFERS_COLUMNS:
         for i in range(len(frame)):

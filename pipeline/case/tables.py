@@ -18,7 +18,6 @@ from pipeline.case.formatting import whole
 from pipeline.errors import UnknownMunicipalityError
 from pipeline.processed import KIND_SUFFIX, NEDERLAND, Processed, at_half_year
 
-
 @dataclass
 class CaseContext:
     config: StudyConfig
@@ -35,7 +34,7 @@ class CaseContext:
 
 
 def municipality_name(data: Processed, code: str) -> str:
-    names = data.gemeenten.set_index("code")["naam"]
+    names = data.names
     if code not in names.index:
         raise UnknownMunicipalityError(f"{code} is not a municipality of the snapshot's classification; "
                                        "see data/processed/gemeenten.csv for valid codes")
