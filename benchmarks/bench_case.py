@@ -126,13 +126,17 @@ def main() -> int:
         print(f"preload: {time.perf_counter() - started:.2f} s; load average {os.getloadavg()[0]:.2f}")
 
         results: dict[str, dict[str, list[dict]]] = {"one process": {}, "forked": {}}
-        for r in range(args.rounds):
-            out = tmp / f"round{r}"
+        for r in range(args.rounds):  # every forked child starts from what preload() left, nothing more
             for code in codes:
-                results["forked"].setdefault(code, []).append(forked(config_path, out / "forked", code))
-            # last: the in-process runs leave their caches and figures in this process
+                results["forked"].setdefault(code, []).append(forked(config_path, tmp / f"forked{r}", code))
+        files = []  # --profile: each case once more in a child, also before this process ran any case itself
+        if args.profile:
             for code in codes:
-                results["one process"].setdefault(code, []).append(run_one(config_path, out / "inproc", code))
+                files.append(tmp / f"{code}.prof")
+                forked(config_path, tmp / "profile", code, profile=files[-1])
+        for r in range(args.rounds):  # after the forked rounds: these leave their caches in this process
+            for code in codes:
+                results["one process"].setdefault(code, []).append(run_one(config_path, tmp / f"inproc{r}", code))
 
         print(f"\nper notebook, min of {args.rounds} rounds (seconds; cpu: CPU seconds of the process); "
               f"load average now {os.getloadavg()[0]:.2f}\n")
@@ -152,11 +156,7 @@ def main() -> int:
         if args.json:
             print(json.dumps(best))
 
-        if args.profile:
-            files = []
-            for code in codes:
-                files.append(tmp / f"{code}.prof")
-                forked(config_path, tmp / "profile", code, profile=files[-1])
+        if files:
             stats = pstats.Stats(*map(str, files), stream=io.StringIO())
             for key in ("tottime", "cumulative"):
                 text = io.StringIO()
