@@ -52,10 +52,10 @@ TYPE_ORDER = {"gemeente": 0, "nederland": 1, "jeugdregio": 2, "grootteklasse": 3
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a CSV byte-identically for identical input, via a temporary file and a rename."""
-    if frame.columns.is_unique:   # floats as to_csv's float_format writes them ("%.6f", NaN empty), a column at a time
-        frame = pd.DataFrame({name: ["" if v != v else "%.6f" % v for v in column.tolist()]
-                              if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f" else column
-                              for name, column in frame.items()}, index=frame.index)
+    # floats as to_csv's float_format writes them ("%.6f", NaN empty), but a column at a time, not value by value
+    floats = [name for name, column in frame.items() if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f"]
+    if floats and frame.columns.is_unique:
+        frame = frame.assign(**{name: ["" if v != v else "%.6f" % v for v in frame[name].tolist()] for name in floats})
     text = frame.to_csv(index=False, lineterminator="\n", float_format="%.6f")
     write_text(path, text)
 
