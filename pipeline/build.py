@@ -543,10 +543,9 @@ def iv3_lasten(config: StudyConfig, table_id: str, sel: pd.DataFrame, year: int,
     among them gets no total: an incomplete sum is not a total.
     """
     sel = sel[sel["Verslagsoort"] == report]
-    regio = sel["regio"]
-    frame = pd.DataFrame({"lasten": sel["bedrag"].groupby(regio).sum(),
-                          "missing": sel["bedrag"].isna().groupby(regio).any(),
-                          "rank": sel["herkomst"].map(KIND_RANK).groupby(regio).max()})
+    grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
+    frame = pd.DataFrame({"lasten": grouped["bedrag"].sum(), "missing": grouped["missing"].any(),
+                          "rank": grouped["rank"].max()})
     frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
     frame.loc[frame["missing"], "lasten"] = math.nan
     for code in frame.index[frame["missing"]]:
