@@ -328,6 +328,7 @@ class PeriodCells(Mapping):
         VormenVanJeugdzorg, jongeren, relatief, herkomst); the regions of a period in the order of their rows."""
         period_at, keys = pd.factorize(sel["Perioden"])
         region_at, regions = pd.factorize(sel["regio"])
+        regions = np.asarray(regions, dtype=object)
         shape, rows = (len(keys), len(regions)), len(sel)
         first = np.full(shape, rows)   # each region's first row in each period; ``rows``: none
         np.minimum.at(first, (period_at, region_at), np.arange(rows))
@@ -345,7 +346,7 @@ class PeriodCells(Mapping):
         for p, key in enumerate(keys):
             present = np.flatnonzero(first[p] < rows)
             present = present[np.argsort(first[p, present], kind="stable")]
-            result[key] = cls([regions[i] for i in present],
+            result[key] = cls(regions[present].tolist(),
                               FormArrays(*({form: grid[p, present] for form, grid in grids[field].items()}
                                            for field in ("count", "pct", "rank"))))
         return result
