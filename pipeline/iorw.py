@@ -52,10 +52,9 @@ def write_text(path: Path, text: str) -> None:
 def write_csv(frame, path: Path) -> None:
     """A pandas frame as CSV, byte-identical for identical input (fixed float format, ``\\n``), atomically."""
     import numpy as np
-    import pandas as pd
 
-    if frame.columns.is_unique:   # floats as to_csv's float_format writes them ("%.6f", NaN empty), a column at a time
-        frame = pd.DataFrame({name: ["" if v != v else "%.6f" % v for v in column.tolist()]
-                              if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f" else column
-                              for name, column in frame.items()}, index=frame.index)
+    # floats as to_csv's float_format writes them ("%.6f", NaN empty), but a column at a time, not value by value
+    floats = [name for name, column in frame.items() if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f"]
+    if floats and frame.columns.is_unique:
+        frame = frame.assign(**{name: ["" if v != v else "%.6f" % v for v in frame[name].tolist()] for name in floats})
     write_text(path, frame.to_csv(index=False, lineterminator="\n", float_format="%.6f"))

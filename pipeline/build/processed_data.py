@@ -314,6 +314,7 @@ class PeriodCells(Mapping):
         VormenVanJeugdzorg, jongeren, relatief, herkomst); the regions of a period in the order of their rows."""
         period_at, keys = pd.factorize(sel["Perioden"])
         region_at, regions = pd.factorize(sel["regio"])
+        regions = np.asarray(regions, dtype=object)
         shape, rows = (len(keys), len(regions)), len(sel)
         first = np.full(shape, rows)   # each region's first row in each period; ``rows``: none
         np.minimum.at(first, (period_at, region_at), np.arange(rows))
@@ -331,7 +332,7 @@ class PeriodCells(Mapping):
         for p, key in enumerate(keys):
             present = np.flatnonzero(first[p] < rows)
             present = present[np.argsort(first[p, present], kind="stable")]
-            result[key] = cls([regions[i] for i in present],
+            result[key] = cls(regions[present].tolist(),
                               FormArrays(*({form: grid[p, present] for form, grid in grids[field].items()}
                                            for field in ("count", "pct", "rank"))))
         return result
@@ -523,10 +524,9 @@ def iv3_lasten(config: StudyConfig, table_id: str, sel: pd.DataFrame, year: int,
     among them gets no total: an incomplete sum is not a total.
     """
     sel = sel[sel["Verslagsoort"] == report]
-    regio = sel["regio"]
-    frame = pd.DataFrame({"lasten": sel["bedrag"].groupby(regio).sum(),
-                          "missing": sel["bedrag"].isna().groupby(regio).any(),
-                          "rank": sel["herkomst"].map(KIND_RANK).groupby(regio).max()})
+    grouped = sel.assign(missing=sel["bedrag"].isna(), rank=sel["herkomst"].map(KIND_RANK)).groupby("regio")
+    frame = pd.DataFrame({"lasten": grouped["bedrag"].sum(), "missing": grouped["missing"].any(),
+                          "rank": grouped["rank"].max()})
     frame["herkomst"] = frame["rank"].map(dict(enumerate(KINDS)))
     frame.loc[frame["missing"], "lasten"] = math.nan
     for code in frame.index[frame["missing"]]:
