@@ -123,6 +123,7 @@ def preload() -> None:
 
     from pipeline.case import maps, notebook  # noqa: F401
     from pipeline.case.figures import warm_up as warm_up_figures
+    from pipeline.case.provenance import versions_line
     from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
     from pipeline.report.render import warm_up
     from pipeline.run.engine import register, shell
@@ -132,6 +133,7 @@ def preload() -> None:
     shell()  # the IPython shell each child runs its cells in: a pristine copy in every child
     warm_up()
     warm_up_figures()  # the fonts, hatches and writers the case figures and maps use
+    versions_line()  # git and package versions, the same on every page of this run
     figure = Figure(figsize=(1, 1))
     figure.subplots().set_title("warm")
     for fmt in ("png", "svg"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+from functools import lru_cache
 from importlib import metadata
 
 from pipeline import __version__
@@ -38,6 +39,7 @@ def kind_label(entry: dict) -> str:
     return " + ".join(KIND_LABELS[k] for k in table_kinds(entry))
 
 
+@lru_cache(maxsize=1)  # two git commands: asked once per process (the workflow asks before it forks)
 def code_version() -> str:
     """``pipeline <version>, commit <sha>`` (``+ local changes`` when the work tree differs)."""
     try:
@@ -50,6 +52,7 @@ def code_version() -> str:
         return f"pipeline {__version__} (geen git)"
 
 
+@lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     versions = {}
     for name in PACKAGES:
