@@ -265,7 +265,7 @@ class Pending:
 def write_validation_page(config_path: str, stamp: str, fresh: bool = False) -> Path:
     """In a child: execute ``notebooks/validatie.ipynb`` and render ``reports/validation.html``."""
     config = load_config(config_path)
-    executed = run_validation_notebook(config_path, fresh)
+    executed = run_validation_notebook(config, fresh)
     generated = is_generated(read_provenance(config.processed_dir))
     target = config.reports_dir / "validation.html"
     write_text(target, render_case(executed, "Validatie hoofdstuk 6", generated, stamp))

@@ -140,6 +140,8 @@ class ProcessedData:
     referenties: dict[str, list[str]]           # case GM code -> its reference GM codes (Tabel 2-11)
     provenance: dict = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
+    # row positions per (frame, key columns), made on first lookup (:meth:`_rows`)
+    positions: dict = field(default_factory=dict, repr=False, compare=False)
     rekening_jaar: str = REKENING_JAAR
     kosten_basisjaar: str = KOSTEN_BASISJAAR
     classificatie_jaar: str = CLASSIFICATIE_JAAR
@@ -208,11 +210,10 @@ class ProcessedData:
     def _rows(self, frame: pd.DataFrame, *keys: str) -> dict:
         """Row positions of ``frame`` by the values of ``keys`` (``code``, or ``code`` and ``periode``), made once
         per frame: the claims look up a few hundred single values, a scan of the whole table each is slow."""
-        cache = self.__dict__.setdefault("_positions", {})
         key = (id(frame), len(frame), keys)
-        if key not in cache:
-            cache[key] = frame.groupby(list(keys) if len(keys) > 1 else keys[0], sort=False).indices
-        return cache[key]
+        if key not in self.positions:
+            self.positions[key] = frame.groupby(list(keys) if len(keys) > 1 else keys[0], sort=False).indices
+        return self.positions[key]
 
     def _take(self, frame: pd.DataFrame, *values: str, keys: tuple[str, ...] = ("code",)) -> pd.DataFrame:
         positions = self._rows(frame, *keys).get(values if len(values) > 1 else values[0])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.config import ROOT, StudyConfig, load_config
+from pipeline.config import ROOT, StudyConfig
 
 NOTEBOOK = ROOT / "notebooks" / "hoofdstuk6_casus.ipynb"
 VALIDATION_NOTEBOOK = ROOT / "notebooks" / "validatie.ipynb"
@@ -176,14 +176,13 @@ def clear_case_outputs(task: Task) -> None:
                 path.unlink(missing_ok=True)
 
 
-def run_validation_notebook(config_path: str, fresh: bool = False) -> Path:
+def run_validation_notebook(config: StudyConfig, fresh: bool = False) -> Path:
     """Execute ``notebooks/validatie.ipynb`` with papermill into ``reports/notebooks/validatie.ipynb``."""
     import papermill as pm
 
     from pipeline.run.engine import register
 
     register()
-    config = load_config(config_path)
     executed = config.reports_dir / "notebooks" / "validatie.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(VALIDATION_NOTEBOOK), str(executed), kernel_name=KERNEL_NAME, progress_bar=False,
