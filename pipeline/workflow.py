@@ -86,22 +86,43 @@ def require_current_build(config: StudyConfig) -> None:
                             "run `python -m pipeline build` (or `all`) first")
 
 
+def build_is_current(config: StudyConfig) -> bool:
+    """Whether ``data/processed`` follows from the current snapshot, config, code and packages (said so)."""
+    lock = build_lock(config)
+    lock.outputs = build_outputs(config)
+    if lock.stale_reason() is None:
+        print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
+        return True
+    return False
+
+
 def build(config: StudyConfig, force: bool = False) -> None:
     """raw -> processed, then the comparison with the published report (``validation.csv``, from the
     processed tables and ``data/external/published``); skipped when the snapshot, config, code and packages
     are unchanged."""
-    lock = build_lock(config)
-    lock.outputs = build_outputs(config)
-    if not force and lock.stale_reason() is None:
-        print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
+    if not force and build_is_current(config):
         return
     from pipeline.build.processed_data import build_all
     from pipeline.check.validate import validate
 
     build_all(config)
     print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
+    lock = build_lock(config)
     lock.outputs = build_outputs(config)
     lock.record()
+
+
+def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False) -> None:
+    """``all``: the build step in a child while this process preloads what the case notebooks need
+    (:func:`preload`), on the other core: the two share no input (preload reads no processed data), and
+    the cases wait for both. A build that fails raises here, as in :func:`build`."""
+    if not force and build_is_current(config):
+        return
+    with Runner(1) as side:
+        step = side.submit(build, config, True)
+        side.start()
+        runner.warm()
+        step.result()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,6 +275,11 @@ class Pending:
 
     futures: list = field(default_factory=list)
     on_success: Callable[[], None] | None = None
+    figures: object = None  # the job drawing the overview's figures, which the overview page waits for
+
+    def wait_for_figures(self) -> None:
+        if self.figures is not None:
+            self.figures.result()
 
     def wait(self) -> None:
         for future in self.futures:
@@ -274,42 +300,52 @@ def write_validation_page(config_path: str, stamp: str, fresh: bool = False) -> 
 
 def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force: bool = False,
                          priority: int = 1, fresh: bool = False) -> Pending:
-    """Queue the pages about the chapter as a whole, which do not depend on the cases: the validation
-    page (its notebook) and the workbook, each in a child of the runner, where pandas is imported. Skipped
-    when their inputs are unchanged. Queued behind the case notebooks (``priority``), they fill the
-    time a worker slot would otherwise idle while the last cases run."""
+    """Queue the steps about the chapter as a whole, which do not depend on the cases: the overview's
+    figures (national maps, scatter plot), the validation page (its notebook) and the workbook, each in a
+    child of the runner, where pandas is imported. Skipped when their inputs are unchanged. Queued behind
+    the case notebooks (``priority``), they fill the time a worker slot would otherwise idle while the
+    last cases run."""
     from pipeline.report.exports import write_workbook_file
+    from pipeline.report.overview import figure_outputs, write_figures_file
 
     reports = config.reports_dir
     has_validation = (config.processed_dir / "validation.csv").exists()
-    outputs = [reports / WORKBOOK_NAME]
+    outputs = [reports / WORKBOOK_NAME, *figure_outputs(config)]
     if has_validation:
         outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
     lock = chapter_lock(config, VALIDATION_NOTEBOOK, outputs)
     if not force and lock.stale_reason() is None:
         return Pending()
     reports.mkdir(parents=True, exist_ok=True)
-    steps = []  # the longest first
+    figures = runner.submit(write_figures_file, str(config.path), priority=priority)  # the longest first
+    steps = [figures]
     if has_validation:
         steps.append(runner.submit(write_validation_page, str(config.path), stamp, fresh, priority=priority))
     steps.append(runner.submit(write_workbook_file, str(config.path), priority=priority))
 
     def done() -> None:
         lock.record()
-        print(f"wrote {', '.join(p.name for p in outputs if p.suffix != '.ipynb')} in {reports}", file=sys.stderr)
+        print(f"wrote {', '.join(p.name for p in outputs if p.suffix in ('.html', '.xlsx'))} and the overview's "
+              f"figures in {reports}", file=sys.stderr)
 
-    return Pending(steps, on_success=done)
+    return Pending(steps, on_success=done, figures=figures)
+
+
+def write_case_page(notebook: Path, target: Path, title: str, generated: bool, stamp: str, notice: str) -> Path:
+    """In a child: a case's report rendered again from its executed notebook."""
+    write_text(target, render_case(notebook, title, generated, stamp, notice=notice))
+    return target
 
 
 def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
                    only_missing: bool = False, stamp: str | None = None, runner: Runner | None = None,
-                   chapter_pages: Pending | None = None) -> list[Path]:
+                   chapter_pages: Pending | None = None, rendered: frozenset[str] = frozenset()) -> list[Path]:
     """Case reports, the overview, the index page, and (unless ``chapter_pages`` were queued already
-    by :func:`submit_chapter_pages`) the validation page and the workbook.
+    by :func:`submit_chapter_pages`) the overview's figures, the validation page and the workbook.
 
-    ``only_missing``: a case report is rendered only when it is missing or older than its notebook
-    (the children render each report right after running). The steps that need pandas and matplotlib
-    (overview, index, chapter, workbook) and the validation notebook run side by side on the runner.
+    ``only_missing``: a case report is rendered only when it is missing or older than its notebook;
+    ``rendered``: the cases whose report the run's children wrote right after executing them, not
+    rendered again. Every step runs side by side on the runner.
     """
     from pipeline.report.chapter import write_chapter_page
     from pipeline.report.overview import write_overview_page
@@ -330,20 +366,22 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     try:
         if chapter_pages is None:
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=True, priority=0)
-        steps = [runner.submit(write_overview_page, str(config.path), ran,
-                               {e["code"]: e["error"] for e in entries if e["error"]}, stamp),
-                 runner.submit(write_index_page, str(config.path), entries, stamp),
+        steps = [runner.submit(write_index_page, str(config.path), entries, stamp),
                  runner.submit(write_chapter_page, str(config.path), stamp)]
         for entry in entries:
             notebook, target = output_path(config, entry["code"]), reports / f"{entry['code']}.html"
-            current = only_missing and target.exists() and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns
+            current = ((only_missing or entry["code"] in rendered) and target.exists()
+                       and target.stat().st_mtime_ns >= notebook.stat().st_mtime_ns)
             stale = entry["state"] == "stale"   # its inputs changed since it ran: the page must say so
             # a failed case keeps the failure page its run wrote
             if entry["href"] != "#" and entry["state"] != "failed" and entry["code"] in codes and (stale or not current):
-                text = render_case(notebook, f"Casus {entry['name']} — hoofdstuk 6", generated, stamp,
-                                   notice=stale_notice(entry) if stale else "")
-                write_text(target, text)
+                steps.append(runner.submit(write_case_page, notebook, target, f"Casus {entry['name']} — hoofdstuk 6",
+                                           generated, stamp, stale_notice(entry) if stale else ""))
                 written.append(target)
+        runner.start()  # the pages above are drawn while the overview waits for its figures
+        chapter_pages.wait_for_figures()
+        steps.append(runner.submit(write_overview_page, str(config.path), ran,
+                                   {e["code"]: e["error"] for e in entries if e["error"]}, stamp))
         for step in steps:
             step.result()  # the first error is raised here
         chapter_pages.wait()
@@ -355,9 +393,11 @@ def render_reports(config: StudyConfig, wanted: list[str] | None = None, all_mun
     return written
 
 
-def write_reports(config: StudyConfig, args, runner: Runner, stamp: str, chapter_pages: Pending) -> None:
-    """Index page, overview (and any case report not rendered yet), skipped when nothing they show
-    changed; then wait for the chapter pages queued before the cases."""
+def write_reports(config: StudyConfig, args, runner: Runner, stamp: str, chapter_pages: Pending,
+                  rendered: frozenset[str] = frozenset()) -> None:
+    """Index page, overview (and any case report not rendered yet: ``rendered`` are the cases whose
+    report this run wrote already), skipped when nothing they show changed; then wait for the chapter
+    pages queued before the cases."""
     codes = [c.code for c in config.cases]
     if args.case or args.all_municipalities:
         codes = list(dict.fromkeys(codes + select_cases(config, args.case, args.all_municipalities)))
@@ -370,7 +410,7 @@ def write_reports(config: StudyConfig, args, runner: Runner, stamp: str, chapter
         print(f"report: up to date ({config.reports_dir / 'index.html'})", file=sys.stderr)
         return
     render_reports(config, args.case, args.all_municipalities, only_missing=not args.force, stamp=stamp,
-                   runner=runner, chapter_pages=chapter_pages)
+                   runner=runner, chapter_pages=chapter_pages, rendered=rendered)
     for code in codes:
         refresh_case_lock(config, code)  # a report rendered again from its current notebook is current
     index_lock(config, codes).record()
@@ -380,7 +420,7 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     """``build``, ``validate``, ``run``, ``report`` and ``all``: the steps each command takes, in order."""
     if args.command in ("run", "report", "validate"):
         require_current_build(config)  # processed data that no longer matches data/raw is not reported on
-    if args.command in ("build", "all"):
+    if args.command == "build":
         build(config, force=args.force)
     if args.command == "validate":
         from pipeline.check.validate import validate_command
@@ -393,7 +433,10 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     runner = case_runner(args.jobs, fresh)
     stamp = timestamp()
     try:
+        if args.command == "all":
+            build_while_preloading(config, runner, force=args.force)
         failure = chapter_pages = validation = None
+        results: list[RunResult] = []
         if args.command in ("report", "all"):
             if args.command == "report":
                 require_executed(config)  # before any child starts
@@ -401,17 +444,19 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
             chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force, fresh=fresh)
         if args.command in ("run", "all"):
             try:
-                run_cases(config, args.case, args.all_municipalities, fresh=fresh, force=args.force, runner=runner,
-                          stamp=stamp, timeout=timeout)
+                results = run_cases(config, args.case, args.all_municipalities, fresh=fresh, force=args.force,
+                                    runner=runner, stamp=stamp, timeout=timeout)
             except ExecutionError as exc:
                 failure = exc  # the index still gets written, marking the failed cases
+                results = exc.results
         if args.command == "all":
             from pipeline.check.summary import read_summary
             validation = read_summary(config)  # written by the build step
             if validation:
                 print(f"validation: {validation['summary']}", file=sys.stderr)
         if chapter_pages is not None:
-            write_reports(config, args, runner, stamp, chapter_pages)
+            rendered = frozenset(r.code for r in results if r.ok and not r.skipped and r.html)
+            write_reports(config, args, runner, stamp, chapter_pages, rendered)
     finally:
         runner.close()
     print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -234,6 +234,28 @@ def test_validate_and_run_refuse_processed_data_of_a_corrupt_raw_snapshot(tmp_pa
     assert code == 2 and "checksum mismatch" in _one_line_error(err) and "Perioden.json" in err
 
 
+def test_all_stops_at_a_corrupt_raw_snapshot_with_the_error_of_its_build(tmp_path, raw_copy, capsys):
+    """``all`` builds in a child while it preloads the notebooks' imports: the build's error still ends the
+    run in one line, and no case runs on processed data that does not follow from the snapshot."""
+    cfg = load_config(write_config(tmp_path, raw=raw_copy))
+    periods = raw_copy / "84134NED" / "Perioden.json"
+    periods.write_text(periods.read_text().replace("2017", "2071", 1))
+    code, err = _main(["all", "--config", str(cfg.path)], capsys)
+    assert code == 2 and "checksum mismatch" in _one_line_error(err) and "Perioden.json" in err
+    assert not (cfg.reports_dir / "notebooks").exists() and not (cfg.reports_dir / "index.html").exists()
+
+
+def test_the_overview_without_its_figures_is_a_one_line_error_naming_the_fix(config, capsys):
+    """The overview page reads the figures drawn beside the cases; without them it says what to run."""
+    from pipeline.errors import PipelineError
+    from pipeline.processed import Processed
+    from pipeline.report.overview import write_overview
+
+    with pytest.raises(PipelineError, match=r"overview's figures .* missing.*report --force"):
+        write_overview(config, Processed.read(config.processed_dir), ["GM0150"], {}, "stamp")
+    assert not (config.reports_dir / "overzicht.html").exists()
+
+
 def test_validate_refuses_processed_data_built_from_another_raw_snapshot(config, capsys):
     record = json.loads(cache.build_lock(config).path.read_text())
     record["deps"]["raw"] = "0" * 64

@@ -3,13 +3,15 @@
 One sortable table (click a column header; a few lines of inline script, nothing from a CDN) with
 the key indicators and deciles of every executed case, and a scatter plot of lasten per inwoner
 against % jeugdhulp zonder verblijf for all municipalities, the five chapter-6 cases highlighted, and
-a map of the Netherlands per key indicator. :func:`write_figures` draws the figures; the markup (and the
-sort script) is ``templates/overview.html``.
+a map of the Netherlands per key indicator. :func:`write_figures` draws the figures (beside the case
+notebooks: they do not depend on which cases ran), :func:`write_overview` writes the page from them; the
+markup (and the sort script) is ``templates/overview.html``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 from pipeline.case.tables import overview_frame
 from pipeline.processed import GENERATED, KIND_SUFFIX, NEDERLAND, Processed, at_half_year
 from pipeline.config import StudyConfig, load_config
+from pipeline.errors import PipelineError
 from pipeline.case.figures import STYLE, save_figure, tight_layout
 from pipeline.case.provenance import sources_table_html
 from pipeline.case.formatting import KIND_TITLES, NO_VALUE, NO_VALUE_TITLE, euro, percent, provenance_legend_html, whole
@@ -97,6 +100,10 @@ def scatter_figure(config: StudyConfig, frame: pd.DataFrame, nederland: pd.Serie
     return fig
 
 
+FIGURES_MANIFEST = "figuren.json"  # in reports/overzicht/: what the page says of each figure drawn there
+MAP_STATE_KEYS = ("generated", "all_generated", "missing", "n_generated", "n_value")  # what captions and legend use
+
+
 @dataclass(frozen=True)
 class OverviewFigures:
     """The overview's figures as written: the scatter plot's PNG (inlined) and per national map its indicator,
@@ -107,17 +114,58 @@ class OverviewFigures:
 
 def write_figures(config: StudyConfig, data: Processed, frame: pd.DataFrame) -> OverviewFigures:
     """Draw the scatter plot (``reports/overzicht/spreiding``) and the national maps, one per key indicator
-    (``reports/overzicht/kaart_*``), PNG and SVG."""
-    from pipeline.case.maps import write_national_maps
+    (``reports/overzicht/kaart_*``), PNG and SVG, and list them in ``overzicht/figuren.json`` for the page.
 
+    They depend on the processed data and the config only, not on which cases ran, so the workflow draws
+    them beside the case notebooks and the page (:func:`write_overview`) only reads them."""
+    from pipeline.case.maps import write_national_maps
+    from pipeline.iorw import write_text
+
+    folder = config.reports_dir / "overzicht"
     nl_lasten = data.lasten.set_index("code").loc[NEDERLAND, "lasten_per_inwoner_rekening"]
     nl_pct = at_half_year(data.jeugdhulp, config.periods.jeugdhulp_current, "pct_zonder_verblijf")[NEDERLAND]
     fig = scatter_figure(config, frame, pd.Series({"pct": nl_pct, "lasten": nl_lasten}))
-    png, _ = save_figure(fig, config.reports_dir / "overzicht" / "spreiding")
+    png, _ = save_figure(fig, folder / "spreiding")
     cases = [c.code for c in config.cases]
     references = sorted({r for c in config.cases for r in c.references} - set(cases))
-    maps = write_national_maps(config, frame, config.reports_dir / "overzicht", cases, references)
+    maps = [(indicator, path, {key: state[key] for key in MAP_STATE_KEYS})
+            for indicator, path, state in write_national_maps(config, frame, folder, cases, references)]
+    manifest = {"scatter": png.name,
+                "maps": [{"slug": indicator.slug, "png": path.name, "state": state} for indicator, path, state in maps]}
+    write_text(folder / FIGURES_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return OverviewFigures(png.read_bytes(), maps)
+
+
+def figure_outputs(config: StudyConfig) -> list[Path]:
+    """The files :func:`write_figures` writes (for the lock of the step that draws them)."""
+    from pipeline.case.maps import INDICATORS
+
+    folder = config.reports_dir / "overzicht"
+    stems = ["spreiding", *(f"kaart_{indicator.slug}" for indicator in INDICATORS)]
+    return [folder / FIGURES_MANIFEST, *(folder / f"{stem}.{ext}" for stem in stems for ext in ("png", "svg"))]
+
+
+def read_figures(config: StudyConfig) -> OverviewFigures:
+    """The figures :func:`write_figures` wrote, for the page; a missing or unreadable manifest is an error
+    that names the step to run again."""
+    from pipeline.case.maps import INDICATORS
+
+    folder = config.reports_dir / "overzicht"
+    try:
+        manifest = json.loads((folder / FIGURES_MANIFEST).read_text(encoding="utf-8"))
+        by_slug = {indicator.slug: indicator for indicator in INDICATORS}
+        maps = [(by_slug[m["slug"]], folder / m["png"], m["state"]) for m in manifest["maps"]]
+        return OverviewFigures((folder / manifest["scatter"]).read_bytes(), maps)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PipelineError(f"the overview's figures in {folder} are missing or unreadable ({exc}); run "
+                            "`python -m pipeline report --force` to draw them again") from None
+
+
+def write_figures_file(config_path: str) -> None:
+    """:func:`write_figures` by config path: what the runner calls in a child process."""
+    config = load_config(config_path)
+    data = Processed.read(config.processed_dir)
+    write_figures(config, data, overview_frame(config, data))
 
 
 def map_figures(config: StudyConfig, written: list[tuple]) -> list[dict]:
@@ -165,12 +213,14 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
                   legend=markup(provenance_legend_html(kinds, empty)), sources=markup(sources_table_html(data.provenance)))
 
 
-def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str) -> Path:
-    """Write ``reports/overzicht.html`` and its figures."""
+def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str,
+                   figures: OverviewFigures | None = None) -> Path:
+    """Write ``reports/overzicht.html``, with the figures :func:`write_figures` drew (``figures``, else read
+    from ``reports/overzicht``)."""
     from pipeline.iorw import write_text
 
     frame = overview_frame(config, data)
-    figures = write_figures(config, data, frame)
+    figures = figures or read_figures(config)
     target = config.reports_dir / "overzicht.html"
     write_text(target, overview_html(config, data, codes, failed, stamp, frame, figures))
     return target

@@ -114,12 +114,24 @@ class Runner:
         heapq.heappush(self.queue, (priority, next(self.order), job))
         return job
 
+    def warm(self) -> None:
+        """Run ``prepare`` now (once), instead of before the first fork."""
+        if not self.prepared:
+            if self.prepare is not None:
+                self.prepare()
+            self.prepared = True
+
+    def start(self) -> None:
+        """Fork the queued jobs the free slots allow now, without waiting for any: this process can do
+        other work meanwhile (:meth:`wait` collects them)."""
+        while self.queue and len(self.running) < self.jobs:
+            self._start(heapq.heappop(self.queue)[2])
+
     def wait(self, jobs: list[Job], timeout: float | None = None) -> None:
         """Run the queue until every job of ``jobs`` is done (or ``timeout`` seconds passed)."""
         until = None if timeout is None else time.monotonic() + timeout
         while not all(job.done() for job in jobs):
-            while self.queue and len(self.running) < self.jobs:
-                self._start(heapq.heappop(self.queue)[2])
+            self.start()
             if not self.running:
                 break
             now = time.monotonic()
@@ -140,10 +152,7 @@ class Runner:
                 break
 
     def _start(self, job: Job) -> None:
-        if not self.prepared:
-            if self.prepare is not None:
-                self.prepare()
-            self.prepared = True
+        self.warm()
         read, write = os.pipe()
         parent = os.getpid()
         sys.stdout.flush()
