@@ -102,27 +102,42 @@ def build(config: StudyConfig, force: bool = False) -> None:
     are unchanged."""
     if not force and build_is_current(config):
         return
+    build_processed(config)
+    validate_build(config)
+
+
+def build_processed(config: StudyConfig) -> None:
+    """raw -> processed (:func:`pipeline.build.processed_data.build_all`)."""
     from pipeline.build.processed_data import build_all
-    from pipeline.check.validate import validate
 
     build_all(config)
+
+
+def validate_build(config: StudyConfig) -> None:
+    """The processed tables against the published report, then the build's record: a build counts as done
+    (and is skipped next time) only once it was validated."""
+    from pipeline.check.validate import validate
+
     print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
     lock = build_lock(config)
     lock.outputs = build_outputs(config)
     lock.record()
 
 
-def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False) -> None:
-    """``all``: the build step in a child while this process preloads what the case notebooks need
+def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False):
+    """``all``: raw -> processed in a child while this process preloads what the case notebooks need
     (:func:`preload`), on the other core: the two share no input (preload reads no processed data), and
-    the cases wait for both. A build that fails raises here, as in :func:`build`."""
+    the cases wait for both. The validation needs the processed data, the cases do not need the
+    validation: it is queued on ``runner`` ahead of the cases, and the job is returned (None when the build
+    is up to date) for the steps that read ``validation.csv`` to come after. A failing build raises here."""
     if not force and build_is_current(config):
-        return
+        return None
     with Runner(1) as side:
-        step = side.submit(build, config, True)
+        step = side.submit(build_processed, config)
         side.start()
         runner.warm()
         step.result()
+    return runner.submit(validate_build, config, priority=-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,32 +314,35 @@ def write_validation_page(config_path: str, stamp: str, fresh: bool = False) -> 
 
 
 def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force: bool = False,
-                         priority: int = 1, fresh: bool = False) -> Pending:
+                         priority: int = 1, fresh: bool = False, validation=None) -> Pending:
     """Queue the steps about the chapter as a whole, which do not depend on the cases: the overview's
     figures (national maps, scatter plot), the validation page (its notebook) and the workbook, each in a
     child of the runner, where pandas is imported. Skipped when their inputs are unchanged. Queued behind
     the case notebooks (``priority``), they fill the time a worker slot would otherwise idle while the
-    last cases run."""
+    last cases run. ``validation``: the queued job writing ``validation.csv`` (a build in this run, whose
+    new processed data makes these steps stale), which the validation page comes after."""
     from pipeline.report.exports import write_workbook_file
     from pipeline.report.overview import figure_outputs, write_figures_file
 
     reports = config.reports_dir
-    has_validation = (config.processed_dir / "validation.csv").exists()
+    has_validation = validation is not None or (config.processed_dir / "validation.csv").exists()
     outputs = [reports / WORKBOOK_NAME, *figure_outputs(config)]
     if has_validation:
         outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
-    lock = chapter_lock(config, VALIDATION_NOTEBOOK, outputs)
-    if not force and lock.stale_reason() is None:
+    if not force and validation is None and chapter_lock(config, VALIDATION_NOTEBOOK, outputs).stale_reason() is None:
         return Pending()
     reports.mkdir(parents=True, exist_ok=True)
-    figures = runner.submit(write_figures_file, str(config.path), priority=priority)  # the longest first
+    # the longest step, and the overview page waits for it: ahead of the cases, not behind them
+    figures = runner.submit(write_figures_file, str(config.path), priority=priority - 1)
     steps = [figures]
     if has_validation:
-        steps.append(runner.submit(write_validation_page, str(config.path), stamp, fresh, priority=priority))
+        steps.append(runner.submit(write_validation_page, str(config.path), stamp, fresh, priority=priority,
+                                   after=(validation,) if validation is not None else ()))
     steps.append(runner.submit(write_workbook_file, str(config.path), priority=priority))
 
     def done() -> None:
-        lock.record()
+        # keyed on the processed data as the steps read it: with validation.csv written in this run
+        chapter_lock(config, VALIDATION_NOTEBOOK, outputs).record()
         print(f"wrote {', '.join(p.name for p in outputs if p.suffix in ('.html', '.xlsx'))} and the overview's "
               f"figures in {reports}", file=sys.stderr)
 
@@ -433,15 +451,15 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     runner = case_runner(args.jobs, fresh)
     stamp = timestamp()
     try:
-        if args.command == "all":
-            build_while_preloading(config, runner, force=args.force)
+        validating = build_while_preloading(config, runner, force=args.force) if args.command == "all" else None
         failure = chapter_pages = validation = None
         results: list[RunResult] = []
         if args.command in ("report", "all"):
             if args.command == "report":
                 require_executed(config)  # before any child starts
             # queued first, started only when no case notebook is waiting
-            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force, fresh=fresh)
+            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force, fresh=fresh,
+                                                 validation=validating)
         if args.command in ("run", "all"):
             try:
                 results = run_cases(config, args.case, args.all_municipalities, fresh=fresh, force=args.force,
@@ -451,6 +469,8 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
                 results = exc.results
         if args.command == "all":
             from pipeline.check.summary import read_summary
+            if validating is not None:
+                validating.result()  # its error, if any, ends the run here
             validation = read_summary(config)  # written by the build step
             if validation:
                 print(f"validation: {validation['summary']}", file=sys.stderr)
