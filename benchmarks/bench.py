@@ -146,6 +146,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--cli-max", type=int, default=40,
                         help="run the CLI peers only up to this many municipalities (at 355 one round takes ~20 min)")
+    parser.add_argument("--peers-max", type=int, default=40,
+                        help="run the ploomber peers only up to this many municipalities (at 355 one round of both "
+                             "takes ~13 min; the goal there is against the floor)")
     parser.add_argument("--deps", type=Path, default=Path(tempfile.gettempdir()) / "h6-bench-deps")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -187,11 +190,13 @@ def main() -> int:
                                                            for i, c in enumerate(codes)), env, shell=True)
                 found["cli-par2"] = lambda: run(f"printf '%s\\n' {' '.join(codes)} | xargs -P 2 -I{{}} sh {case_sh} {{}} "
                                                 f"{fresh('cli-par2')}", env, shell=True)
-            found["ploomber-1"] = lambda: run([py, str(script), str(config_path), str(fresh("pl1")), str(ROOT), *codes],
-                                              peer_env)
-            found["ploomber-2"] = lambda: run(f"{py} {script} {config_path} {fresh('pl2')} {ROOT} {' '.join(codes[:half])} & "
-                                              f"{py} {script} {config_path} {out / 'pl2'} {ROOT} {' '.join(codes[half:])} & wait",
-                                              peer_env, shell=True)
+            if len(codes) <= args.peers_max:
+                found["ploomber-1"] = lambda: run([py, str(script), str(config_path), str(fresh("pl1")), str(ROOT),
+                                                   *codes], peer_env)
+                found["ploomber-2"] = lambda: run(f"{py} {script} {config_path} {fresh('pl2')} {ROOT} "
+                                                  f"{' '.join(codes[:half])} & {py} {script} {config_path} "
+                                                  f"{out / 'pl2'} {ROOT} {' '.join(codes[half:])} & wait",
+                                                  peer_env, shell=True)
             case_args = [a for c in codes for a in ("--case", c)]
             found["pipeline"] = lambda: run(pipe + ["run", "--force", "--config", str(config_path), *case_args,
                                                     *(["--jobs", str(args.jobs)] if args.jobs else [])], env)
@@ -239,11 +244,18 @@ def main() -> int:
     print()
     best = lambda n, name: min(v[0] for v in results[(n, name)])  # noqa: E731
     for n in sizes:
+        floor_ratio = best(n, "pipeline") / floors[n][0]
         peers = {name: best(n, name) for (m, name) in results if m == n and name != "pipeline"}
+        if not peers:
+            print(f"n={n:<4} run: {floor_ratio:.2f}x of the floor (goal <= 1.15 at 355)")
+            continue
         fastest = min(peers, key=peers.get)
         ratio = peers[fastest] / best(n, "pipeline")
         print(f"n={n:<4} run vs fastest peer ({fastest}): {ratio:.2f}x  (goal >= 1.3x at 5 and 40)   "
-              f"vs floor: {best(n, 'pipeline') / floors[n][0]:.2f}x of the floor (goal <= 1.15 at 355)")
+              f"vs floor: {floor_ratio:.2f}x of the floor (goal <= 1.15 at 355)")
+        # the same notebook in-process is what the floor measures: a peer this close to it leaves no 1.3x
+        print(f"       {fastest} itself is {peers[fastest] / floors[n][0]:.2f}x of the floor: 1.3x faster than it "
+              f"means {peers[fastest] / floors[n][0] / 1.3:.2f}x of the floor")
     if (5, "cli-seq") in results:
         baseline = min(build_cold) + best(5, "cli-seq")
         print(f"all --force from raw: {min(a[0] for a in all_force):.2f} s; build + cli-seq {baseline:.2f} s: "
