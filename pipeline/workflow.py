@@ -10,9 +10,13 @@ only wires them together, as cal-itp's ``portfolio.py`` drives one papermill run
   then forks a child per case (:class:`pipeline.run.runner.Runner`, ``--jobs`` at a time) that executes
   the notebook through papermill (:func:`pipeline.run.execute.run_task`) and renders its report
   (:func:`pipeline.report.render.write_case_report`): :func:`run_case`.
+* **Build beside preload.** ``all`` builds raw -> processed in a child while this process preloads
+  (:func:`build_while_preloading`); the validation then runs on the runner ahead of the cases, which do
+  not read it.
 * **Pages** (overview, index, chapter, validation page, workbook) are direct calls run in a child the
-  same way: ``runner.submit(write_index_page, ...)``; the validation page and workbook do not depend on
-  the cases and fill the slots no case needs (:func:`submit_chapter_pages`).
+  same way: ``runner.submit(write_index_page, ...)``. What does not depend on the cases (the overview's
+  figures, the validation page after the validation, the workbook) is queued before them
+  (:func:`submit_chapter_pages`); only the pages that show the cases' states wait for them.
 * **Cache.** Each step runs only when its content-hash lock (:mod:`pipeline.run.cache`) says that its
   inputs or outputs changed; ``force`` reruns all.
 * **Failure isolation.** A failing case does not stop the others; its lock records the failure and the
