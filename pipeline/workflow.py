@@ -136,12 +136,18 @@ def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = Fa
     is up to date) for the steps that read ``validation.csv`` to come after. A failing build raises here."""
     if not force and build_is_current(config):
         return None
+    beside_preload(runner, build_processed, config)
+    return runner.submit(validate_build, config, priority=-1)
+
+
+def beside_preload(runner: Runner, fn, *args):
+    """``fn(*args)`` in a child while this process preloads for ``runner`` (which it does only when work
+    will certainly follow: a no-op run never pays for the preload); its result, or its error raised here."""
     with Runner(1) as side:
-        step = side.submit(build_processed, config)
+        step = side.submit(fn, *args)
         side.start()
         runner.warm()
-        step.result()
-    return runner.submit(validate_build, config, priority=-1)
+        return step.result()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,8 +446,11 @@ def write_reports(config: StudyConfig, args, runner: Runner, stamp: str, chapter
 
 def run_steps(args, config: StudyConfig, started: float) -> int:
     """``build``, ``validate``, ``run``, ``report`` and ``all``: the steps each command takes, in order."""
-    if args.command in ("run", "report", "validate"):
-        require_current_build(config)  # processed data that no longer matches data/raw is not reported on
+    # processed data that no longer matches data/raw is not reported on; `run --force` preloads in any
+    # case, so there the check (hashing the raw snapshot) runs beside the preload
+    checked_beside = args.command == "run" and args.force
+    if args.command in ("run", "report", "validate") and not checked_beside:
+        require_current_build(config)
     if args.command == "build":
         build(config, force=args.force)
     if args.command == "validate":
@@ -455,6 +464,8 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     runner = case_runner(args.jobs, fresh)
     stamp = timestamp()
     try:
+        if checked_beside:
+            beside_preload(runner, require_current_build, config)
         validating = build_while_preloading(config, runner, force=args.force) if args.command == "all" else None
         failure = chapter_pages = validation = None
         results: list[RunResult] = []

@@ -222,7 +222,7 @@ def test_a_second_run_on_the_same_folders_says_which_process_holds_them(config):
     assert result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("command", ["validate", "run", "run --force"])  # --force: checked beside the preload
 def test_validate_and_run_refuse_processed_data_of_a_corrupt_raw_snapshot(tmp_path, raw_copy, built, command,
                                                                          capsys):
     cfg = load_config(write_config(tmp_path, raw=raw_copy))
@@ -230,8 +230,9 @@ def test_validate_and_run_refuse_processed_data_of_a_corrupt_raw_snapshot(tmp_pa
     cache.build_lock(cfg).record()
     periods = raw_copy / "84134NED" / "Perioden.json"
     periods.write_text(periods.read_text().replace("2017", "2071", 1))
-    code, err = _main([command, "--config", str(cfg.path)], capsys)
+    code, err = _main([*command.split(), "--config", str(cfg.path)], capsys)
     assert code == 2 and "checksum mismatch" in _one_line_error(err) and "Perioden.json" in err
+    assert not (cfg.reports_dir / "notebooks").exists()   # no case ran on it
 
 
 def test_all_stops_at_a_corrupt_raw_snapshot_with_the_error_of_its_build(tmp_path, raw_copy, capsys):
