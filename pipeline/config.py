@@ -443,11 +443,16 @@ def _check_cases(model: StudyModel) -> None:
             raise ConfigError(f"config cases[{i}].references: a municipality is listed twice; keep each once")
 
 
+# libyaml's parser where PyYAML has it (its wheels do), else the pure-Python one: the same safe constructors
+# and values, in a tenth of the time (every case reads the config again: ~20 ms -> 2 ms)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_config(path: Path | str = DEFAULT_CONFIG) -> StudyConfig:
     """Read and validate the study configuration."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found; pass --config or restore config/study.yml")
     except (OSError, UnicodeDecodeError) as exc:
