@@ -63,14 +63,16 @@ def _generated_from(values: pd.Series, kinds: pd.Series) -> int | None:
     return None
 
 
-def index_figure(ctx: CaseContext, number: int | None = None):
+def index_figure(ctx: CaseContext, number: int | None = None, data: pd.DataFrame | None = None,
+                 kinds: pd.DataFrame | None = None):
     """The figure of one case: bold case line, dashed Nederland, dotted region, thin references.
 
     Points resting on generated (demo) values have open markers, and the line from the last real
-    point on is drawn lighter; a legend entry says so.
+    point on is drawn lighter; a legend entry says so. ``data`` and ``kinds``: :func:`index_series` and
+    :func:`index_kinds` when the caller has them already (:func:`pipeline.case.notebook.write_figure`).
     """
-    data = index_series(ctx)
-    kinds = index_kinds(ctx, data)
+    data = index_series(ctx) if data is None else data
+    kinds = index_kinds(ctx, data) if kinds is None else kinds
     labels = line_labels(ctx)
     any_generated = False
     with matplotlib.rc_context(STYLE):
@@ -248,11 +250,13 @@ def save_figure(fig, stem: Path) -> list[Path]:
     return paths
 
 
-def figure_data(ctx: CaseContext) -> pd.DataFrame:
+def figure_data(ctx: CaseContext, data: pd.DataFrame | None = None, kinds: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """The numbers behind the figure, with readable column names and, after each line, its provenance
-    kind per half year (``<line>_herkomst``: cbs, afgeleid, gegenereerd), for the CSV next to it."""
-    data = index_series(ctx)
-    kinds = index_kinds(ctx, data)
+    kind per half year (``<line>_herkomst``: cbs, afgeleid, gegenereerd), for the CSV next to it;
+    ``data`` and ``kinds`` as for :func:`index_figure`."""
+    data = index_series(ctx) if data is None else data
+    kinds = index_kinds(ctx, data) if kinds is None else kinds
     labels = line_labels(ctx)
     out = pd.DataFrame(index=data.index)
     for code in data.columns:
