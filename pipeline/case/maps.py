@@ -271,6 +271,9 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    # no ticks, no spines (MAP_STYLE) and a white background on a white figure: switched off, the axes' own
+    # artists are neither laid out nor drawn (the same pixels, ~3% fewer calls per draw)
+    ax.set_axis_off()
     return {"cmap": cmap, "norm": norm, "generated": bool(counts["generated"]),
             "all_generated": bool(counts["generated"]) and not counts["value"],
             "missing": counts["missing"], "n_generated": counts["generated"], "n_value": counts["value"]}
