@@ -210,14 +210,24 @@ def palette_image(rgba: np.ndarray) -> "Image.Image":
     palette = [colours[flat].astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3]]
     blends = indices < 0
     if blends.any():
-        rest = Image.fromarray(np.ascontiguousarray(rgba.reshape(-1, 4)[blends, :3]).reshape(1, -1, 3))
-        rest = rest.quantize(colors=256 - len(flat), method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        indices[blends] = np.asarray(rest).reshape(-1) + len(flat)
-        used = int(indices.max()) + 1 - len(flat)
-        palette.append(np.asarray(rest.getpalette()[:3 * used], dtype=np.uint8).reshape(-1, 3))
+        blend_indices, blend_palette = _quantise(rgba.reshape(-1, 4)[blends, :3], 256 - len(flat))
+        indices[blends] = blend_indices + len(flat)
+        palette.append(blend_palette)
     image = Image.fromarray(indices.astype(np.uint8).reshape(height, width), mode="P")
     image.putpalette(np.concatenate(palette).tobytes())
     return image
+
+
+def _quantise(pixels: np.ndarray, colours: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pixels`` (n x 3) in at most ``colours`` colours, without dithering (Pillow's fast octree): the
+    palette index of each pixel and the palette (m x 3, up to the highest entry used)."""
+    from PIL import Image
+
+    quantised = Image.fromarray(np.ascontiguousarray(pixels).reshape(1, -1, 3)).quantize(
+        colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    indices = np.asarray(quantised).reshape(-1)
+    used = int(indices.max()) + 1
+    return indices, np.asarray(quantised.getpalette()[:3 * used], dtype=np.uint8).reshape(-1, 3)
 
 
 def _save_png(fig, target, metadata: dict) -> None:
