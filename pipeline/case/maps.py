@@ -230,7 +230,7 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     has_value = ~np.isnan(values)
     is_generated = has_value & (kinds.reindex(visible) == GENERATED).to_numpy()
     filled = [shapes[code] for code, keep in zip(visible, has_value) if keep]
-    classes = norm(values[has_value])  # the class of each filled shape's value
+    classes = np.asarray(norm(values[has_value]))  # the class of each filled shape's value (a plain array)
     generated = [shapes[code] for code, keep in zip(visible, is_generated) if keep]
     missing = [shapes[code] for code, keep in zip(visible, has_value) if not keep]
     counts = {"value": int(has_value.sum() - is_generated.sum()), "generated": int(is_generated.sum()),
@@ -282,7 +282,7 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
 def _compound(shapes: list[MplPath], keep: np.ndarray) -> MplPath:
     """The shapes where ``keep`` holds, as one path: filled and stroked in one go, which looks the same (only
     the anti-aliasing of a border shared inside the path differs) and is one element in the SVG, not many."""
-    return MplPath.make_compound_path(*[shape for shape, k in zip(shapes, keep) if k])
+    return MplPath.make_compound_path(*[shapes[i] for i in np.flatnonzero(keep)])
 
 
 def _extent(shapes: list[MplPath], margin: float):
