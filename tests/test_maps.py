@@ -83,6 +83,26 @@ def test_maps_are_byte_identical_for_identical_data(built, tmp_path):
     assert "<dc:date>" not in svg and first.stat().st_size < 400_000
 
 
+def test_the_png_keeps_every_class_colour_exact(built, tmp_path):
+    """The 256-colour PNG holds each class colour of the legend exactly (not an average of nearby colours);
+    an image of at most 256 colours is written without any loss."""
+    from PIL import Image
+
+    from pipeline.case.figures import palette_image
+
+    frame = _frame(generated={"GM0150"}, missing={"GM0301"})
+    fig, state = maps.national_map(built, frame, maps.INDICATORS[0], ["GM0150"], ["GM0200"])
+    png, _ = maps.save_figure(fig, tmp_path / "kaart")
+    written = np.asarray(Image.open(png).convert("RGB"))
+    classes = {tuple(round(255 * v) for v in state["cmap"](i)[:3]) for i in range(state["cmap"].N)}
+    found = {tuple(c) for c in np.unique(written.reshape(-1, 3), axis=0)}
+    assert classes <= found
+    flat = np.zeros((40, 40, 4), dtype=np.uint8)                        # at most 256 colours: kept as they are
+    flat[..., 3] = 255
+    flat[:20, :, :3], flat[20:, :30, :3] = (68, 1, 84), (253, 231, 37)
+    assert np.array_equal(np.asarray(palette_image(flat).convert("RGBA")), flat)
+
+
 def test_the_copied_boundaries_carry_their_provenance():
     readme = (maps.REGIONS_DIR / "README.md").read_text(encoding="utf-8")
     for file, (_, sha) in maps.BOUNDARY_FILES.items():

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
@@ -62,14 +63,16 @@ def _generated_from(values: pd.Series, kinds: pd.Series) -> int | None:
     return None
 
 
-def index_figure(ctx: CaseContext, number: int | None = None):
+def index_figure(ctx: CaseContext, number: int | None = None, data: pd.DataFrame | None = None,
+                 kinds: pd.DataFrame | None = None):
     """The figure of one case: bold case line, dashed Nederland, dotted region, thin references.
 
     Points resting on generated (demo) values have open markers, and the line from the last real
-    point on is drawn lighter; a legend entry says so.
+    point on is drawn lighter; a legend entry says so. ``data`` and ``kinds``: :func:`index_series` and
+    :func:`index_kinds` when the caller has them already (:func:`pipeline.case.notebook.write_figure`).
     """
-    data = index_series(ctx)
-    kinds = index_kinds(ctx, data)
+    data = index_series(ctx) if data is None else data
+    kinds = index_kinds(ctx, data) if kinds is None else kinds
     labels = line_labels(ctx)
     any_generated = False
     with matplotlib.rc_context(STYLE):
@@ -170,22 +173,75 @@ def tight_layout(fig) -> None:
     TightLayoutEngine(rect=None).execute(fig)
 
 
+FLAT_COLOURS = 64       # palette entries kept for the most frequent colours, exactly (see palette_image)
+FLAT_MIN_PIXELS = 64    # ... each covering at least this many pixels (an 8 x 8 area)
+
+
+def palette_image(rgba: np.ndarray) -> "Image.Image":
+    """A 256-colour palette image of ``rgba`` (height x width x 4, opaque), without dithering, in which
+    the colours of flat areas stay exact.
+
+    A map or figure is mostly flat colour (classes, hatches, the background, lines) plus the few
+    thousand blends that anti-aliasing makes along their edges. The :data:`FLAT_COLOURS` most frequent
+    colours (of at least :data:`FLAT_MIN_PIXELS` pixels) get a palette entry of their own, and only the
+    remaining pixels, the blends, are quantised into the other entries (Pillow's fast octree). An image
+    of at most 256 colours keeps them all. Six times faster than a median cut of the whole image (the
+    case map: 0.02 s instead of 0.12 s; the cut spends its time on the blends), and every class colour
+    is exact by construction. Deterministic: ties in frequency go by colour value."""
+    from PIL import Image
+
+    height, width, _ = rgba.shape
+    # R | G << 8 | B << 16 per pixel, whatever the machine's byte order; alpha dropped (opaque figures)
+    packed = rgba.view("<u4").reshape(-1) & np.uint32(0xFFFFFF)
+    # runs of one colour along the rows: far fewer than pixels, so counting colours is cheap
+    starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+    lengths = np.diff(starts, append=packed.size)
+    colours, run_colour = np.unique(packed[starts], return_inverse=True)
+    pixels_per_colour = np.bincount(run_colour, weights=lengths)
+    by_frequency = np.lexsort((colours, -pixels_per_colour))
+    if len(colours) <= 256:
+        flat = by_frequency
+    else:
+        top = by_frequency[:FLAT_COLOURS]
+        flat = top[pixels_per_colour[top] >= FLAT_MIN_PIXELS]
+    entry = np.full(len(colours), -1, dtype=np.int16)
+    entry[flat] = np.arange(len(flat))
+    indices = np.repeat(entry[run_colour], lengths)
+    palette = [colours[flat].astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3]]
+    blends = indices < 0
+    if blends.any():
+        blend_indices, blend_palette = _quantise(rgba.reshape(-1, 4)[blends, :3], 256 - len(flat))
+        indices[blends] = blend_indices + len(flat)
+        palette.append(blend_palette)
+    image = Image.fromarray(indices.astype(np.uint8).reshape(height, width), mode="P")
+    image.putpalette(np.concatenate(palette).tobytes())
+    return image
+
+
+def _quantise(pixels: np.ndarray, colours: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pixels`` (n x 3) in at most ``colours`` colours, without dithering (Pillow's fast octree): the
+    palette index of each pixel and the palette (m x 3, up to the highest entry used)."""
+    from PIL import Image
+
+    quantised = Image.fromarray(np.ascontiguousarray(pixels).reshape(1, -1, 3)).quantize(
+        colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    indices = np.asarray(quantised).reshape(-1)
+    used = int(indices.max()) + 1
+    return indices, np.asarray(quantised.getpalette()[:3 * used], dtype=np.uint8).reshape(-1, 3)
+
+
 def _save_png(fig, target, metadata: dict) -> None:
-    """The PNG with a 256-colour palette (no dithering): a third of the size of matplotlib's RGBA output,
-    which the reports inline, and just as sharp for line art. Deterministic (no dates in the file).
+    """The PNG with a 256-colour palette (:func:`palette_image`): a third of the size of matplotlib's RGBA
+    output, which the reports inline, and just as sharp for line art. Deterministic (no dates in the file).
 
     zlib level 7, not 9 (``optimize``): the same pixels, 2-4% more bytes, a fifth of the encoding time
     (the case map: 0.13 s at level 9, 0.02 s at level 7)."""
-    from PIL import Image
-
     # the raw RGBA pixels, as the PNG would hold them: no PNG to encode and decode again
     buffer = io.BytesIO()
     fig.savefig(buffer, format="rgba")
     width, height = (round(v * matplotlib.rcParams["savefig.dpi"]) for v in fig.get_size_inches())
-    with Image.frombuffer("RGBA", (width, height), buffer.getbuffer(), "raw", "RGBA", 0, 1) as image:
-        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                                dither=Image.Dither.NONE)
-    palette.save(target, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    rgba = np.frombuffer(buffer.getbuffer(), dtype=np.uint8).reshape(height, width, 4)
+    palette_image(rgba).save(target, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
 
 
 def save_figure(fig, stem: Path) -> list[Path]:
@@ -204,11 +260,13 @@ def save_figure(fig, stem: Path) -> list[Path]:
     return paths
 
 
-def figure_data(ctx: CaseContext) -> pd.DataFrame:
+def figure_data(ctx: CaseContext, data: pd.DataFrame | None = None, kinds: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """The numbers behind the figure, with readable column names and, after each line, its provenance
-    kind per half year (``<line>_herkomst``: cbs, afgeleid, gegenereerd), for the CSV next to it."""
-    data = index_series(ctx)
-    kinds = index_kinds(ctx, data)
+    kind per half year (``<line>_herkomst``: cbs, afgeleid, gegenereerd), for the CSV next to it;
+    ``data`` and ``kinds`` as for :func:`index_figure`."""
+    data = index_series(ctx) if data is None else data
+    kinds = index_kinds(ctx, data) if kinds is None else kinds
     labels = line_labels(ctx)
     out = pd.DataFrame(index=data.index)
     for code in data.columns:

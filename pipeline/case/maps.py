@@ -230,14 +230,15 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     has_value = ~np.isnan(values)
     is_generated = has_value & (kinds.reindex(visible) == GENERATED).to_numpy()
     filled = [shapes[code] for code, keep in zip(visible, has_value) if keep]
-    colours = cmap(norm(values[has_value]))  # one RGBA row per filled shape, the class colour of its value
+    classes = np.asarray(norm(values[has_value]))  # the class of each filled shape's value (a plain array)
     generated = [shapes[code] for code, keep in zip(visible, is_generated) if keep]
     missing = [shapes[code] for code, keep in zip(visible, has_value) if not keep]
     counts = {"value": int(has_value.sum() - is_generated.sum()), "generated": int(is_generated.sum()),
               "missing": len(missing)}
     edge = dict(edgecolors="#ffffff", linewidths=0.25 * line_scale)
-    if filled:
-        _add(ax, filled, facecolors=colours, **edge, zorder=1)
+    if filled:  # one compound path per class: one <path> per colour in the SVG, not one per municipality
+        drawn = sorted(set(classes.tolist()))
+        _add(ax, [_compound(filled, classes == c) for c in drawn], facecolors=cmap(drawn), **edge, zorder=1)
     # the patterns are one compound path each: one pattern fill in the SVG, not one per municipality
     if generated:
         _add(ax, [MplPath.make_compound_path(*generated)], facecolors="none", hatch="...", hatchcolor=GENERATED_HATCH,
@@ -245,10 +246,12 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     if missing:
         _add(ax, [MplPath.make_compound_path(*missing)], facecolors=MISSING_FACE, hatch="////",
              hatchcolor=MISSING_HATCH, edgecolors="#ffffff", linewidths=0.25 * line_scale, zorder=1.5)
-    regions = [paths(REGIONS)[code] for code in _within(REGIONS, extent)]
+    # the outlines too: each kind of line (borders, reference group) one compound path
+    regions = [MplPath.make_compound_path(*[paths(REGIONS)[code] for code in _within(REGIONS, extent)])]
     _add(ax, regions, facecolors="none", edgecolors=REGION_EDGE, linewidths=0.7 * line_scale, zorder=2)
     refs = [shapes[c] for c in references if c in shapes]
     if refs:  # white halo under a dashed black line: visible on dark and light classes
+        refs = [MplPath.make_compound_path(*refs)]
         _add(ax, refs, facecolors="none", edgecolors="#ffffff", linewidths=2.2 * line_scale, zorder=3)
         _add(ax, refs, facecolors="none", edgecolors=REFERENCE_EDGE, linewidths=1.1 * line_scale,
              linestyles=(0, (2.5, 1.5)), zorder=3.1)
@@ -268,9 +271,18 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    # no ticks, no spines (MAP_STYLE) and a white background on a white figure: switched off, the axes' own
+    # artists are neither laid out nor drawn (the same pixels, ~3% fewer calls per draw)
+    ax.set_axis_off()
     return {"cmap": cmap, "norm": norm, "generated": bool(counts["generated"]),
             "all_generated": bool(counts["generated"]) and not counts["value"],
             "missing": counts["missing"], "n_generated": counts["generated"], "n_value": counts["value"]}
+
+
+def _compound(shapes: list[MplPath], keep: np.ndarray) -> MplPath:
+    """The shapes where ``keep`` holds, as one path: filled and stroked in one go, which looks the same (only
+    the anti-aliasing of a border shared inside the path differs) and is one element in the SVG, not many."""
+    return MplPath.make_compound_path(*[shapes[i] for i in np.flatnonzero(keep)])
 
 
 def _extent(shapes: list[MplPath], margin: float):

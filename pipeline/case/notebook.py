@@ -18,10 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.build import indicators as ind
-from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, kerncijfers, lasten_table, load_case,
-                   size_class_bounds, tabel1)
+from pipeline.case.tables import (CaseContext, gebruik_table, has_provisional, index_series, kerncijfers, lasten_table,
+                   load_case, size_class_bounds, tabel1)
 from pipeline.case.captions import table_caption, table_note
-from pipeline.case.figures import figure_caption, figure_data, half_year_text, index_figure, save_figure
+from pipeline.case.figures import (figure_caption, figure_data, half_year_text, index_figure, index_kinds,
+                                   save_figure)
 from pipeline.case.formatting import (KIND_TITLES, NO_VALUE, cell_attributes, cell_state, cell_text, euro, headers,
                                       kind_of, percent, points, provenance_legend_html, tabel1_table_html,
                                       table_empty_states, table_html, table_kinds, whole)
@@ -170,8 +171,10 @@ def write_figure(session: Session) -> CaseFigure:
     ctx = session.ctx
     number = ctx.case.figure
     stem = session.output_dir / (f"figuur{number}" if number else "figuur")
-    png, _ = save_figure(index_figure(ctx, number), stem)
-    full = figure_data(ctx)
+    data = index_series(ctx)  # once, for the figure and the CSV next to it
+    kinds = index_kinds(ctx, data)
+    png, _ = save_figure(index_figure(ctx, number, data=data, kinds=kinds), stem)
+    full = figure_data(ctx, data=data, kinds=kinds)
     write_csv(full.round(6).reset_index(), stem.with_suffix(".csv"))
     return CaseFigure(stem.name, png.read_bytes(), full)
 
