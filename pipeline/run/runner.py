@@ -165,17 +165,24 @@ class Runner:
             now = time.monotonic()
             limits = [j.deadline for j in self.running.values() if j.deadline] + ([until] if until else [])
             ready, _, _ = select.select(list(self.running), [], [], max(0.0, min(limits) - now) if limits else None)
+            finished = []
             for fd in ready:
                 chunk = os.read(fd, 1 << 20)
                 if chunk:
                     self.running[fd].data += chunk
                 else:
-                    self._reap(self.running.pop(fd))
+                    job = self.running.pop(fd)
+                    finished.append((job, self._reap(job)))
             now = time.monotonic()
             for fd, job in list(self.running.items()):
                 if job.deadline and now >= job.deadline:
                     self._kill(self.running.pop(fd))
-                    job.finish(("error", WorkerError(f"timed out: killed after {job.seconds:g} s")))
+                    finished.append((job, ("error", WorkerError(f"timed out: killed after {job.seconds:g} s"))))
+            # the freed slots get their next job before this process does the bookkeeping of the finished
+            # ones (callbacks: a case's lock, its hashes of the outputs), not after it
+            self.start()
+            for job, value in finished:
+                job.finish(value)
             if until is not None and now >= until:
                 break
 
@@ -195,7 +202,8 @@ class Runner:
             job.seconds, job.deadline = job.deadline, time.monotonic() + job.deadline
         self.running[read] = job
 
-    def _reap(self, job: Job) -> None:
+    def _reap(self, job: Job) -> tuple:
+        """The result a finished child sent (or what its death says)."""
         os.close(job.fd)
         _, status = os.waitpid(job.pid, 0)
         try:
@@ -204,7 +212,7 @@ class Runner:
             how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                    else f"exit code {os.waitstatus_to_exitcode(status)}")
             value = ("error", WorkerError(f"the worker process died ({how})"))
-        job.finish(value)
+        return value
 
     def _kill(self, job: Job) -> None:
         try:
