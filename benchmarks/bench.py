@@ -12,6 +12,8 @@ in a temporary folder (the repository's reports/ and data/processed/ are never t
   ploomber-2  the same script in two processes, each half of the cases
   pipeline    ``python -m pipeline run --force``
 
+The CLI peers run up to ``--cli-max`` municipalities, the ploomber peers up to ``--peers-max`` (both 40 by
+default: at 355 the goal is against the floor, and one round of every peer takes about half an hour).
 Rounds are interleaved (contender order rotates per round); min and median per contender and size.
 The floor is computed from measured parts: importing pandas, matplotlib, papermill, nbconvert and
 ``pipeline`` once, plus per notebook its in-process execution and rendering with a warm exporter,
