@@ -90,11 +90,16 @@ def require_current_build(config: StudyConfig) -> None:
                             "run `python -m pipeline build` (or `all`) first")
 
 
-def build_is_current(config: StudyConfig) -> bool:
-    """Whether ``data/processed`` follows from the current snapshot, config, code and packages (said so)."""
+def build_record(config: StudyConfig):
+    """The build's lock with the processed files as they are now as its outputs."""
     lock = build_lock(config)
     lock.outputs = build_outputs(config)
-    if lock.stale_reason() is None:
+    return lock
+
+
+def build_is_current(config: StudyConfig) -> bool:
+    """Whether ``data/processed`` follows from the current snapshot, config, code and packages (said so)."""
+    if build_record(config).stale_reason() is None:
         print(f"build: up to date ({config.processed_dir})", file=sys.stderr)
         return True
     return False
@@ -123,9 +128,7 @@ def validate_build(config: StudyConfig) -> None:
     from pipeline.check.validate import validate
 
     print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
-    lock = build_lock(config)
-    lock.outputs = build_outputs(config)
-    lock.record()
+    build_record(config).record()
 
 
 def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False):

@@ -213,14 +213,12 @@ def overview_html(config: StudyConfig, data: Processed, codes: list[str], failed
                   legend=markup(provenance_legend_html(kinds, empty)), sources=markup(sources_table_html(data.provenance)))
 
 
-def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str,
-                   figures: OverviewFigures | None = None) -> Path:
-    """Write ``reports/overzicht.html``, with the figures :func:`write_figures` drew (``figures``, else read
-    from ``reports/overzicht``)."""
+def write_overview(config: StudyConfig, data: Processed, codes: list[str], failed: dict[str, str], stamp: str) -> Path:
+    """Write ``reports/overzicht.html``, with the figures :func:`write_figures` drew in ``reports/overzicht``."""
     from pipeline.iorw import write_text
 
     frame = overview_frame(config, data)
-    figures = figures or read_figures(config)
+    figures = read_figures(config)
     target = config.reports_dir / "overzicht.html"
     write_text(target, overview_html(config, data, codes, failed, stamp, frame, figures))
     return target

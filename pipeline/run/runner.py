@@ -86,7 +86,7 @@ class Job:
         self.state, self.value = "done", value
         if self.callback is not None:
             self.callback(self)
-        self.runner.release(self)
+        self.runner.release()
 
     def failed(self) -> bool:
         return self.state == "cancelled" or (self.state == "done" and self.value[0] == "error")
@@ -128,14 +128,15 @@ class Runner:
             self.blocked.append(entry)
         return job
 
-    def release(self, finished: Job) -> None:
-        """Queue the blocked jobs whose last dependency was ``finished``."""
-        if not self.blocked:
-            return
-        ready = [entry for entry in self.blocked if all(dep.done() for dep in entry[2].after)]
-        self.blocked = [entry for entry in self.blocked if entry not in ready]
-        for entry in ready:
-            heapq.heappush(self.queue, entry)
+    def release(self) -> None:
+        """Queue the blocked jobs whose dependencies are all done (called as each job finishes)."""
+        waiting = []
+        for entry in self.blocked:
+            if all(dep.done() for dep in entry[2].after):
+                heapq.heappush(self.queue, entry)
+            else:
+                waiting.append(entry)
+        self.blocked = waiting
 
     def warm(self) -> None:
         """Run ``prepare`` now (once), instead of before the first fork."""
