@@ -215,6 +215,14 @@ def _add(ax, shapes: list[MplPath], **style) -> PathCollection:
     return ax.add_collection(PathCollection(shapes, **style), autolim=False)
 
 
+def _add_hatched(ax, shape: MplPath, face: str, hatch: str, colour: str) -> None:
+    """Fill ``shape`` with ``face`` under a ``hatch`` pattern in ``colour``, without an outline.
+
+    The pattern takes the edge colour, and the edge is not stroked (width 0): matplotlib 3.10 and 3.11 both
+    draw the hatch in the edge colour (3.11's ``hatchcolor`` argument does not exist in 3.10)."""
+    _add(ax, [shape], facecolors=face, hatch=hatch, edgecolors=colour, linewidths=0, zorder=1.5)
+
+
 def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *,
              cases: list[str] = (), references: list[str] = (), extent=None, labels: dict[str, str] | None = None,
              line_scale: float = 1.0) -> dict:
@@ -241,11 +249,11 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
         _add(ax, [_compound(filled, classes == c) for c in drawn], facecolors=cmap(drawn), **edge, zorder=1)
     # the patterns are one compound path each: one pattern fill in the SVG, not one per municipality
     if generated:
-        _add(ax, [MplPath.make_compound_path(*generated)], facecolors="none", hatch="...", hatchcolor=GENERATED_HATCH,
-             edgecolors="none", linewidths=0, zorder=1.5)
+        _add_hatched(ax, MplPath.make_compound_path(*generated), "none", "...", GENERATED_HATCH)
     if missing:
-        _add(ax, [MplPath.make_compound_path(*missing)], facecolors=MISSING_FACE, hatch="////",
-             hatchcolor=MISSING_HATCH, edgecolors="#ffffff", linewidths=0.25 * line_scale, zorder=1.5)
+        missing = [MplPath.make_compound_path(*missing)]
+        _add_hatched(ax, missing[0], MISSING_FACE, "////", MISSING_HATCH)
+        _add(ax, missing, facecolors="none", **edge, zorder=1.5)
     # the outlines too: each kind of line (borders, reference group) one compound path
     regions = [MplPath.make_compound_path(*[paths(REGIONS)[code] for code in _within(REGIONS, extent)])]
     _add(ax, regions, facecolors="none", edgecolors=REGION_EDGE, linewidths=0.7 * line_scale, zorder=2)
