@@ -78,7 +78,9 @@ def ensure_kernel() -> str:
 
     try:
         spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+        # the path itself, not where its symlinks lead: every venv's python links to the same base interpreter,
+        # so a venv copied or moved from another checkout would keep running that checkout's kernel
+        if spec.argv and os.path.abspath(spec.argv[0]) == os.path.abspath(sys.executable):
             return KERNEL_NAME
     except NoSuchKernel:
         pass
