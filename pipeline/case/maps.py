@@ -229,7 +229,7 @@ def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *
     """Fill every municipality of ``frame`` (indexed by code) on ``ax``; returns what the legend needs."""
     shapes = paths(MUNICIPALITIES)
     if extent is None:
-        extent = _extent(list(shapes.values()), margin=0.05)
+        extent = _extent(MUNICIPALITIES, None, margin=0.05)
     visible = _within(MUNICIPALITIES, extent)
     cmap, norm = colour_scale(bins)
     values = frame[indicator.column] if indicator.column in frame else pd.Series(dtype=float)
@@ -293,18 +293,21 @@ def _compound(shapes: list[MplPath], keep: np.ndarray) -> MplPath:
     return MplPath.make_compound_path(*[shapes[i] for i in np.flatnonzero(keep)])
 
 
-def _extent(shapes: list[MplPath], margin: float):
-    boxes = np.array([p.get_extents().get_points() for p in shapes])
-    x0, y0 = boxes[:, 0, 0].min(), boxes[:, 0, 1].min()
-    x1, y1 = boxes[:, 1, 0].max(), boxes[:, 1, 1].max()
+def _extent(file: str, codes: list[str] | None, margin: float):
+    """The box around the shapes ``codes`` of ``file`` (every shape: ``None``), widened by ``margin`` of
+    its size on each side; from the boxes :func:`_catalogue` measured once."""
+    catalogue, boxes = _catalogue(file)
+    if codes is not None:
+        boxes = boxes[np.isin(catalogue, codes)]
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = boxes[:, 2].max(), boxes[:, 3].max()
     dx, dy = (x1 - x0) * margin, (y1 - y0) * margin
     return (x0 - dx, x1 + dx), (y0 - dy, y1 + dy)
 
 
 def group_extent(codes: list[str], margin: float = 0.12):
     """The box around a case and its group, widened to a square-ish window of at least ~0.5 degrees."""
-    shapes = paths(MUNICIPALITIES)
-    (x0, x1), (y0, y1) = _extent([shapes[c] for c in codes if c in shapes], margin)
+    (x0, x1), (y0, y1) = _extent(MUNICIPALITIES, codes, margin)
     cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 0.35) / 2
     return (cx - half, cx + half), (cy - half, cy + half)
 
