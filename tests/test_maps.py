@@ -67,6 +67,42 @@ def test_generated_and_missing_are_told_apart(built):
     assert "gegenereerd" in text and "geen waarde" in text and "CC BY 4.0" in text
 
 
+def _hatched_square(face: str, hatch: str, colour: str) -> np.ndarray:
+    """The pixels (RGB) inside a square drawn by maps._add_hatched."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as MplPath
+
+    with matplotlib.rc_context(maps.MAP_STYLE):
+        fig = Figure(figsize=(1, 1), dpi=100)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        maps._add_hatched(ax, MplPath([(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9), (0.1, 0.1)], closed=True),
+                          face, hatch, colour)
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[20:80, 20:80, :3].reshape(-1, 3).astype(int)
+
+
+def test_hatches_are_drawn_in_their_own_colour_over_the_fill():
+    """Grey hatching on light grey for no value, white dots over the class colour for generated values
+    (the hatch colour is not matplotlib's default black, and the fill stays the most common colour)."""
+    def rgb(colour):
+        return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+    missing = _hatched_square(maps.MISSING_FACE, "////", maps.MISSING_HATCH)
+    colours, counts = np.unique(missing, axis=0, return_counts=True)
+    assert colours[counts.argmax()].tolist() == rgb(maps.MISSING_FACE)
+    darkest = colours[colours.sum(axis=1).argmin()]
+    assert len(set(darkest.tolist())) == 1 and rgb(maps.MISSING_HATCH)[0] <= darkest[0] <= rgb(maps.MISSING_HATCH)[0] + 40
+    generated = _hatched_square("#21908d", "...", maps.GENERATED_HATCH)
+    colours, counts = np.unique(generated, axis=0, return_counts=True)
+    assert colours[counts.argmax()].tolist() == rgb("#21908d")
+    assert colours.min(axis=1).max() >= 250                              # white dots
+
+
 def test_maps_are_byte_identical_for_identical_data(built, tmp_path):
     frame = _frame(generated={"GM0150"})
     first = maps.write_case_map(built, frame.assign(**{c: frame["pct_actueel"] for c in
