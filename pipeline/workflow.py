@@ -10,12 +10,11 @@ only wires them together, as cal-itp's ``portfolio.py`` drives one papermill run
   then forks a child per case (:class:`pipeline.run.runner.Runner`, ``--jobs`` at a time) that executes
   the notebook through papermill (:func:`pipeline.run.execute.run_task`) and renders its report
   (:func:`pipeline.report.render.write_case_report`): :func:`run_case`.
-* **Build beside preload.** ``all`` builds raw -> processed in a child while this process preloads
-  (:func:`build_while_preloading`); the validation then runs on the runner ahead of the cases, which do
-  not read it.
+* **Build beside preload.** ``all`` builds raw -> processed and validates it in a child while this
+  process preloads (:func:`build_while_preloading`), on the core the preload leaves free.
 * **Pages** (overview, index, chapter, validation page, workbook) are direct calls run in a child the
   same way: ``runner.submit(write_index_page, ...)``. What does not depend on the cases (the overview's
-  figures, the validation page after the validation, the workbook) is queued before them
+  figures, the validation page, the workbook) is queued before them
   (:func:`submit_chapter_pages`); only the pages that show the cases' states wait for them.
 * **Cache.** Each step runs only when its content-hash lock (:mod:`pipeline.run.cache`) says that its
   inputs or outputs changed; ``force`` reruns all.
@@ -131,16 +130,14 @@ def validate_build(config: StudyConfig) -> None:
     build_record(config).record()
 
 
-def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False):
-    """``all``: raw -> processed in a child while this process preloads what the case notebooks need
-    (:func:`preload`), on the other core: the two share no input (preload reads no processed data), and
-    the cases wait for both. The validation needs the processed data, the cases do not need the
-    validation: it is queued on ``runner`` ahead of the cases, and the job is returned (None when the build
-    is up to date) for the steps that read ``validation.csv`` to come after. A failing build raises here."""
-    if not force and build_is_current(config):
-        return None
-    beside_preload(runner, build_processed, config)
-    return runner.submit(validate_build, config, priority=-1)
+def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False) -> None:
+    """``all``: raw -> processed and its validation (:func:`build`) in a child while this process preloads
+    what the case notebooks need (:func:`preload`), on the other core: the two share no input (preload
+    reads no processed data), and together the build and the validation take about as long as the
+    preload, so the core the preload leaves free does them. The cases start once both are done, and every
+    later step reads processed data and ``validation.csv`` as this run wrote them. A failing build raises here."""
+    if force or not build_is_current(config):
+        beside_preload(runner, build, config, True)
 
 
 def beside_preload(runner: Runner, fn, *args):
@@ -327,34 +324,32 @@ def write_validation_page(config_path: str, stamp: str, fresh: bool = False) -> 
 
 
 def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force: bool = False,
-                         priority: int = 1, fresh: bool = False, validation=None) -> Pending:
+                         priority: int = 1, fresh: bool = False) -> Pending:
     """Queue the steps about the chapter as a whole, which do not depend on the cases: the overview's
     figures (national maps, scatter plot), the validation page (its notebook) and the workbook, each in a
     child of the runner, where pandas is imported. Skipped when their inputs are unchanged. Queued behind
     the case notebooks (``priority``), they fill the time a worker slot would otherwise idle while the
-    last cases run. ``validation``: the queued job writing ``validation.csv`` (a build in this run, whose
-    new processed data makes these steps stale), which the validation page comes after."""
+    last cases run."""
     from pipeline.report.exports import write_workbook_file
     from pipeline.report.overview import figure_outputs, write_figures_file
 
     reports = config.reports_dir
-    has_validation = validation is not None or (config.processed_dir / "validation.csv").exists()
+    has_validation = (config.processed_dir / "validation.csv").exists()
     outputs = [reports / WORKBOOK_NAME, *figure_outputs(config)]
     if has_validation:
         outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
-    if not force and validation is None and chapter_lock(config, VALIDATION_NOTEBOOK, outputs).stale_reason() is None:
+    if not force and chapter_lock(config, VALIDATION_NOTEBOOK, outputs).stale_reason() is None:
         return Pending()
     reports.mkdir(parents=True, exist_ok=True)
     # the longest step, and the overview page waits for it: ahead of the cases, not behind them
     figures = runner.submit(write_figures_file, str(config.path), priority=priority - 1)
     steps = [figures]
     if has_validation:
-        steps.append(runner.submit(write_validation_page, str(config.path), stamp, fresh, priority=priority,
-                                   after=(validation,) if validation is not None else ()))
+        steps.append(runner.submit(write_validation_page, str(config.path), stamp, fresh, priority=priority))
     steps.append(runner.submit(write_workbook_file, str(config.path), priority=priority))
 
     def done() -> None:
-        # keyed on the processed data as the steps read it: with validation.csv written in this run
+        # keyed on the inputs as the steps read them
         chapter_lock(config, VALIDATION_NOTEBOOK, outputs).record()
         print(f"wrote {', '.join(p.name for p in outputs if p.suffix in ('.html', '.xlsx'))} and the overview's "
               f"figures in {reports}", file=sys.stderr)
@@ -469,15 +464,15 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     try:
         if checked_beside:
             beside_preload(runner, require_current_build, config)
-        validating = build_while_preloading(config, runner, force=args.force) if args.command == "all" else None
+        if args.command == "all":
+            build_while_preloading(config, runner, force=args.force)
         failure = chapter_pages = validation = None
         results: list[RunResult] = []
         if args.command in ("report", "all"):
             if args.command == "report":
                 require_executed(config)  # before any child starts
             # queued first, started only when no case notebook is waiting
-            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force, fresh=fresh,
-                                                 validation=validating)
+            chapter_pages = submit_chapter_pages(config, runner, stamp, force=args.force, fresh=fresh)
         if args.command in ("run", "all"):
             try:
                 results = run_cases(config, args.case, args.all_municipalities, fresh=fresh, force=args.force,
@@ -487,8 +482,6 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
                 results = exc.results
         if args.command == "all":
             from pipeline.check.summary import read_summary
-            if validating is not None:
-                validating.result()  # its error, if any, ends the run here
             validation = read_summary(config)  # written by the build step
             if validation:
                 print(f"validation: {validation['summary']}", file=sys.stderr)

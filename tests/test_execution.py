@@ -18,7 +18,7 @@ from pipeline.build.processed_data import build_all
 from pipeline.config import load_config
 from pipeline.errors import ExecutionError
 from pipeline.run.execute import NOTEBOOK, make_task
-from pipeline.run.runner import Runner, WorkerError
+from pipeline.run.runner import Runner
 from pipeline.workflow import case_runner, render_reports, run_cases, run_tasks, submit_chapter_pages
 
 from conftest import write_config
@@ -248,32 +248,6 @@ def test_queued_case_work_starts_before_lower_priority_pages(runner):
     cases = [runner.submit(_now), runner.submit(_now)]
     runner.wait([page, *cases])
     assert cases[0].result() < cases[1].result() < page.result()
-
-
-def _fail():
-    raise ValueError("validation.csv could not be written")
-
-
-def test_a_step_queued_after_another_starts_once_it_succeeded_and_never_after_it_failed(runner):
-    """The validation page comes after the validation (``after=``), whatever its priority says: it starts
-    only when the validation is done, and when that failed it is not run at all but fails naming it."""
-    first = runner.submit(_sleep_then_now, 0.3, priority=5)
-    later = runner.submit(_now, priority=-5, after=(first,))
-    other = runner.submit(_now)
-    runner.wait([later, other])
-    assert other.result() < first.result() < later.result()
-    broken = runner.submit(_fail)
-    never = runner.submit(run_task_should_not_run, after=(broken,))
-    with pytest.raises(ValueError, match="validation.csv"):
-        broken.result()
-    with pytest.raises(WorkerError, match="not run: _fail failed"):
-        never.result()
-    assert never.pid is None   # no child was forked for it
-
-
-def _sleep_then_now(seconds):
-    _sleep(seconds)
-    return _now()
 
 
 def test_an_error_in_a_page_step_is_raised_with_its_type_and_the_next_step_runs(config, runner):

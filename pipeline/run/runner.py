@@ -60,7 +60,6 @@ class Job:
 
     def __init__(self, runner: "Runner", fn, args: tuple, deadline: float | None):
         self.runner, self.fn, self.args, self.deadline = runner, fn, args, deadline
-        self.after: tuple[Job, ...] = ()  # jobs that must have succeeded before this one starts
         self.pid = self.fd = None
         self.data = bytearray()
         self.state, self.value, self.callback = "queued", None, None
@@ -86,10 +85,6 @@ class Job:
         self.state, self.value = "done", value
         if self.callback is not None:
             self.callback(self)
-        self.runner.release()
-
-    def failed(self) -> bool:
-        return self.state == "cancelled" or (self.state == "done" and self.value[0] == "error")
 
 
 class Runner:
@@ -97,8 +92,7 @@ class Runner:
 
     Work is queued by :meth:`submit` and started when someone waits (:meth:`wait`, ``Job.result``) or
     :meth:`start` is called, lowest ``priority`` first: pages queued early with a higher priority fill the
-    slots that no case notebook needs. A job submitted ``after`` other jobs waits until they succeeded
-    (and fails, unstarted, when one of them failed): the steps form a DAG.
+    slots that no case notebook needs.
     """
 
     def __init__(self, jobs: int | None = None, prepare: Callable[[], None] | None = None):
@@ -107,7 +101,6 @@ class Runner:
         self.queue: list = []
         self.order = itertools.count()
         self.running: dict[int, Job] = {}   # by pipe fd
-        self.blocked: list = []             # (priority, order, job) waiting for the jobs it comes after
         self.prepared = False
 
     def __enter__(self) -> "Runner":
@@ -116,27 +109,11 @@ class Runner:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None, after: tuple[Job, ...] = ()) -> Job:
-        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds; ``after``:
-        start it only once those jobs succeeded."""
+    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None) -> Job:
+        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds."""
         job = Job(self, fn, args, timeout)
-        job.after = tuple(after)
-        entry = (priority, next(self.order), job)
-        if all(dep.done() for dep in job.after):
-            heapq.heappush(self.queue, entry)
-        else:
-            self.blocked.append(entry)
+        heapq.heappush(self.queue, (priority, next(self.order), job))
         return job
-
-    def release(self) -> None:
-        """Queue the blocked jobs whose dependencies are all done (called as each job finishes)."""
-        waiting = []
-        for entry in self.blocked:
-            if all(dep.done() for dep in entry[2].after):
-                heapq.heappush(self.queue, entry)
-            else:
-                waiting.append(entry)
-        self.blocked = waiting
 
     def warm(self) -> None:
         """Run ``prepare`` now (once), instead of before the first fork."""
@@ -149,12 +126,7 @@ class Runner:
         """Fork the queued jobs the free slots allow now, without waiting for any: this process can do
         other work meanwhile (:meth:`wait` collects them)."""
         while self.queue and len(self.running) < self.jobs:
-            job = heapq.heappop(self.queue)[2]
-            failed = next((dep for dep in job.after if dep.failed()), None)
-            if failed is not None:  # never started: what it needs did not come about
-                job.finish(("error", WorkerError(f"not run: {failed.fn.__name__} failed")))
-                continue
-            self._start(job)
+            self._start(heapq.heappop(self.queue)[2])
 
     def wait(self, jobs: list[Job], timeout: float | None = None) -> None:
         """Run the queue until every job of ``jobs`` is done (or ``timeout`` seconds passed)."""
@@ -226,10 +198,9 @@ class Runner:
     def close(self) -> None:
         """Cancel what is queued and kill what runs (after Ctrl-C or an error nobody waits for it);
         after a normal run nothing is left to do."""
-        for _, _, job in self.queue + self.blocked:
+        for _, _, job in self.queue:
             job.state = "cancelled"
         self.queue.clear()
-        self.blocked.clear()
         for job in self.running.values():
             self._kill(job)
             job.state = "cancelled"
