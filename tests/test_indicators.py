@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -122,3 +123,10 @@ def test_index_lasten_per_gebruiker_from_whole_euros():
 
 def test_index_aantal():
     assert ind.index_aantal(pd.Series([90.0]), pd.Series([100.0]))[0] == pytest.approx(90.0)
+
+
+def test_implied_base_is_unknown_not_infinite_when_the_percentage_rounds_to_zero():
+    # 10 youth at 2.0% -> 500; 5 youth at a published 0.0% (under 0.05%) -> no base; no value -> no base
+    base = ind.implied_base(np.array([10.0, 5.0, np.nan]), np.array([2.0, 0.0, 3.0]))
+    assert base[0] == pytest.approx(500.0)
+    assert np.isnan(base[1:]).all()

@@ -133,9 +133,12 @@ def implied_base(jongeren_met_jeugdzorg, relatief):
 
     84134NED publishes "JongerenMetJeugdzorgRelatief_2" as a percentage of all youth of 0 to 23 years
     but not that base itself; the count of JZ Totaal jeugdzorg over its percentage gives it (to the
-    precision of CBS's rounding: counts to 5, percentages to one decimal).
+    precision of CBS's rounding: counts to 5, percentages to one decimal). A percentage of 0.0 gives no
+    base (NaN), not an infinite one: rounded to one decimal, it only says the share is under 0.05%.
     """
-    return jongeren_met_jeugdzorg / relatief * 100.0
+    count, pct = np.asarray(jongeren_met_jeugdzorg, dtype=float), np.asarray(relatief, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pct > 0, count / pct * 100.0, np.nan)
 
 
 def pct_groep_gepoold(aantallen: pd.Series, basis: pd.Series) -> float:
