@@ -235,10 +235,10 @@ def _read_verified(directory: Path, manifest: dict) -> dict[str, bytes]:
 
 def strip_keys(values: pd.Series) -> pd.Series:
     """CBS pads dimension keys with spaces to a fixed width; codes are compared stripped."""
-    if pd.api.types.infer_dtype(values, skipna=False) != "string":   # not all text: every value as text
-        return values.astype(str).str.strip()
     # a column of keys has few distinct values: strip each once
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values)   # a missing value has code -1 and is not among the uniques
+    if (codes < 0).any() or pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return values.astype(str).str.strip()   # not all text: every value as text
     stripped = pd.Index(uniques).str.strip().to_numpy(dtype=object)
     return pd.Series(stripped[codes], index=values.index, name=values.name, dtype=object)
 
@@ -249,12 +249,21 @@ def _records_frame(records) -> pd.DataFrame:
     if not records or not isinstance(records, list) or not isinstance(records[0], dict) or not records[0]:
         return pd.DataFrame(records)
     columns = list(records[0])
-    first = records[0].keys()
-    if len(columns) < 2 or not all(isinstance(record, dict) and record.keys() == first for record in records):
+    rows = _same_key_rows(records, columns) if len(columns) > 1 else None
+    if rows is None:
         return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(chain.from_iterable(records))))
-    # every record has the same keys (as CBS writes them): one tuple of values per row, in the first one's order
-    rows = map(operator.itemgetter(*columns), records)
-    return pd.DataFrame.from_records(list(rows), columns=columns)
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _same_key_rows(records: list, columns: list[str]) -> list[tuple] | None:
+    """One tuple of values per record, in the order of ``columns`` (the first record's keys), when every record
+    has exactly those keys (as CBS writes them); None otherwise. Each record has every column and as many keys:
+    the same keys."""
+    try:
+        rows = list(map(operator.itemgetter(*columns), records))
+    except (KeyError, TypeError):   # a record without one of the keys, or not a record
+        return None
+    return rows if set(map(len, records)) == {len(columns)} else None
 
 
 @dataclass
@@ -380,7 +389,7 @@ class CbsTable:
         if spec.region_dimension not in data:
             raise MissingColumnError(f"table {self.table_id} has no region dimension {spec.region_dimension!r} "
                                      f"(dimensions: {', '.join(self.dimensions)}); set region_dimension in config/study.yml")
-        mask = pd.Series(True, index=data.index)
+        mask = np.ones(len(data), dtype=bool)
         names = {}
         for dimension, categories in spec.categories.items():
             self.dimension(dimension)
@@ -392,14 +401,14 @@ class CbsTable:
                 category = category.for_year(year) if year is not None else category
                 for key in self.resolve_category(dimension, category):
                     lookup.setdefault(key, name)
-            mask &= data[dimension].isin(lookup)
-            names[dimension] = lookup
+            inside, names[dimension] = _categories(data[dimension], lookup)
+            mask &= inside
         rows = data[mask]
         measures = {name: self.resolve_measure(m.key, m.title) for name, m in spec.measures.items()}
         dims = [d for d in self.dimensions if d in rows]
         out = pd.DataFrame({d: rows[d] for d in dims})
-        for dimension, lookup in names.items():
-            out[dimension] = rows[dimension].map(lookup)
+        for dimension, named in names.items():
+            out[dimension] = named[mask]   # the category name of every selected row
         for name, key in measures.items():
             out[name] = _measure_values(rows[key], self.unit_factor(key), spec.missing_codes)
         out["herkomst"] = self.row_kinds(rows).values
@@ -419,9 +428,9 @@ class CbsTable:
 
     def resolve_measure(self, key: str | None, title: str | None = None) -> str:
         """Find a measure by its configured key, else by title (a new release may renumber ``_3`` to ``_4``)."""
-        measures = self.measures()
-        if key and key in set(measures["Key"]):
+        if key and (key, "Topic") in set(zip(self.properties["Key"], self.properties["Type"])):
             return key
+        measures = self.measures()
         if title is not None:
             wanted = _normalise_title(title)
             hits = measures[measures["Title"].map(_normalise_title) == wanted]
@@ -443,6 +452,15 @@ class CbsTable:
             raise MissingColumnError(f"dimension {name!r} not in table {self.table_id} "
                                      f"(has: {', '.join(self.dimensions)}); check the table id in config/study.yml")
         return self.dimensions[name]
+
+
+def _categories(values: pd.Series, lookup: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are keys of ``lookup`` (key -> category name), and each value's name (None for the others);
+    each distinct value is looked up once."""
+    codes, distinct = pd.factorize(values)   # a missing value: code -1, the last slot below
+    names = np.array([lookup.get(value) for value in distinct] + [None], dtype=object)
+    inside = np.array([value in lookup for value in distinct] + [False], dtype=bool)
+    return inside[codes], names[codes]
 
 
 def _measure_values(values: pd.Series, factor: float, missing_codes) -> pd.Series:
