@@ -115,9 +115,10 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
         regions.setdefault((code, name), []).append(member)
     for (code, name), members in sorted(regions.items()):
         units.append(("jeugdregio", code, name, members))
-    inhabitants = list(zip(gemeenten["code"].tolist(), gemeenten["inwoners"].tolist()))
+    codes, inhabitants = gemeenten["code"].to_numpy(dtype=object), gemeenten["inwoners"].to_numpy()
     for size_class in all_size_classes(config):
-        members = [code for code, inwoners in inhabitants if size_class.contains(inwoners)]
+        # SizeClass.contains for every gemeente at once: min <= inwoners < max
+        members = codes[(size_class.min <= inhabitants) & (inhabitants < size_class.max)].tolist()
         if members:
             units.append(("grootteklasse", f"size:{size_class.label}", size_class.label, members))
     return units
