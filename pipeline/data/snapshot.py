@@ -276,6 +276,8 @@ class CbsTable:
     properties: pd.DataFrame
     dimensions: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # CategoryGroups.json (e.g. the provinces grouping RegioS), from the verified bytes; none: no rows
+    category_groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ID", "Title"]))
 
     @property
     def table_id(self) -> str:
@@ -501,5 +503,9 @@ def load_table(directory: Path) -> CbsTable:
     for key in dims:
         if key in data:
             data[key] = strip_keys(data[key])
-    return CbsTable(directory=directory, manifest=manifest, info=infos[0] if infos else {},
-                    properties=properties, dimensions=dims, data=data)
+    table = CbsTable(directory=directory, manifest=manifest, info=infos[0] if infos else {},
+                     properties=properties, dimensions=dims, data=data)
+    if "CategoryGroups.json" in contents:
+        table.category_groups = _records_frame(_read_json(directory / "CategoryGroups.json",
+                                                          contents["CategoryGroups.json"]))
+    return table
