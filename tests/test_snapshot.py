@@ -148,3 +148,25 @@ def test_an_unreadable_file_is_a_snapshot_error(tmp_path, monkeypatch):
     monkeypatch.setattr(snapshot, "open", denied, raising=False)
     with pytest.raises(SnapshotError, match=r"Perioden.json cannot be read \(Permission denied\)"):
         load_table(target)
+
+
+def test_a_row_without_a_measure_reads_as_a_missing_value_not_an_error(tmp_path):
+    rows = [{"ID": 0, "RegioS": "GM0150    ", "Perioden": "2017HJ01", "JongerenMetJeugdhulp_4": 5},
+            {"ID": 1, "RegioS": "NL01      ", "Perioden": "2017HJ01"}]   # a dump may leave out an empty cell
+    table = load_table(tiny_table(tmp_path, TypedDataSet=rows))
+    assert table.data["RegioS"].tolist() == ["GM0150", "NL01"]
+    assert table.data["JongerenMetJeugdhulp_4"].iloc[0] == 5 and table.data["JongerenMetJeugdhulp_4"].isna().iloc[1]
+
+
+def test_a_file_that_is_not_json_is_a_one_line_error_naming_it(tmp_path):
+    import hashlib
+
+    target = tiny_table(tmp_path)
+    broken = (target / "TypedDataSet.json").read_bytes()[:-20]   # cut off, with a checksum that matches it
+    (target / "TypedDataSet.json").write_bytes(broken)
+    manifest = read_manifest(target)
+    manifest["files"]["TypedDataSet.json"]["sha256"] = hashlib.sha256(broken).hexdigest()
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    with pytest.raises(SnapshotError, match=r"TypedDataSet.json is not valid JSON \(.+ at line \d+\); the snapshot "
+                                            r"is corrupt: re-fetch it"):
+        load_table(target)

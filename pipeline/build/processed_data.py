@@ -115,9 +115,10 @@ def aggregate_units(config: StudyConfig, gemeenten: pd.DataFrame) -> list[tuple[
         regions.setdefault((code, name), []).append(member)
     for (code, name), members in sorted(regions.items()):
         units.append(("jeugdregio", code, name, members))
-    inhabitants = list(zip(gemeenten["code"].tolist(), gemeenten["inwoners"].tolist()))
+    codes, inhabitants = gemeenten["code"].to_numpy(dtype=object), gemeenten["inwoners"].to_numpy()
     for size_class in all_size_classes(config):
-        members = [code for code, inwoners in inhabitants if size_class.contains(inwoners)]
+        # SizeClass.contains for every gemeente at once: min <= inwoners < max
+        members = codes[(size_class.min <= inhabitants) & (inhabitants < size_class.max)].tolist()
         if members:
             units.append(("grootteklasse", f"size:{size_class.label}", size_class.label, members))
     return units
@@ -431,15 +432,22 @@ def gemeente_forms(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzor
 
 
 def build_jeugdhulp(config: StudyConfig, gemeenten: pd.DataFrame, table: Jeugdzorg, members: dict,
-                    rule: str | None = None, unit_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+                    rule: str | None = None, unit_types: tuple[str, ...] | None = None,
+                    only_half_years: tuple | None = None) -> pd.DataFrame:
     """jeugdhulp.csv: every half year, every gemeente and aggregate (annex 3 note 6).
 
     ``members`` are the gemeenten's care forms per half year (:func:`gemeente_forms`). Nederland and the
     jeugdregio's take CBS's own row; a size class follows the configured group rule. ``unit_types``: only the
-    rows of these unit types (the group rules change only the size classes), else all.
+    rows of these unit types (the group rules change only the size classes), else all. ``only_half_years``
+    (anything with ``.year`` and ``.half``): only the rows of these half years and of the base half year
+    (which every index needs), else every one; a half year's rows rest on that half year alone, so they are
+    the same either way.
     """
     rule = rule or config.choices.pct_zonder_verblijf_groep
     periods, base = half_years(config, table)
+    if only_half_years is not None:
+        wanted = {(p.year, p.half) for p in only_half_years} | {(base.year, base.half)}
+        periods = [period for period in periods if (period.year, period.half) in wanted]
     codes = gemeenten["code"].tolist()
     position = {code: i for i, code in enumerate(codes)}
     units = [(unit_type, code, name, np.array([position[m] for m in group], dtype=int))
@@ -857,8 +865,9 @@ def group_choices(config: StudyConfig, gemeenten: pd.DataFrame, lasten_inputs: L
     p = config.periods
     for option in ("gepoold", "ongewogen"):
         jh = built.get(("pct_zonder_verblijf_groep", option))
-        if jh is None:
-            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option, unit_types=("grootteklasse",))
+        if jh is None:   # only the size classes in the two half years below
+            jh = build_jeugdhulp(config, gemeenten, jeugdzorg, members, rule=option, unit_types=("grootteklasse",),
+                                 only_half_years=(p.jeugdhulp_base, p.jeugdhulp_current))
         groups = jh[jh["unit_type"] == "grootteklasse"]
         for period, column in ((p.jeugdhulp_base, "pct_zonder_verblijf"), (p.jeugdhulp_current, "pct_zonder_verblijf"),
                                (p.jeugdhulp_current, "index_zonder_verblijf")):

@@ -140,8 +140,10 @@ class ProcessedData:
     referenties: dict[str, list[str]]           # case GM code -> its reference GM codes (Tabel 2-11)
     provenance: dict = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
-    # row positions per (frame, key columns), made on first lookup (:meth:`_rows`)
+    # row positions per (frame, key columns) and column values per (frame, column), made on first lookup
+    # (:meth:`_rows`, :meth:`_column`); each entry keeps its frame, so a replaced frame is indexed anew
     positions: dict = field(default_factory=dict, repr=False, compare=False)
+    columns: dict = field(default_factory=dict, repr=False, compare=False)
     rekening_jaar: str = REKENING_JAAR
     kosten_basisjaar: str = KOSTEN_BASISJAAR
     classificatie_jaar: str = CLASSIFICATIE_JAAR
@@ -190,17 +192,37 @@ class ProcessedData:
         return weakest([row_kind(entry, {"Perioden": period}) for entry in entries])
 
     def _record(self, name: str, rows: pd.DataFrame, column: str) -> None:
+        """Record the kinds of ``column`` in ``rows`` (rows of the file ``name``)."""
         kind_column = f"{column}_herkomst"
-        fallback = self.column_kind(name, column)
         if kind_column in rows.columns:
-            for kind in rows[kind_column]:
-                self.kinds.append(str(kind) if isinstance(kind, str) and kind else fallback)
+            self._record_kinds(name, column, rows[kind_column].tolist())
         elif len(rows):
-            self.kinds.append(fallback)
+            self.kinds.append(self.column_kind(name, column))
+
+    def _record_rows(self, name: str, positions: list[int], column: str) -> None:
+        """Record the kinds of ``column`` in the rows at ``positions`` of the file ``name``."""
+        frame = self._frame(name)
+        kind_column = f"{column}_herkomst"
+        if kind_column in frame.columns:
+            kinds = self._column(frame, kind_column)
+            self._record_kinds(name, column, [kinds[i] for i in positions])
+        elif positions:
+            self.kinds.append(self.column_kind(name, column))
+
+    def _record_kinds(self, name: str, column: str, kinds: list) -> None:
+        """Each ``_herkomst`` cell read; an empty one counts as the kind of the column (:meth:`column_kind`,
+        only worked out when a cell needs it)."""
+        fallback = None
+        for kind in kinds:
+            if isinstance(kind, str) and kind:
+                self.kinds.append(str(kind))
+            else:
+                fallback = self.column_kind(name, column) if fallback is None else fallback
+                self.kinds.append(fallback)
 
     def weakest_kind(self) -> str:
         """The weakest kind recorded since the last reset."""
-        return weakest(self.kinds) if self.kinds else self.file_kind("")
+        return weakest(dict.fromkeys(self.kinds)) if self.kinds else self.file_kind("")
 
     # -- frames
     def _frame(self, name: str) -> pd.DataFrame:
@@ -210,34 +232,41 @@ class ProcessedData:
     def _rows(self, frame: pd.DataFrame, *keys: str) -> dict:
         """Row positions of ``frame`` by the values of ``keys`` (``code``, or ``code`` and ``periode``), made once
         per frame: the claims look up a few hundred single values, a scan of the whole table each is slow."""
-        key = (id(frame), len(frame), keys)
-        if key not in self.positions:
-            self.positions[key] = frame.groupby(list(keys) if len(keys) > 1 else keys[0], sort=False).indices
-        return self.positions[key]
+        key = (id(frame), keys)
+        if key not in self.positions or self.positions[key][0] is not frame:
+            self.positions[key] = (frame, row_positions(frame, keys))
+        return self.positions[key][1]
 
-    def _take(self, frame: pd.DataFrame, *values: str, keys: tuple[str, ...] = ("code",)) -> pd.DataFrame:
-        positions = self._rows(frame, *keys).get(values if len(values) > 1 else values[0])
-        return frame.iloc[positions] if positions is not None else frame.iloc[0:0]
+    def _column(self, frame: pd.DataFrame, column: str) -> list:
+        """The values of one column of ``frame`` as a list, made once per frame and column."""
+        key = (id(frame), column)
+        if key not in self.columns or self.columns[key][0] is not frame:
+            self.columns[key] = (frame, frame[column].tolist())
+        return self.columns[key][1]
+
+    def _positions(self, frame: pd.DataFrame, *values: str, keys: tuple[str, ...] = ("code",)) -> list[int]:
+        """The positions of the rows of ``frame`` whose ``keys`` have ``values``, in the frame's order."""
+        return self._rows(frame, *keys).get(values if len(values) > 1 else values[0], [])
 
     def _single(self, name: str, code: str, column: str) -> float:
         frame = self._frame(name)
         if column not in frame.columns:
             raise NietBerekenbaar(f"{name} heeft geen kolom {column}")
-        rows = self._take(frame, code)
-        if rows.empty:
+        rows = self._positions(frame, code)
+        if not rows:
             raise NietBerekenbaar(f"{code} staat niet in {name}")
-        self._record(name, rows, column)
-        value = rows[column].iloc[0]
+        self._record_rows(name, rows, column)
+        value = self._column(frame, column)[rows[0]]
         if pd.isna(value):
             raise NietBerekenbaar(f"{column} van {code} ontbreekt in {name}")
         return float(value)
 
     def _half_year(self, code: str, column: str, periode: str) -> float:
-        rows = self._take(self.jeugdhulp, code, periode, keys=("code", "periode"))
-        if rows.empty:
+        rows = self._positions(self.jeugdhulp, code, periode, keys=("code", "periode"))
+        if not rows:
             raise NietBerekenbaar(f"{code} heeft geen rij voor {periode} in jeugdhulp.csv")
-        self._record("jeugdhulp.csv", rows, column)
-        value = rows[column].iloc[0]
+        self._record_rows("jeugdhulp.csv", rows, column)
+        value = self._column(self.jeugdhulp, column)[rows[0]]
         if pd.isna(value):
             raise NietBerekenbaar(f"{column} van {code} in {periode} ontbreekt (onderdrukt) in jeugdhulp.csv")
         return float(value)
@@ -275,9 +304,9 @@ class ProcessedData:
 
     def name(self, code: str) -> str:
         for frame in (self.gemeenten, self.jeugdhulp, self.lasten, self.kerncijfers):
-            hits = self._take(frame, code)["naam"] if "naam" in frame.columns else []
-            if len(hits):
-                return str(hits.iloc[0])
+            rows = self._positions(frame, code) if "naam" in frame.columns else []
+            if rows:
+                return str(self._column(frame, "naam")[rows[0]])
         return code
 
     # -- groups
@@ -333,6 +362,18 @@ class ProcessedData:
         if casus not in self.referenties:
             raise ValueError(f"{casus} is not a case of chapter 6")
         return list(self.referenties[casus])
+
+
+def row_positions(frame: pd.DataFrame, keys: tuple[str, ...]) -> dict:
+    """The value of ``keys`` (one column: the value; several: a tuple) -> the positions of its rows, in order; rows
+    with a missing key are left out (as ``groupby`` does)."""
+    out: dict = {}
+    values = zip(*(frame[key].tolist() for key in keys)) if len(keys) > 1 else frame[keys[0]].tolist()
+    missing = frame[list(keys)].isna().any(axis=1).tolist()
+    for i, (value, skip) in enumerate(zip(values, missing)):
+        if not skip:
+            out.setdefault(value, []).append(i)
+    return out
 
 
 def weakest(kinds) -> str:

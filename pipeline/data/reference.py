@@ -29,8 +29,7 @@ def population(config: StudyConfig, table: CbsTable | None = None) -> pd.DataFra
 def provinces(table: CbsTable) -> pd.DataFrame:
     """Province name per municipality code, from CBS's grouping of RegioS (CategoryGroups)."""
     regions = table.dimension("RegioS")
-    groups_path = table.directory / "CategoryGroups.json"
-    groups = pd.read_json(groups_path) if groups_path.exists() else pd.DataFrame(columns=["ID", "Title"])
+    groups = table.category_groups   # read and verified with the snapshot
     names = dict(zip(groups["ID"], groups["Title"]))
     gm = regions[regions["Key"].str.startswith("GM")]
     return pd.DataFrame({"code": gm["Key"], "provincie": gm["CategoryGroupID"].map(names)})

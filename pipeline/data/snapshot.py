@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import os
 import shutil
 import re
@@ -27,6 +28,7 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from pipeline.errors import MissingColumnError, SnapshotError
@@ -153,12 +155,15 @@ def write_snapshot(target: Path, entity_sets: dict[str, list], **provenance) -> 
 
 
 def _read_json(path: Path, content: bytes | None = None):
-    """The parsed JSON of ``path``; from ``content`` (its bytes, already read and verified) when given."""
+    """The parsed JSON of ``path``; from ``content`` (its bytes, already read and verified) when given.
+
+    Parsed with orjson (the raw dumps are tens of MB; it takes about half the time of the json module, same
+    values); its ``JSONDecodeError`` is json's, so a corrupt file gets the same message either way."""
     try:
         if content is None:
             with open(path, "rb") as handle:
                 content = handle.read()
-        return json.loads(content.decode("utf-8"))
+        return orjson.loads(content.decode("utf-8"))   # text first: not UTF-8 is its own error, as before
     except FileNotFoundError:
         raise SnapshotError(f"{path} is missing; run `python -m pipeline fetch` or restore data/raw from git")
     except UnicodeDecodeError:
@@ -230,10 +235,10 @@ def _read_verified(directory: Path, manifest: dict) -> dict[str, bytes]:
 
 def strip_keys(values: pd.Series) -> pd.Series:
     """CBS pads dimension keys with spaces to a fixed width; codes are compared stripped."""
-    if pd.api.types.infer_dtype(values, skipna=False) != "string":   # not all text: every value as text
-        return values.astype(str).str.strip()
     # a column of keys has few distinct values: strip each once
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values)   # a missing value has code -1 and is not among the uniques
+    if (codes < 0).any() or pd.api.types.infer_dtype(uniques, skipna=False) != "string":
+        return values.astype(str).str.strip()   # not all text: every value as text
     stripped = pd.Index(uniques).str.strip().to_numpy(dtype=object)
     return pd.Series(stripped[codes], index=values.index, name=values.name, dtype=object)
 
@@ -243,7 +248,22 @@ def _records_frame(records) -> pd.DataFrame:
     long tables (the columns are the records' keys in order of first appearance)."""
     if not records or not isinstance(records, list) or not isinstance(records[0], dict) or not records[0]:
         return pd.DataFrame(records)
-    return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(chain.from_iterable(records))))
+    columns = list(records[0])
+    rows = _same_key_rows(records, columns) if len(columns) > 1 else None
+    if rows is None:
+        return pd.DataFrame.from_records(records, columns=list(dict.fromkeys(chain.from_iterable(records))))
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _same_key_rows(records: list, columns: list[str]) -> list[tuple] | None:
+    """One tuple of values per record, in the order of ``columns`` (the first record's keys), when every record
+    has exactly those keys (as CBS writes them); None otherwise. Each record has every column and as many keys:
+    the same keys."""
+    try:
+        rows = list(map(operator.itemgetter(*columns), records))
+    except (KeyError, TypeError):   # a record without one of the keys, or not a record
+        return None
+    return rows if set(map(len, records)) == {len(columns)} else None
 
 
 @dataclass
@@ -256,6 +276,8 @@ class CbsTable:
     properties: pd.DataFrame
     dimensions: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # CategoryGroups.json (e.g. the provinces grouping RegioS), from the verified bytes; none: no rows
+    category_groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ID", "Title"]))
 
     @property
     def table_id(self) -> str:
@@ -369,7 +391,7 @@ class CbsTable:
         if spec.region_dimension not in data:
             raise MissingColumnError(f"table {self.table_id} has no region dimension {spec.region_dimension!r} "
                                      f"(dimensions: {', '.join(self.dimensions)}); set region_dimension in config/study.yml")
-        mask = pd.Series(True, index=data.index)
+        mask = np.ones(len(data), dtype=bool)
         names = {}
         for dimension, categories in spec.categories.items():
             self.dimension(dimension)
@@ -381,14 +403,14 @@ class CbsTable:
                 category = category.for_year(year) if year is not None else category
                 for key in self.resolve_category(dimension, category):
                     lookup.setdefault(key, name)
-            mask &= data[dimension].isin(lookup)
-            names[dimension] = lookup
+            inside, names[dimension] = _categories(data[dimension], lookup)
+            mask &= inside
         rows = data[mask]
         measures = {name: self.resolve_measure(m.key, m.title) for name, m in spec.measures.items()}
         dims = [d for d in self.dimensions if d in rows]
         out = pd.DataFrame({d: rows[d] for d in dims})
-        for dimension, lookup in names.items():
-            out[dimension] = rows[dimension].map(lookup)
+        for dimension, named in names.items():
+            out[dimension] = named[mask]   # the category name of every selected row
         for name, key in measures.items():
             out[name] = _measure_values(rows[key], self.unit_factor(key), spec.missing_codes)
         out["herkomst"] = self.row_kinds(rows).values
@@ -408,9 +430,9 @@ class CbsTable:
 
     def resolve_measure(self, key: str | None, title: str | None = None) -> str:
         """Find a measure by its configured key, else by title (a new release may renumber ``_3`` to ``_4``)."""
-        measures = self.measures()
-        if key and key in set(measures["Key"]):
+        if key and (key, "Topic") in set(zip(self.properties["Key"], self.properties["Type"])):
             return key
+        measures = self.measures()
         if title is not None:
             wanted = _normalise_title(title)
             hits = measures[measures["Title"].map(_normalise_title) == wanted]
@@ -432,6 +454,15 @@ class CbsTable:
             raise MissingColumnError(f"dimension {name!r} not in table {self.table_id} "
                                      f"(has: {', '.join(self.dimensions)}); check the table id in config/study.yml")
         return self.dimensions[name]
+
+
+def _categories(values: pd.Series, lookup: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are keys of ``lookup`` (key -> category name), and each value's name (None for the others);
+    each distinct value is looked up once."""
+    codes, distinct = pd.factorize(values)   # a missing value: code -1, the last slot below
+    names = np.array([lookup.get(value) for value in distinct] + [None], dtype=object)
+    inside = np.array([value in lookup for value in distinct] + [False], dtype=bool)
+    return inside[codes], names[codes]
 
 
 def _measure_values(values: pd.Series, factor: float, missing_codes) -> pd.Series:
@@ -472,5 +503,9 @@ def load_table(directory: Path) -> CbsTable:
     for key in dims:
         if key in data:
             data[key] = strip_keys(data[key])
-    return CbsTable(directory=directory, manifest=manifest, info=infos[0] if infos else {},
-                    properties=properties, dimensions=dims, data=data)
+    table = CbsTable(directory=directory, manifest=manifest, info=infos[0] if infos else {},
+                     properties=properties, dimensions=dims, data=data)
+    if "CategoryGroups.json" in contents:
+        table.category_groups = _records_frame(_read_json(directory / "CategoryGroups.json",
+                                                          contents["CategoryGroups.json"]))
+    return table
