@@ -110,24 +110,12 @@ def build(config: StudyConfig, force: bool = False) -> None:
     are unchanged."""
     if not force and build_is_current(config):
         return
-    build_processed(config)
-    validate_build(config)
-
-
-def build_processed(config: StudyConfig) -> None:
-    """raw -> processed (:func:`pipeline.build.processed_data.build_all`)."""
     from pipeline.build.processed_data import build_all
-
-    build_all(config)
-
-
-def validate_build(config: StudyConfig) -> None:
-    """The processed tables against the published report, then the build's record: a build counts as done
-    (and is skipped next time) only once it was validated."""
     from pipeline.check.validate import validate
 
+    build_all(config)
     print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
-    build_record(config).record()
+    build_record(config).record()  # a build counts as done (and is skipped next time) only once validated
 
 
 def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = False) -> None:

@@ -238,12 +238,6 @@ def jeugdzorg_for_gemeente(code: str, cells_p: dict, period: Period, predecessor
     return result, True
 
 
-def youth_base(count: np.ndarray, pct: np.ndarray) -> np.ndarray:
-    """The table's youth population (0-23 years), implied by JZ Totaal: jongeren / relatief x 100."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return ind.implied_base(count, pct)
-
-
 class FormArrays:
     """The care forms of many units (or one unit in many periods) as arrays, one element per unit: per form
     the count, the percentage and the rank of its kind, and the implied youth base; for the jeugdhulp.csv
@@ -251,7 +245,8 @@ class FormArrays:
 
     def __init__(self, count: dict[str, np.ndarray], pct: dict[str, np.ndarray], rank: dict[str, np.ndarray]):
         self.count, self.pct, self.rank = count, pct, rank
-        self.base = youth_base(self.count["totaal_jeugdzorg"], self.pct["totaal_jeugdzorg"])
+        # the table's youth population (0-23 years), implied by JZ Totaal: jongeren / relatief x 100
+        self.base = ind.implied_base(self.count["totaal_jeugdzorg"], self.pct["totaal_jeugdzorg"])
 
     @classmethod
     def from_forms(cls, forms: list[dict]) -> FormArrays:
