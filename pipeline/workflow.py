@@ -6,8 +6,9 @@ Every stage's work is in its own package (:mod:`pipeline.data`, :mod:`pipeline.b
 :mod:`pipeline.case`, :mod:`pipeline.check`, :mod:`pipeline.run`, :mod:`pipeline.report`); this module
 only wires them together, as cal-itp's ``portfolio.py`` drives one papermill run per parameter set:
 
-* **Cases.** This process imports and warms what every notebook and page needs once (:func:`preload`),
-  then forks a child per case (:class:`pipeline.run.runner.Runner`, ``--jobs`` at a time) that executes
+* **Cases.** This process imports and warms what every notebook and page needs once, in two steps
+  (:func:`preload_execution`, then :func:`preload_rendering`: the first cases start between the two,
+  :func:`run_tasks`), then forks a child per case (:class:`pipeline.run.runner.Runner`, ``--jobs`` at a time) that executes
   the notebook through papermill (:func:`pipeline.run.execute.run_task`) and renders its report
   (:func:`pipeline.report.render.write_case_report`): :func:`run_case`.
 * **Build beside preload.** ``all`` builds raw -> processed and validates it in a child while this
@@ -128,13 +129,14 @@ def build_while_preloading(config: StudyConfig, runner: Runner, force: bool = Fa
         beside_preload(runner, build, config, True)
 
 
-def beside_preload(runner: Runner, fn, *args):
+def beside_preload(runner: Runner, fn, *args, stages: int | None = None):
     """``fn(*args)`` in a child while this process preloads for ``runner`` (which it does only when work
-    will certainly follow: a no-op run never pays for the preload); its result, or its error raised here."""
+    will certainly follow: a no-op run never pays for the preload), up to ``stages`` (None: all); its
+    result, or its error raised here."""
     with Runner(1) as side:
         step = side.submit(fn, *args)
         side.start()
-        runner.warm()
+        runner.warm(stages)
         return step.result()
 
 
@@ -143,14 +145,19 @@ def beside_preload(runner: Runner, fn, *args):
 
 
 def preload() -> None:
-    """Import once what every notebook and page needs, and pay the first-use costs (fonts, glyph caches,
-    nbconvert's templates), so each forked child starts warm. No thread may be running at a fork."""
+    """Both stages of the preload, one after the other (:func:`preload_execution`, :func:`preload_rendering`)."""
+    preload_execution()
+    preload_rendering()
+
+
+def preload_execution() -> None:
+    """Import once what every case notebook needs to execute, and pay the first-use costs (fonts, glyph
+    caches, the IPython shell), so each forked child starts warm. No thread may be running at a fork."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import gc
     import io
 
     import matplotlib
-    import nbconvert  # noqa: F401
     import pandas  # noqa: F401
     import papermill  # noqa: F401
     from matplotlib.figure import Figure
@@ -158,14 +165,11 @@ def preload() -> None:
     from pipeline.case import maps, notebook  # noqa: F401
     from pipeline.case.figures import warm_up as warm_up_figures
     from pipeline.case.provenance import versions_line
-    from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
-    from pipeline.report.render import warm_up
     from pipeline.run.engine import register, shell
 
     register()
     maps.preload()
     shell()  # the IPython shell each child runs its cells in: a pristine copy in every child
-    warm_up()
     warm_up_figures()  # the fonts, hatches and writers the case figures and maps use
     versions_line()  # git and package versions, the same on every page of this run
     figure = Figure(figsize=(1, 1))
@@ -176,52 +180,99 @@ def preload() -> None:
     gc.freeze()  # what the children inherit stays out of their collections: fewer pages copied on write
 
 
+def preload_rendering() -> None:
+    """Import once what the pages need on top (nbconvert, the page modules) and compile nbconvert's and
+    the pages' templates (:func:`pipeline.report.render.warm_up`): about a third of the preload, which
+    the first cases need only once they have executed (:func:`run_tasks`)."""
+    import gc
+
+    import nbconvert  # noqa: F401
+
+    from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
+    from pipeline.report.render import warm_up
+
+    warm_up()
+    gc.freeze()
+
+
+# how much of the preload (``Runner.prepare``) a child that only executes its notebook needs
+EXECUTION_STAGES = 1
+
+
 def case_runner(jobs: int | None = None, fresh: bool = False) -> Runner:
     """A runner whose children start from a preloaded parent. ``fresh``: the notebooks will start kernels
     (papermill's plain engine), so this interpreter's kernelspec is registered first, once."""
     if fresh:
         ensure_kernel()
-    return Runner(jobs, prepare=preload)
+    return Runner(jobs, prepare=(preload_execution, preload_rendering))
 
 
-def run_case(task: Task) -> RunResult:
-    """In the child: execute the case notebook, then render its report (which says so when it failed)."""
-    started = time.perf_counter()
+def run_case(task: Task, render: bool = True) -> RunResult:
+    """In the child: execute the case notebook, then (``render``) its report, which says so when it failed."""
     result = run_task(task)
-    if task.html:
-        try:
-            write_case_report(task, result)
-        except Exception as exc:  # noqa: BLE001 - the case fails, not the run
-            result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
-    result.seconds = time.perf_counter() - started
+    return render_case_report(task, result) if render and task.html else result
+
+
+def render_case_report(task: Task, result: RunResult) -> RunResult:
+    """In the child: a case's report from its executed notebook; its time added to the case's."""
+    started = time.perf_counter()
+    try:
+        write_case_report(task, result)
+    except Exception as exc:  # noqa: BLE001 - the case fails, not the run
+        result.error = result.error or f"rendering failed: {type(exc).__name__}: {exc}"
+    result.seconds += time.perf_counter() - started
     return result
 
 
 def run_tasks(runner: Runner, tasks: list[Task], progress: Callable[[RunResult], None] | None = None
               ) -> list[RunResult]:
     """Run ``tasks``, each in a child; results in their order; ``progress(result)`` as each finishes.
-    A child that dies or is killed (past ``task.timeout`` and a grace period) fails its case only."""
-    def finished(job) -> None:
-        task = job.args[0]
-        status, value = job.value
-        if status == "error":
-            value = RunResult(task.code, Path(task.notebook), 0.0, error=f"worker failed: {value}")
-            if task.html:
-                try:
-                    write_case_report(task, value)
-                except Exception:  # noqa: BLE001 - the error is already in the result
-                    pass
-        job.value = ("ok", value)
-        if progress:
-            progress(value)
+    A child that dies or is killed (past ``task.timeout`` and a grace period) fails its case only.
 
-    jobs = []
-    for task in tasks:
-        job = runner.submit(run_case, task, timeout=None if task.timeout is None else task.timeout + KILL_GRACE)
-        job.callback = finished
-        jobs.append(job)
-    runner.wait(jobs)
-    return [job.result() for job in jobs]
+    When this process has not prepared rendering yet (:func:`preload_rendering`), the first cases (one
+    fewer than the runner has slots) start once execution is prepared: they execute while this process
+    prepares rendering on the core they leave free, and it renders their reports as they finish (0.1 s
+    each; a child of its own would wait for a free slot). Every later case executes and renders in one child."""
+
+    def outcome(task: Task, job) -> RunResult:
+        status, value = job.value
+        if status == "ok":
+            return value
+        failed = RunResult(task.code, Path(task.notebook), 0.0, error=f"worker failed: {value}")
+        if task.html:
+            try:
+                write_case_report(task, failed)  # here: the child that would have is gone
+            except Exception:  # noqa: BLE001 - the error is already in the result
+                pass
+        return failed
+
+    def when_done(task: Task, render: bool = False):
+        def finished(job) -> None:
+            result = outcome(task, job)
+            if render and job.value[0] == "ok" and task.html:
+                render_case_report(task, result)
+            job.value = ("ok", result)
+            if progress:
+                progress(result)
+        return finished
+
+    early = 0 if runner.is_warm() or runner.jobs < 2 else runner.jobs - 1
+    executions = []
+    for index, task in enumerate(tasks):
+        timeout = None if task.timeout is None else task.timeout + KILL_GRACE
+        if index < early:
+            job = runner.submit(run_case, task, False, timeout=timeout, stages=EXECUTION_STAGES)
+            job.callback = when_done(task, render=True)
+        else:
+            job = runner.submit(run_case, task, timeout=timeout)
+            job.callback = when_done(task)
+        executions.append(job)
+    if early:
+        runner.warm(EXECUTION_STAGES)
+        runner.start(warm=False)  # the first cases, which need no more
+        runner.warm()             # rendering, while they execute
+    runner.wait(executions)
+    return [job.result() for job in executions]
 
 
 def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipalities: bool = False, *,
@@ -451,7 +502,8 @@ def run_steps(args, config: StudyConfig, started: float) -> int:
     stamp = timestamp()
     try:
         if checked_beside:
-            beside_preload(runner, require_current_build, config)
+            # only what executing needs: the first cases start, then rendering is prepared (run_tasks)
+            beside_preload(runner, require_current_build, config, stages=EXECUTION_STAGES)
         if args.command == "all":
             build_while_preloading(config, runner, force=args.force)
         failure = chapter_pages = validation = None

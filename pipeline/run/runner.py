@@ -1,7 +1,7 @@
 """Run functions in forked children of this process, ``jobs`` at a time.
 
-The parent imports and warms what the children need once (``prepare``, called before the first fork);
-every child inherits it, runs one function, sends its result back through a pipe and exits, so
+The parent imports and warms what the children need once (the steps of ``prepare``, each run before the
+first child that needs it forks); every child inherits it, runs one function, sends its result back through a pipe and exits, so
 every job starts from the same state. A child dies with its parent (``PR_SET_PDEATHSIG``, also after
 ``kill -9``); :meth:`Runner.close` kills and reaps what still runs (Ctrl-C, an error).
 Work is a direct call: ``runner.submit(write_index_page, config_path, entries, stamp)``.
@@ -17,7 +17,7 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 
 def default_jobs() -> int:
@@ -58,8 +58,8 @@ class WorkerError(RuntimeError):
 class Job:
     """``fn(*args)`` in a forked child; :meth:`result` waits for it (running the runner meanwhile)."""
 
-    def __init__(self, runner: "Runner", fn, args: tuple, deadline: float | None):
-        self.runner, self.fn, self.args, self.deadline = runner, fn, args, deadline
+    def __init__(self, runner: "Runner", fn, args: tuple, deadline: float | None, stages: int | None):
+        self.runner, self.fn, self.args, self.deadline, self.stages = runner, fn, args, deadline, stages
         self.pid = self.fd = None
         self.data = bytearray()
         self.state, self.value, self.callback = "queued", None, None
@@ -93,15 +93,19 @@ class Runner:
     Work is queued by :meth:`submit` and started when someone waits (:meth:`wait`, ``Job.result``) or
     :meth:`start` is called, lowest ``priority`` first: pages queued early with a higher priority fill the
     slots that no case notebook needs.
+
+    ``prepare``: the steps that warm this process for the children, in order; each runs once, before the
+    first child that needs it forks. A job needs all of them unless it was submitted with fewer
+    (``stages``): it can then start while this process still runs the others.
     """
 
-    def __init__(self, jobs: int | None = None, prepare: Callable[[], None] | None = None):
+    def __init__(self, jobs: int | None = None, prepare: Sequence[Callable[[], None]] = ()):
         self.jobs = jobs or default_jobs()
-        self.prepare = prepare          # run once in this process before the first child forks
+        self.prepare = tuple(prepare)
         self.queue: list = []
         self.order = itertools.count()
         self.running: dict[int, Job] = {}   # by pipe fd
-        self.prepared = False
+        self.prepared = 0                   # how many steps of ``prepare`` ran
 
     def __enter__(self) -> "Runner":
         return self
@@ -109,23 +113,31 @@ class Runner:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None) -> Job:
-        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds."""
-        job = Job(self, fn, args, timeout)
+    def submit(self, fn, *args, priority: int = 0, timeout: float | None = None, stages: int | None = None) -> Job:
+        """Queue ``fn(*args)`` for a child; ``timeout``: kill the child after that many seconds; ``stages``:
+        the child needs only the first that many steps of ``prepare`` (None: all)."""
+        job = Job(self, fn, args, timeout, stages)
         heapq.heappush(self.queue, (priority, next(self.order), job))
         return job
 
-    def warm(self) -> None:
-        """Run ``prepare`` now (once), instead of before the first fork."""
-        if not self.prepared:
-            if self.prepare is not None:
-                self.prepare()
-            self.prepared = True
+    def warm(self, stages: int | None = None) -> None:
+        """Run the steps of ``prepare`` up to ``stages`` (None: all) that did not run yet, now."""
+        wanted = len(self.prepare) if stages is None else min(stages, len(self.prepare))
+        while self.prepared < wanted:
+            self.prepare[self.prepared]()
+            self.prepared += 1
 
-    def start(self) -> None:
+    def is_warm(self, stages: int | None = None) -> bool:
+        """Whether the steps of ``prepare`` up to ``stages`` (None: all) ran."""
+        return self.prepared >= (len(self.prepare) if stages is None else min(stages, len(self.prepare)))
+
+    def start(self, warm: bool = True) -> None:
         """Fork the queued jobs the free slots allow now, without waiting for any: this process can do
-        other work meanwhile (:meth:`wait` collects them)."""
+        other work meanwhile (:meth:`wait` collects them). ``warm=False``: only as far as the queue's
+        jobs need no step of ``prepare`` that has not run, so this process can run those meanwhile."""
         while self.queue and len(self.running) < self.jobs:
+            if not warm and not self.is_warm(self.queue[0][2].stages):
+                break
             self._start(heapq.heappop(self.queue)[2])
 
     def wait(self, jobs: list[Job], timeout: float | None = None) -> None:
@@ -160,7 +172,7 @@ class Runner:
                 break
 
     def _start(self, job: Job) -> None:
-        self.warm()
+        self.warm(job.stages)
         read, write = os.pipe()
         parent = os.getpid()
         sys.stdout.flush()
