@@ -38,7 +38,8 @@ import pandas as pd
 from pipeline.config import ROOT, StudyConfig, load_config
 from pipeline.errors import PipelineError, SnapshotError
 from pipeline.iorw import write_text
-from pipeline.data.snapshot import MANIFEST, CbsTable, load_table, snapshot_hash
+from pipeline.data.manifest import MANIFEST, snapshot_hash
+from pipeline.data.snapshot import CbsTable, load_table
 
 REPORT_NAME = "wijzigingen"
 CHANGED_EXIT = 1

@@ -74,7 +74,7 @@ def require_current_build(config: StudyConfig) -> None:
 
     ``run``, ``report`` and ``validate`` read processed data only; without this check they would
     report on data that no longer follows from ``data/raw`` (``all`` rebuilds first instead)."""
-    from pipeline.data.snapshot import verify_snapshot
+    from pipeline.data.manifest import verify_snapshot
 
     for manifest in sorted(config.raw_dir.glob("*/manifest.json")):
         verify_snapshot(manifest.parent)
@@ -369,6 +369,8 @@ def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force:
     child of the runner, where pandas is imported. Skipped when their inputs are unchanged. Queued behind
     the case notebooks (``priority``), they fill the time a worker slot would otherwise idle while the
     last cases run."""
+    if not force and chapter_lock(config, VALIDATION_NOTEBOOK).stale_reason() is None:
+        return Pending()  # decided before importing the steps (pandas, matplotlib): a no-op run stays fast
     from pipeline.report.exports import write_workbook_file
     from pipeline.report.overview import figure_outputs, write_figures_file
 
@@ -377,8 +379,6 @@ def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force:
     outputs = [reports / WORKBOOK_NAME, *figure_outputs(config)]
     if has_validation:
         outputs += [reports / "validation.html", reports / "notebooks" / "validatie.ipynb"]
-    if not force and chapter_lock(config, VALIDATION_NOTEBOOK, outputs).stale_reason() is None:
-        return Pending()
     reports.mkdir(parents=True, exist_ok=True)
     # the longest step, and the overview page waits for it: ahead of the cases, not behind them
     figures = runner.submit(write_figures_file, str(config.path), priority=priority - 1)

@@ -185,7 +185,7 @@ def test_the_release_diff_page_shows_revised_values_offline(rendered, tmp_path):
 
     from pipeline.config import ROOT
     from pipeline.diff import run_diff
-    from pipeline.data.snapshot import build_manifest, write_manifest
+    from pipeline.data.manifest import build_manifest, write_manifest
 
     new = tmp_path / "raw"
     shutil.copytree(ROOT / "data" / "raw", new)

@@ -12,7 +12,8 @@ from pipeline.build import indicators as ind
 from pipeline.build.processed_data import build_all
 from pipeline.config import load_config
 from pipeline.errors import MissingColumnError, SnapshotError
-from pipeline.data.snapshot import build_manifest, load_table, write_manifest
+from pipeline.data.manifest import build_manifest, write_manifest
+from pipeline.data.snapshot import load_table
 
 from conftest import write_config
 
@@ -247,7 +248,7 @@ def test_a_successor_table_continues_the_series_and_wins_where_both_publish(raw_
     continues it: the figures run on through the newest half year, and a period both publish comes
     from the successor."""
     from pipeline.case.tables import index_series, load_case
-    from pipeline.data.snapshot import write_snapshot
+    from pipeline.data.manifest import write_snapshot
 
     old = raw_copy / "84134NED"
     sets = {name: json.loads((old / f"{name}.json").read_text(encoding="utf-8"))

@@ -25,7 +25,8 @@ from pipeline.data import fetch as fetch_module  # noqa: E402
 from pipeline.config import DEFAULT_CONFIG, ROOT, load_config  # noqa: E402
 from pipeline.diff import REPORT_NAME, Side, compare, table_diffs  # noqa: E402
 from pipeline.data.fetch import fetch_table  # noqa: E402
-from pipeline.data.snapshot import dump_json, load_table, sha256_file  # noqa: E402
+from pipeline.data.manifest import dump_json, sha256_file  # noqa: E402
+from pipeline.data.snapshot import load_table  # noqa: E402
 
 TABLE = "84134NED"
 CONFIG = load_config(DEFAULT_CONFIG)

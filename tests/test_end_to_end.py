@@ -200,7 +200,7 @@ def test_suppressed_values_show_a_distinct_marker_never_zero(raw_copy, tmp_path)
     from pipeline.build.processed_data import build_all
     from pipeline.config import load_config
     from pipeline.case.formatting import NO_VALUE
-    from pipeline.data.snapshot import build_manifest, write_manifest
+    from pipeline.data.manifest import build_manifest, write_manifest
 
     from conftest import write_config
 

@@ -29,7 +29,8 @@ from pipeline.errors import FetchError, MissingColumnError  # noqa: E402
 from pipeline.data import odata  # noqa: E402
 from pipeline.data.fetch import fetch_role, fetch_table  # noqa: E402
 from pipeline.data.odata import RetryPolicy, catalog_override, resolve_endpoint, transient_reason  # noqa: E402
-from pipeline.data.snapshot import load_table, write_snapshot  # noqa: E402
+from pipeline.data.manifest import write_snapshot  # noqa: E402
+from pipeline.data.snapshot import load_table  # noqa: E402
 
 TABLE = "84134NED"
 CONFIG = load_config(DEFAULT_CONFIG)       # the repository's config/study.yml, in the shapes of docs/shapes.md

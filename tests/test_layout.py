@@ -133,3 +133,24 @@ def test_imports_inside_functions_are_seen():
     """pipeline.cli imports the stages inside its commands (a no-op run stays fast); they still count."""
     assert {"pipeline.workflow", "pipeline.report.exports"} <= GRAPH["pipeline.cli"]
     assert "pipeline.build.processed_data" in GRAPH["pipeline.workflow"]
+
+
+def test_deciding_what_to_run_imports_no_pandas_matplotlib_or_papermill():
+    """A command first checks the raw snapshot and the locks (``run``, ``report``, ``all`` with nothing to do stop
+    there): that must not pay for the imports the steps need (about 1.5 s of the 2 s such a run took)."""
+    import subprocess
+    import sys
+
+    check = ("import sys\n"
+             "from pipeline.cli import build_parser\n"
+             "from pipeline.config import load_config\n"
+             "from pipeline.run.cache import chapter_lock, index_lock\n"
+             "from pipeline.workflow import VALIDATION_NOTEBOOK, require_current_build\n"
+             "config = load_config()\n"
+             "require_current_build(config)\n"
+             "chapter_lock(config, VALIDATION_NOTEBOOK).stale_reason()\n"
+             "index_lock(config, [case.code for case in config.cases]).stale_reason()\n"
+             "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'papermill', 'nbconvert') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from pipeline.errors import MissingColumnError, SnapshotError
-from pipeline.data.snapshot import load_table, read_manifest, verify_snapshot, write_snapshot
+from pipeline.data.manifest import read_manifest, verify_snapshot, write_snapshot
+from pipeline.data.snapshot import load_table
 
 
 def tiny_table(tmp_path, **overrides):
@@ -136,7 +137,7 @@ def test_a_file_the_manifest_does_not_list_is_an_error_not_read_unverified(tmp_p
 def test_an_unreadable_file_is_a_snapshot_error(tmp_path, monkeypatch):
     import builtins
 
-    from pipeline.data import snapshot
+    from pipeline.data import manifest  # where the snapshot's files are read and verified
 
     target = tiny_table(tmp_path)
 
@@ -145,7 +146,7 @@ def test_an_unreadable_file_is_a_snapshot_error(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
         return builtins.open(path, *args, **kwargs)
 
-    monkeypatch.setattr(snapshot, "open", denied, raising=False)
+    monkeypatch.setattr(manifest, "open", denied, raising=False)
     with pytest.raises(SnapshotError, match=r"Perioden.json cannot be read \(Permission denied\)"):
         load_table(target)
 

@@ -39,7 +39,8 @@ from pipeline.data.mergers import CrosswalkIndex, predecessors_at
 from pipeline.data.periods import Period, find_half_year, find_year
 from pipeline.data.reference import crosswalk as load_crosswalk
 from pipeline.data.reference import municipalities, population
-from pipeline.data.snapshot import KINDS, CbsTable, load_table, snapshot_hash
+from pipeline.data.manifest import snapshot_hash
+from pipeline.data.snapshot import KINDS, CbsTable, load_table
 
 KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 CARE_FORMS = ("totaal_jeugdzorg", "zonder_verblijf", "via_wijkteam", "met_verblijf")

@@ -43,7 +43,8 @@ from pipeline.data.odata import (FetchResult, REGION_PREFIXES, RetriesExhausted,
                                   plan_download, progress_line, request_fingerprint, resolve_endpoint,
                                   retrying_session_class, say, seal_snapshot, unchanged_note, unchanged_snapshot,
                                   warn)
-from pipeline.data.snapshot import CbsTable, dump_json, staging_directory
+from pipeline.data.manifest import dump_json, staging_directory
+from pipeline.data.snapshot import CbsTable
 
 API = "v4"
 V4_PATH = "odata/v1"

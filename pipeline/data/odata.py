@@ -53,8 +53,8 @@ import requests
 
 from pipeline.config import TableSpec
 from pipeline.errors import FetchError, MissingColumnError, PipelineError, SnapshotError
-from pipeline.data.snapshot import (DIMENSION_TYPES, CbsTable, build_manifest, load_table, replace_directory,
-                       staging_directory, write_manifest)
+from pipeline.data.manifest import build_manifest, replace_directory, staging_directory, write_manifest
+from pipeline.data.snapshot import DIMENSION_TYPES, CbsTable, load_table
 
 
 DEFAULT_TIMEOUT = 60.0

@@ -16,7 +16,6 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from pipeline.case import formatting
 from pipeline.case.provenance import demo_banner_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -49,6 +48,8 @@ def ident(value) -> Markup:
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
     """The environment, built once per process (the runner builds it before it forks its children)."""
+    from pipeline.case import formatting  # imports pandas: only a process that renders a page pays for it
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=escaped)
     env.filters.update(euro=formatting.euro, percent=formatting.percent, whole=formatting.whole,

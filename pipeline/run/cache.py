@@ -35,6 +35,7 @@ import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import ROOT, StudyConfig
@@ -77,8 +78,10 @@ def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def package_hash() -> str:
-    """The ``pipeline`` package source: every .py file and every asset."""
+    """The ``pipeline`` package source: every .py file and every asset. Hashed once per process (every lock
+    of a run has it: the index alone asks once per executed case), as the source this run runs."""
     return tree_hash(PACKAGE, (".py", ".css", ".json", ".yml", ".yaml", ".txt", ".html", ".j2"))
 
 
@@ -207,11 +210,12 @@ def index_outputs(config: StudyConfig) -> list[Path]:
     return [reports / "index.html", reports / "overzicht.html", reports / "style.css", *figures]
 
 
-def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[Path]) -> Lock:
-    """The steps about the chapter as a whole, whichever cases ran: the validation page and the workbook."""
+def chapter_lock(config: StudyConfig, validation_notebook: Path, outputs: list[Path] | None = None) -> Lock:
+    """The steps about the chapter as a whole, whichever cases ran: the validation page and the workbook.
+    ``outputs``: what :meth:`Lock.record` records; the check compares the outputs recorded last time."""
     deps = {"processed": tree_hash(config.processed_dir), "notebook": file_hash(validation_notebook)}
     deps.update(common_deps(config))
-    return Lock(cache_dir(config) / "chapter.json", deps, outputs)
+    return Lock(cache_dir(config) / "chapter.json", deps, list(outputs or []))
 
 
 def task_lock(config: StudyConfig, task: Task) -> Lock:

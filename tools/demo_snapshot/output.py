@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from pipeline.data.snapshot import write_snapshot
+from pipeline.data.manifest import write_snapshot
 
 from pathlib import Path
 
