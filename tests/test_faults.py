@@ -30,7 +30,7 @@ import pytest
 
 from pipeline.run import cache
 from pipeline import cli
-from pipeline.data import snapshot
+from pipeline.data import manifest  # where the raw snapshot's files are read and verified
 from pipeline.config import ROOT, load_config
 
 from conftest import write_config
@@ -163,7 +163,7 @@ def test_an_unreadable_raw_file_is_a_one_line_error(config, monkeypatch, capsys)
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(snapshot, "open", unreadable, raising=False)
+    monkeypatch.setattr(manifest, "open", unreadable, raising=False)
     code, err = _main(["build", "--force", "--config", str(config.path)], capsys)
     assert code == 2
     assert "Perioden.json cannot be read (Permission denied); check its permissions" in _one_line_error(err)
