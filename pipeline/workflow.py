@@ -214,7 +214,8 @@ def run_case(task: Task, render: bool = True) -> RunResult:
 
 
 def render_case_report(task: Task, result: RunResult) -> RunResult:
-    """In the child: a case's report from its executed notebook; its time added to the case's."""
+    """A case's report from its executed notebook, its time added to the case's: in the case's child, or
+    in this process for the first cases, which executed before rendering was prepared (:func:`run_tasks`)."""
     started = time.perf_counter()
     try:
         write_case_report(task, result)

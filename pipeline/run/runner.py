@@ -120,16 +120,19 @@ class Runner:
         heapq.heappush(self.queue, (priority, next(self.order), job))
         return job
 
+    def _steps(self, stages: int | None) -> int:
+        """How many steps of ``prepare`` a job needing ``stages`` (None: all) needs."""
+        return len(self.prepare) if stages is None else min(stages, len(self.prepare))
+
     def warm(self, stages: int | None = None) -> None:
         """Run the steps of ``prepare`` up to ``stages`` (None: all) that did not run yet, now."""
-        wanted = len(self.prepare) if stages is None else min(stages, len(self.prepare))
-        while self.prepared < wanted:
+        while self.prepared < self._steps(stages):
             self.prepare[self.prepared]()
             self.prepared += 1
 
     def is_warm(self, stages: int | None = None) -> bool:
         """Whether the steps of ``prepare`` up to ``stages`` (None: all) ran."""
-        return self.prepared >= (len(self.prepare) if stages is None else min(stages, len(self.prepare)))
+        return self.prepared >= self._steps(stages)
 
     def start(self, warm: bool = True) -> None:
         """Fork the queued jobs the free slots allow now, without waiting for any: this process can do
