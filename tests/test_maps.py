@@ -145,3 +145,31 @@ def test_the_copied_boundaries_carry_their_provenance():
         assert file in readme and sha in readme
     assert "cartomap/nl" in readme and "CC BY 4.0" in readme
     json.loads((maps.REGIONS_DIR / maps.MUNICIPALITIES).read_text(encoding="utf-8"))
+
+
+def test_the_class_bars_show_every_bound_under_their_map_without_overlapping(built):
+    """Each panel's class bar carries a label per class bound (deciles: 1-10) right under its map, and no
+    label runs into the next row's title, the legend or another label: what a reader of the case map sees."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    frame = _frame(missing={"GM0301"})
+    frame = frame.assign(index_zonder_verblijf=frame["pct_actueel"] * 20,
+                         lasten_per_inwoner_rekening=frame["pct_actueel"] * 40,
+                         ses_deciel=np.resize(np.arange(1, 11), len(frame)))
+    fig, _ = maps.case_map(built, frame, "GM0150", ["GM0200", "GM0202"], "Deventer")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax, indicator in zip(fig.axes, maps.INDICATORS):
+        bins = maps.nice_bins(frame[indicator.column], indicator.kind)
+        wanted = [str(d) for d in range(1, 11)] if indicator.kind == "decile" else \
+            [maps.label_of(b, indicator.kind) for b in bins]
+        labels = [t for t in ax.texts if t.get_text() in wanted]
+        assert [t.get_text() for t in labels] == wanted, indicator.slug
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        map_box = ax.get_window_extent(renderer)
+        for i, box in enumerate(boxes):
+            assert map_box.y0 - 40 < box.y1 < map_box.y0, indicator.slug          # right under the map
+            assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+            assert not any(box.overlaps(other) for other in boxes[i + 1:]), indicator.slug
+            assert not any(box.overlaps(title) for title in titles) and not box.overlaps(legend), indicator.slug

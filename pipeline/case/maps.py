@@ -31,12 +31,14 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PathCollection
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN
+from matplotlib.patches import Patch, Polygon
 from matplotlib.path import Path as MplPath
+from matplotlib.transforms import offset_copy
 
 from pipeline.config import ROOT
 from pipeline.errors import SnapshotError
@@ -55,6 +57,8 @@ MISSING_FACE, MISSING_HATCH = "#eeeeee", "#6b6b6b"
 GENERATED_HATCH = "#ffffff"
 CASE_EDGE, REFERENCE_EDGE, REGION_EDGE = "#000000", "#000000", "#3a3a3a"
 ASPECT = 1 / math.cos(math.radians(52.2))  # lon/lat degrees drawn to scale at the latitude of the country
+BAR_ASPECT, BAR_PAD, BAR_EXTEND, BAR_TICK = 32, 0.012, 0.045, 2  # the class bar: length/height, gap and open
+# ends as fractions of the map's width and height, tick marks in points
 MAP_STYLE = {**STYLE, "hatch.linewidth": 0.6, "axes.spines.left": False, "axes.spines.bottom": False}
 
 
@@ -312,20 +316,46 @@ def group_extent(codes: list[str], margin: float = 0.12):
     return (cx - half, cx + half), (cy - half, cy + half)
 
 
-def colour_bar(ax, fig, state: dict, indicator: Indicator, bins: list[float], compact: bool = False) -> None:
-    """A horizontal colour bar under the map with the class bounds (deciles: one class per decile)."""
-    from matplotlib.cm import ScalarMappable
+def colour_bar(ax, state: dict, indicator: Indicator, bins: list[float], extent, compact: bool = False) -> None:
+    """A horizontal bar of the classes right under the map, with the class bounds as labels (deciles: one
+    class per decile, labelled in its middle; otherwise open-ended outer classes, drawn as triangles).
 
-    mappable = ScalarMappable(norm=state["norm"], cmap=state["cmap"])
-    ticks = list(range(1, 11)) if indicator.kind == "decile" else bins
-    # the classes of nice_bins are of equal width, so "proportional" spacing draws the bar "uniform" would,
-    # on a linear axis instead of a function scale that interpolates every tick and edge in Python
-    bar = fig.colorbar(mappable, ax=ax, orientation="horizontal", fraction=0.04, pad=0.01, aspect=32,
-                       ticks=ticks, extend="neither" if indicator.kind == "decile" else "both", spacing="proportional")
-    # tick style first, then the labels: each tick is made once with its final style, not made and then restyled
-    bar.ax.tick_params(length=2, pad=1, labelsize=6.5 if compact else 7.5)
-    bar.ax.set_xticklabels([label_of(t, indicator.kind) for t in ticks])
-    bar.outline.set_linewidth(0.5)
+    Drawn from its parts in the map's own axes coordinates, which follow the box the map is drawn in: one
+    collection of class cells, one outline, one line of tick marks and a text per label. Not
+    ``fig.colorbar``: that adds an axes with its own axis, locator, formatter and a tick object per bound,
+    which cost half the time of a case map for the same few rectangles and labels."""
+    (x0, x1), (y0, y1) = extent
+    height = (x1 - x0) / (y1 - y0) / BAR_ASPECT  # in axes fractions: the box is the window drawn to scale
+    top, bottom = -BAR_PAD, -BAR_PAD - height
+    middle = (top + bottom) / 2
+    classes = len(bins) - 1
+    decile = indicator.kind == "decile"
+    inner = 0.0 if decile else BAR_EXTEND  # where the classes start; the open ends are triangles before and after
+    edges = np.linspace(inner, 1 - inner, classes + 1)
+    cells = [[(a, bottom), (b, bottom), (b, top), (a, top)] for a, b in zip(edges[:-1], edges[1:])]
+    colours = list(state["cmap"](range(classes)))
+    outline = [(inner, bottom), (1 - inner, bottom), (1 - inner, top), (inner, top)]
+    if not decile:  # values below the first and above the last bound take the outer classes' colours
+        cells += [[(inner, bottom), (0, middle), (inner, top)], [(1 - inner, bottom), (1, middle), (1 - inner, top)]]
+        colours += [colours[0], colours[-1]]
+        outline = [(0, middle), *outline[:2], (1, middle), *outline[2:]]
+    style = dict(transform=ax.transAxes, clip_on=False, zorder=7)
+    ax.add_collection(PolyCollection(cells, facecolors=colours, edgecolors="face", linewidths=0.3, **style),
+                      autolim=False)
+    ax.add_patch(Polygon(outline, closed=True, fill=False, edgecolor="#000000", linewidth=0.5, **style))
+    if decile:
+        positions = (edges[:-1] + edges[1:]) / 2
+        ticks = list(range(1, classes + 1))
+    else:
+        positions, ticks = edges, bins
+    ax.plot(positions, [bottom] * len(positions), linestyle="none", marker=TICKDOWN,
+            markersize=BAR_TICK, markeredgewidth=0.5, color="#000000", **style)
+    # the labels hang under the tick marks: the same offset in points whatever the size of the map
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-(BAR_TICK + 1), units="points")
+    size = 6.5 if compact else 7.5
+    for x, tick in zip(positions, ticks):
+        ax.text(x, bottom, label_of(tick, indicator.kind), transform=below, ha="center", va="top", fontsize=size,
+                clip_on=False, zorder=7)
 
 
 def swatches(states: list[dict], cases: bool, references: bool) -> list:
@@ -365,16 +395,17 @@ def national_map(config, frame: pd.DataFrame, indicator: Indicator, cases: list[
     with matplotlib.rc_context(MAP_STYLE):
         fig = Figure(figsize=(5.0, 6.4))
         ax = fig.subplots()
-        state = draw_map(ax, frame, indicator, bins, cases=cases, references=references,
+        extent = _extent(MUNICIPALITIES, None, margin=0.05)
+        state = draw_map(ax, frame, indicator, bins, cases=cases, references=references, extent=extent,
                          labels={c: frame.loc[c, "naam"] for c in cases if c in frame.index}, line_scale=0.8)
         title = textwrap.fill(_title(indicator, config), 58) + \
             ("\nalle waarden gegenereerd (demo)" if state["all_generated"] else "")
         ax.set_title(title, fontsize=9, loc="left")
-        colour_bar(ax, fig, state, indicator, bins)
+        colour_bar(ax, state, indicator, bins, extent)
         ax.legend(handles=swatches([state], bool(cases), bool(references)), loc="upper left", fontsize=7,
                   frameon=True, framealpha=0.9, edgecolor="none", handlelength=1.6, borderaxespad=0.2)
         fig.text(0.01, 0.005, CREDIT, fontsize=6, color="#555555")
-        fig.subplots_adjust(left=0.02, right=0.98, top=0.915, bottom=0.045)
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.915, bottom=0.09)  # the class bar under the map
     return fig, state
 
 
@@ -392,12 +423,13 @@ def case_map(config, frame: pd.DataFrame, case: str, references: list[str], name
                              labels=labels, line_scale=1.0)
             title = _title(indicator, config, short=True) + ("\ngegenereerd (demo)" if state["all_generated"] else "")
             ax.set_title(title, fontsize=7.5, loc="left")
-            colour_bar(ax, fig, state, indicator, bins, compact=True)
+            colour_bar(ax, state, indicator, bins, extent, compact=True)
             states[indicator.slug] = state
         fig.legend(handles=swatches(list(states.values()), True, bool(references)), loc="lower center", ncol=5,
                    fontsize=6.5, frameon=False, handlelength=1.6, bbox_to_anchor=(0.5, 0.018))
         fig.text(0.01, 0.005, CREDIT + "; kleurklassen als op de landelijke kaarten", fontsize=6, color="#555555")
-        fig.subplots_adjust(left=0.02, right=0.98, top=0.965, bottom=0.06, hspace=0.16, wspace=0.05)
+        # the class bars hang under the maps, in the space between the rows and above the legend
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.965, bottom=0.081, hspace=0.221, wspace=0.05)
     return fig, states
 
 
