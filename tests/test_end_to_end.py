@@ -269,3 +269,24 @@ def test_figure_csv_has_the_provenance_of_every_point(deventer):
     assert kinds["2017HJ1"] == "afgeleid" and kinds["2020HJ1"] == "gegenereerd"
     page = (deventer.reports_dir / "GM0150.html").read_text(encoding="utf-8")
     assert "Open rondjes en lichtere lijnen" in page
+
+
+def test_case_pages_are_the_html_nbconvert_writes(deventer):
+    """The reused exporter skips nbconvert's last pass (a BeautifulSoup round trip that adds a missing ``alt``
+    and a ``tabindex`` on JupyterLab wrappers); it must change nothing on these pages, so every executed case
+    notebook renders to what nbconvert's own HTMLExporter writes with the same options, tag for tag."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from pipeline.report.render import make_exporter
+
+    ours, theirs = make_exporter(), make_exporter()
+    theirs.__class__ = HTMLExporter  # nbconvert's own exporter with the same options and preprocessors
+    notebooks = sorted((deventer.reports_dir / "notebooks").glob("GM*.ipynb"))
+    assert len(notebooks) == 5
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        body, _ = ours.from_notebook_node(nb)
+        expected, _ = theirs.from_notebook_node(nb)
+        assert "<img" in body and "No description has been provided" not in expected, path.name
+        assert str(BeautifulSoup(body, features="html.parser")) == expected, path.name
