@@ -43,16 +43,13 @@ class Processed:
 
     @classmethod
     def read(cls, directory: Path) -> "Processed":
-        import pandas as pd
+        """The tables of ``directory``, parsed once per process while its files stay the same (:func:`_parsed`);
+        each call gets its own copy of the frames, so no reader sees what another changed in place."""
+        import copy
 
-        missing = [name for name in PROCESSED_FILES if not (directory / name).exists()]
-        if missing:
-            raise SnapshotError(f"processed data missing in {directory} ({', '.join(missing)}); "
-                                "run `python -m pipeline build` first")
-        read = lambda name: pd.read_csv(directory / name, dtype={"code": str})  # noqa: E731
-        return cls(gemeenten=read("gemeenten.csv"), ses=read("ses.csv"), lasten=read("lasten.csv"),
-                   jeugdhulp=read("jeugdhulp.csv"), kerncijfers=read("kerncijfers.csv"), keuzes=read("keuzes.csv"),
-                   provenance=read_provenance(directory))
+        parsed = _parsed(Path(directory))
+        return cls(**{name: getattr(parsed, name).copy() for name in TABLES},
+                   provenance=copy.deepcopy(parsed.provenance))
 
     @property
     def generated(self) -> bool:
@@ -62,6 +59,44 @@ class Processed:
     def names(self) -> "pd.Series":  # noqa: F821
         """Municipality names by code (``gemeenten.csv``), indexed once: a case looks names up a hundred times."""
         return self.gemeenten.set_index("code")["naam"]
+
+
+TABLES = ("gemeenten", "ses", "lasten", "jeugdhulp", "kerncijfers", "keuzes")  # the CSVs, as fields of Processed
+_PARSED: dict[Path, tuple[tuple, Processed]] = {}  # per directory: the files' signature and what they held
+
+
+def _signature(directory: Path) -> tuple:
+    """What identifies the processed files as written: per file its inode, size and modification time in
+    nanoseconds. The build replaces a file by renaming a new one over it (:mod:`pipeline.iorw`), which changes
+    all three, and leaves a file whose content would not change alone."""
+    missing = [name for name in PROCESSED_FILES if not (directory / name).exists()]
+    if missing:
+        raise SnapshotError(f"processed data missing in {directory} ({', '.join(missing)}); "
+                            "run `python -m pipeline build` first")
+    stats = [(directory / name).stat() for name in PROCESSED_FILES]
+    return tuple((s.st_ino, s.st_size, s.st_mtime_ns) for s in stats)
+
+
+def _parsed(directory: Path) -> Processed:
+    """The processed files parsed (pandas), or the parse this process made of the same files before.
+
+    A parent parses them before it forks a child per case notebook (:func:`preload_processed`), so the
+    children, which all read the same files, start with them parsed (0.04-0.06 s less each)."""
+    import pandas as pd
+
+    signature = _signature(directory)
+    cached = _PARSED.get(directory)
+    if cached is None or cached[0] != signature:
+        read = lambda name: pd.read_csv(directory / f"{name}.csv", dtype={"code": str})  # noqa: E731
+        cached = (signature, Processed(**{name: read(name) for name in TABLES}, provenance=read_provenance(directory)))
+        _PARSED[directory] = cached
+    return cached[1]
+
+
+def preload_processed(directory: Path) -> None:
+    """Parse the processed files now, in a process about to fork a child per case notebook or page: each
+    child's :meth:`Processed.read` then copies this parse instead of reading the files again."""
+    _parsed(Path(directory))
 
 
 def at_half_year(jeugdhulp, period, column: str):

@@ -36,7 +36,7 @@ from pipeline.case.selection import select_cases
 from pipeline.config import WORKBOOK_NAME, StudyConfig, load_config
 from pipeline.errors import ExecutionError, SnapshotError
 from pipeline.iorw import write_text
-from pipeline.processed import is_generated, read_names, read_provenance
+from pipeline.processed import is_generated, preload_processed, read_names, read_provenance
 from pipeline.report.render import (STYLESHEET, executed_codes, index_entry, render_case, require_executed,
                                     stale_notice, write_case_report, write_index_page)
 from pipeline.run.cache import (build_lock, build_outputs, chapter_lock, index_lock, refresh_case_lock,
@@ -308,6 +308,8 @@ def run_cases(config: StudyConfig, wanted: list[str] | None = None, all_municipa
 
         own = runner is None
         runner = runner or case_runner(jobs, fresh)
+        if not fresh:  # the case children fork from this process: they share its parse of the processed files
+            preload_processed(config.processed_dir)
         try:
             for task, result in zip(todo, run_tasks(runner, todo, progress)):
                 results[task.code] = result
@@ -375,6 +377,7 @@ def submit_chapter_pages(config: StudyConfig, runner: Runner, stamp: str, force:
     from pipeline.report.exports import write_workbook_file
     from pipeline.report.overview import figure_outputs, write_figures_file
 
+    preload_processed(config.processed_dir)  # the steps' children fork from this process: they share its parse
     reports = config.reports_dir
     has_validation = (config.processed_dir / "validation.csv").exists()
     outputs = [reports / WORKBOOK_NAME, *figure_outputs(config)]

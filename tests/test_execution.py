@@ -109,6 +109,7 @@ def test_lock_file_records_a_hash_per_dependency(config, runner):
 
 def test_processed_files_in_the_key_are_those_the_notebook_reads(config):
     """Every processed file the case notebook opens is in the cache key, and build writes each of them."""
+    from pipeline import processed
     from pipeline.processed import Processed
     from pipeline.processed import PROCESSED_FILES
 
@@ -121,6 +122,7 @@ def test_processed_files_in_the_key_are_those_the_notebook_reads(config):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pd, "read_csv", spy)
+        patch.setattr(processed, "_PARSED", {})  # as a process that has not read them yet
         Processed.read(config.processed_dir)
     assert set(opened) | {"provenance.json"} == set(PROCESSED_FILES)
     assert all((config.processed_dir / name).exists() for name in PROCESSED_FILES)
