@@ -284,3 +284,23 @@ def test_a_successor_table_continues_the_series_and_wins_where_both_publish(raw_
     assert tables["jeugdzorg"]["table_id"] == "84134NED" and tables["jeugdzorg_85099NED"]["table_id"] == "85099NED"
     series = index_series(load_case("GM0150", config.path))
     assert list(series.index[-2:]) == ["2020HJ2", "2021HJ1*"]
+
+
+def test_processed_data_read_again_after_a_rebuild_and_never_shared_between_readers(built, tmp_path):
+    """A process reads the processed files once and copies that parse (pipeline.processed): a file the build
+    writes anew is read anew, and a reader that changes its frames in place changes nobody else's."""
+    import shutil
+
+    from pipeline.iorw import write_text
+    from pipeline.processed import Processed
+
+    folder = tmp_path / "processed"
+    shutil.copytree(built.processed_dir, folder)
+    first = Processed.read(folder)
+    name = first.gemeenten.loc[0, "naam"]
+    first.gemeenten.loc[0, "naam"] = "Ergens"                              # in place, in this reader's copy
+    assert Processed.read(folder).gemeenten.loc[0, "naam"] == name
+    text = (folder / "gemeenten.csv").read_text(encoding="utf-8")
+    same_size = "X" * len(name)                                            # the file keeps its size
+    write_text(folder / "gemeenten.csv", text.replace(f",{name},", f",{same_size},", 1))   # as the build writes
+    assert Processed.read(folder).gemeenten.loc[0, "naam"] == same_size
