@@ -60,3 +60,21 @@ def test_every_template_compiles():
     assert {"page.html", "index.html", "notices.html", "chapter.html", "overview.html", "validation.html",
             "diff.html"} <= set(names)
     templates.warm()
+
+
+def test_compiled_templates_are_kept_for_the_next_run(tmp_path):
+    """The pages' templates and nbconvert's are compiled once and loaded compiled by the next process (Jinja's
+    bytecode cache in the user's folder under TMPDIR): each run's preload does not compile them again."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    warm = [sys.executable, "-c", "from pipeline.report.render import warm_up; warm_up()"]
+    subprocess.run(warm, env=env, check=True, capture_output=True)
+    (cache,) = tmp_path.glob("_jinja2-cache-*")
+    first = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    ours = len(templates.environment().list_templates(extensions=["html"]))
+    assert len(first) > ours                                             # ours and nbconvert's
+    subprocess.run(warm, env=env, check=True, capture_output=True)
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == first   # loaded, not compiled again

@@ -19,7 +19,7 @@ from pipeline.errors import SnapshotError, UnknownMunicipalityError
 from pipeline.run.cache import case_state
 from pipeline.run.execute import RunResult, Task, html_path, output_path
 from pipeline.case.provenance import sources_table_html, versions_line
-from pipeline.report.templates import markup, render, template_module, warm as warm_templates
+from pipeline.report.templates import bytecode_cache, markup, render, template_module, warm as warm_templates
 from pipeline.processed import is_generated, read_names, read_provenance
 
 STYLESHEET = ROOT / "pipeline" / "assets" / "style.css"
@@ -50,6 +50,7 @@ def make_exporter():
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     exporter = BodyExporter(template_name="basic")
+    exporter.environment.bytecode_cache = bytecode_cache()  # before the first template is loaded
     # the one filter HTMLExporter registers per notebook that TemplateExporter lacks; with inputs excluded it
     # highlights nothing, but the template refers to it
     exporter.register_filter("highlight_code", Highlight2HTML(parent=exporter))
