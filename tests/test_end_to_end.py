@@ -273,13 +273,17 @@ def test_figure_csv_has_the_provenance_of_every_point(deventer):
 
 def test_case_pages_are_the_html_nbconvert_writes(deventer):
     """The reused exporter skips nbconvert's last pass (a BeautifulSoup round trip that adds a missing ``alt``
-    and a ``tabindex`` on JupyterLab wrappers); it must change nothing on these pages, so every executed case
-    notebook renders to what nbconvert's own HTMLExporter writes with the same options, tag for tag."""
+    and a ``tabindex`` on JupyterLab wrappers, and writes ``<a/>`` out as ``<a></a>``); it must change nothing
+    on these pages, so every executed case notebook renders to what nbconvert's own HTMLExporter writes with
+    the same options, tag for tag, and with no element closed as ``<x/>``: a browser reads ``<a .../>`` as a
+    link left open to the end of the page (BeautifulSoup does not)."""
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
     from pipeline.report.render import make_exporter
 
+    void = "area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr"
+    self_closed = re.compile(rf"<(?!(?:{void})\b)([a-z][a-z0-9]*)\b[^<>]*/>")
     ours, theirs = make_exporter(), make_exporter()
     theirs.__class__ = HTMLExporter  # nbconvert's own exporter with the same options and preprocessors
     notebooks = sorted((deventer.reports_dir / "notebooks").glob("GM*.ipynb"))
@@ -289,4 +293,5 @@ def test_case_pages_are_the_html_nbconvert_writes(deventer):
         body, _ = ours.from_notebook_node(nb)
         expected, _ = theirs.from_notebook_node(nb)
         assert "<img" in body and "No description has been provided" not in expected, path.name
+        assert 'class="anchor-link"' in body and not self_closed.findall(body), (path.name, self_closed.findall(body))
         assert str(BeautifulSoup(body, features="html.parser")) == expected, path.name

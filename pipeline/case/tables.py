@@ -8,6 +8,7 @@ turns them into Dutch text for display.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,11 +160,9 @@ def report_markers(config: StudyConfig, number: int | None) -> dict[tuple[str, s
         path = config.published_dir / name
         if not path.exists():
             continue
-        printed = pd.read_csv(path, dtype=str, keep_default_na=False)
-        printed = printed[printed["tabel"] == str(number)]
-        for _, row in printed.iterrows():
+        for row in printed_rows(path, number):
             for column in VALUE_COLUMNS[name]:
-                text = str(row.get(column, "")).strip()
+                text = (row.get(column) or "").strip()
                 if text == "-":
                     found[(row["rij_code"], column)] = "-"
                 elif text.endswith("#"):
@@ -185,8 +184,15 @@ def report_notes(config: StudyConfig, number: int | None) -> list[tuple[str, str
     path = config.published_dir / NOTES_FILE
     if not number or not path.exists():
         return []
-    notes = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return [(r["teken"], r["tekst"]) for _, r in notes[notes["tabel"] == str(number)].iterrows()]
+    return [(row["teken"], row["tekst"]) for row in printed_rows(path, number)]
+
+
+def printed_rows(path: Path, number: int) -> list[dict[str, str]]:
+    """The rows of a transcription of the report (``data/external/published``) that belong to Tabel ``number``,
+    every cell as printed (text, "" when empty). Read with the csv module: the files are a few kB, which
+    pandas takes ~4 ms to read and the csv module a tenth of that, and every case table reads them."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [row for row in csv.DictReader(handle, restval="") if row["tabel"] == str(number)]
 
 
 NOTES_FILE = "hoofdstuk6_noten.csv"

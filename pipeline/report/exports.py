@@ -22,6 +22,7 @@ import sys
 import tempfile
 import zipfile
 from contextlib import contextmanager
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -87,13 +88,23 @@ def _stamp(data: Processed) -> datetime:
     return newest.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+@lru_cache(maxsize=None)
+def _font(bold: bool = False, generated: bool = False):
+    """The font of a cell: bold or not, generated values grey and italic. One object per style, shared by
+    the cells that have it (openpyxl stores each style once anyway; making one per cell is most of the styling)."""
+    from openpyxl.styles import Font
+
+    return Font(bold=bold, italic=True, color=GENERATED_COLOUR) if generated else Font(bold=bold)
+
+
 def _bold_header(sheet, widths: list[int]) -> None:
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
+    alignment = Alignment(wrap_text=True, vertical="bottom")
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+        cell.font = _font(bold=True)
+        cell.alignment = alignment
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "B2"
@@ -102,14 +113,13 @@ def _bold_header(sheet, widths: list[int]) -> None:
 def _mark_provenance(cell, table: pd.DataFrame, column: str, row: int, bold: bool) -> None:
     """Generated values grey and italic, derived values with a comment, values CBS has none for with one too."""
     from openpyxl.comments import Comment
-    from openpyxl.styles import Font
 
     state = cell_state(table, column, row)
     if state == "nvt":
         return
     kind = kind_of(table, column, row)
     if kind == "gegenereerd":
-        cell.font = Font(bold=bold, italic=True, color=GENERATED_COLOUR)
+        cell.font = _font(bold, generated=True)
     text = (NO_VALUE_TITLE + f" ({KIND_LABELS[kind]})") if state == "geen" else \
         DERIVED_COMMENT if kind == "afgeleid" else None
     if text:
@@ -127,7 +137,7 @@ def _blocks_text(entry: dict) -> str:
 def workbook(config: StudyConfig, data: Processed):
     """The openpyxl workbook: inhoud, Tabel 1-11, bronnen."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
 
     names = headers(config)
     wb = Workbook()
@@ -136,14 +146,14 @@ def workbook(config: StudyConfig, data: Processed):
     report = config.report
     contents.append([f"Hoofdstuk 6 — {report.get('title', '')} ({report.get('publisher', '')}, "
                      f"{report.get('year', '')}), herberekend uit CBS open data"])
-    contents["A1"].font = Font(bold=True)
+    contents["A1"].font = _font(bold=True)
     if data.generated:
         contents.append([DEMO_BANNER])
     contents.append([GENERATED_NOTE])
     contents.append([])
     contents.append(["blad", "titel"])
     for cell in contents[contents.max_row]:
-        cell.font = Font(bold=True)
+        cell.font = _font(bold=True)
 
     frame = tabel1(config, data)
     sheet = wb.create_sheet("Tabel 1")
@@ -169,7 +179,7 @@ def workbook(config: StudyConfig, data: Processed):
         for i, kind_of_row in enumerate(table["soort"], start=2):
             bold = kind_of_row == "casus"
             for cell in sheet[i]:
-                cell.font = Font(bold=bold)
+                cell.font = _font(bold)
             for j, column in enumerate(values, start=3):
                 _mark_provenance(sheet.cell(row=i, column=j), table, column, i - 2, bold)
         _bold_header(sheet, [24, 12] + [18] * len(values) + [14] * len(values))

@@ -57,7 +57,9 @@ def make_exporter():
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    exporter.anchor_link_text = ""
+    # each Markdown heading gets an id and a link to itself, which the stylesheet shows on hover only; with
+    # no text, nbconvert writes that link as <a .../>, which a browser reads as a link left open to the end
+    exporter.anchor_link_text = "¶"
     # validate the notebook once, after the last preprocessor, not after each of the ~13 registered ones
     # (most of them disabled, leaving the notebook as it was): the same HTML, ~15 ms less per page
     exporter.optimistic_validation = True
