@@ -78,3 +78,24 @@ def test_compiled_templates_are_kept_for_the_next_run(tmp_path):
     assert len(first) > ours                                             # ours and nbconvert's
     subprocess.run(warm, env=env, check=True, capture_output=True)
     assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == first   # loaded, not compiled again
+
+
+def test_a_garbled_template_cache_is_compiled_again_not_an_error(tmp_path):
+    """A cache entry that was cut short or overwritten (a full disk, a crash, a hand) is a miss: the pages
+    render, and the entry is written anew."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    warm = [sys.executable, "-c", "from pipeline.report.render import warm_up; warm_up()"]
+    subprocess.run(warm, env=env, check=True, capture_output=True)
+    (cache,) = tmp_path.glob("_jinja2-cache-*")
+    entries = sorted(cache.iterdir())
+    good = entries[0].read_bytes()
+    entries[0].write_bytes(good[:20])                                   # cut short
+    for entry in entries[1:]:
+        entry.write_bytes(b"garbage")
+    done = subprocess.run(warm, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert entries[0].read_bytes() == good                              # written anew, as it was

@@ -45,6 +45,24 @@ def ident(value) -> Markup:
     return Markup(text.replace("_", "_<wbr>").replace("-", "-<wbr>").replace("/", "/<wbr>"))
 
 
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates, for which a cache is never a reason to fail: an entry that
+    cannot be read (truncated, garbled, unreadable) is a miss, compiled again and rewritten, and an entry
+    that cannot be written is left unwritten."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - whatever the entry holds, the template is compiled as without a cache
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full or read-only folder: the next run compiles the template again
+            pass
+
+
 @lru_cache(maxsize=None)
 def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, for these pages and nbconvert's alike: Jinja's cache in the
@@ -52,7 +70,7 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     checksum, so a template is compiled again only when its source changed. Compiling them all is ~0.25 s
     of every run's preload. None (compile every run) when there is no such folder to be had."""
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return TemplateCache()
     except (OSError, RuntimeError):  # e.g. a read-only temporary directory, or one another user owns
         return None
 
