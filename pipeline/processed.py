@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pipeline.errors import SnapshotError
 
-PROCESSED_FILES = ("gemeenten.csv", "ses.csv", "lasten.csv", "jeugdhulp.csv", "kerncijfers.csv", "keuzes.csv",
-                   "provenance.json")
+TABLES = ("gemeenten", "ses", "lasten", "jeugdhulp", "kerncijfers", "keuzes")  # the CSVs, as fields of Processed
+PROCESSED_FILES = (*(f"{name}.csv" for name in TABLES), "provenance.json")
 NEDERLAND = "NL01"              # the row of the whole country in every processed table
 KIND_SUFFIX = "_herkomst"       # column X_herkomst: the provenance kind of value column X
 GENERATED = "gegenereerd"       # the kind of a value that rests on any generated input
@@ -61,7 +61,6 @@ class Processed:
         return self.gemeenten.set_index("code")["naam"]
 
 
-TABLES = ("gemeenten", "ses", "lasten", "jeugdhulp", "kerncijfers", "keuzes")  # the CSVs, as fields of Processed
 _PARSED: dict[Path, tuple[tuple, Processed]] = {}  # per directory: the files' signature and what they held
 
 

@@ -228,12 +228,11 @@ def _add_hatched(ax, shape: MplPath, face: str, hatch: str, colour: str) -> None
 
 
 def draw_map(ax, frame: pd.DataFrame, indicator: Indicator, bins: list[float], *,
-             cases: list[str] = (), references: list[str] = (), extent=None, labels: dict[str, str] | None = None,
+             extent, cases: list[str] = (), references: list[str] = (), labels: dict[str, str] | None = None,
              line_scale: float = 1.0) -> dict:
-    """Fill every municipality of ``frame`` (indexed by code) on ``ax``; returns what the legend needs."""
+    """Fill every municipality of ``frame`` (indexed by code) that lies in ``extent`` ``((x0, x1), (y0, y1))``
+    on ``ax``; returns what the legend needs."""
     shapes = paths(MUNICIPALITIES)
-    if extent is None:
-        extent = _extent(MUNICIPALITIES, None, margin=0.05)
     visible = _within(MUNICIPALITIES, extent)
     cmap, norm = colour_scale(bins)
     values = frame[indicator.column] if indicator.column in frame else pd.Series(dtype=float)

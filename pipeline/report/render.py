@@ -42,9 +42,10 @@ def make_exporter():
         """nbconvert's HTML exporter without its final pass: ``HTMLExporter.from_notebook_node`` parses the
         whole page with BeautifulSoup and writes it out again, to give images without ``alt`` a placeholder and
         JupyterLab's cell wrappers (template ``lab``) a ``tabindex``. These pages come from template
-        ``basic``, which has no such wrappers, and every image on them has its own ``alt``, so that pass
-        changes nothing (tests/test_end_to_end.py) and costs 0.3 s on the validation page and ~0.03 s, half the
-        render, on every case page. The template is rendered as ``TemplateExporter`` renders it."""
+        ``basic``, which has no such wrappers, every image on them has its own ``alt``, and no element is
+        written as ``<x/>`` (``anchor_link_text`` below), so that pass changes nothing (tests/test_end_to_end.py)
+        and costs 0.3 s on the validation page and ~0.03 s, half the render, on every case page. The template
+        is rendered as ``TemplateExporter`` renders it."""
 
         def from_notebook_node(self, nb, resources=None, **kw):
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
