@@ -25,6 +25,7 @@ only wires them together, as cal-itp's ``portfolio.py`` drives one papermill run
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ from pipeline.case.selection import select_cases
 from pipeline.config import WORKBOOK_NAME, StudyConfig, load_config
 from pipeline.errors import ExecutionError, SnapshotError
 from pipeline.iorw import write_text
+from pipeline.memory import collector_paused
 from pipeline.processed import is_generated, preload_processed, read_names, read_provenance
 from pipeline.report.render import (STYLESHEET, executed_codes, index_entry, render_case, require_executed,
                                     stale_notice, write_case_report, write_index_page)
@@ -111,11 +113,13 @@ def build(config: StudyConfig, force: bool = False) -> None:
     are unchanged."""
     if not force and build_is_current(config):
         return
-    from pipeline.build.processed_data import build_all
-    from pipeline.check.validate import validate
+    with collector_paused():  # importing pandas and parsing the snapshot: objects that all stay alive
+        from pipeline.build.processed_data import build_all
+        from pipeline.check.validate import validate
 
-    build_all(config)
-    print(f"validation: {validate(config).summary()} ({config.processed_dir / 'validation.csv'})")
+        build_all(config)
+        summary = validate(config).summary()
+    print(f"validation: {summary} ({config.processed_dir / 'validation.csv'})")
     build_record(config).record()  # a build counts as done (and is skipped next time) only once validated
 
 
@@ -152,9 +156,16 @@ def preload() -> None:
 
 def preload_execution() -> None:
     """Import once what every case notebook needs to execute, and pay the first-use costs (fonts, glyph
-    caches, the IPython shell), so each forked child starts warm. No thread may be running at a fork."""
+    caches, the IPython shell), so each forked child starts warm. No thread may be running at a fork.
+    Without garbage collections (:func:`~pipeline.memory.collector_paused`): what is imported here
+    lives as long as the process, and ``gc.freeze`` then keeps the children's collections off it."""
+    with collector_paused():
+        _import_and_warm_execution()
+    gc.freeze()  # what the children inherit stays out of their collections: fewer pages copied on write
+
+
+def _import_and_warm_execution() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
-    import gc
     import io
 
     import matplotlib
@@ -177,21 +188,19 @@ def preload_execution() -> None:
     for fmt in ("png", "svg"):
         figure.savefig(io.BytesIO(), format=fmt)
     matplotlib.rcdefaults()
-    gc.freeze()  # what the children inherit stays out of their collections: fewer pages copied on write
 
 
 def preload_rendering() -> None:
     """Import once what the pages need on top (nbconvert, the page modules) and compile nbconvert's and
     the pages' templates (:func:`pipeline.report.render.warm_up`): about a third of the preload, which
     the first cases need only once they have executed (:func:`run_tasks`)."""
-    import gc
+    with collector_paused():
+        import nbconvert  # noqa: F401
 
-    import nbconvert  # noqa: F401
+        from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
+        from pipeline.report.render import warm_up
 
-    from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
-    from pipeline.report.render import warm_up
-
-    warm_up()
+        warm_up()
     gc.freeze()
 
 

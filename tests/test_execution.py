@@ -286,6 +286,46 @@ def test_chapter_pages_are_skipped_when_unchanged_and_rerun_when_the_data_change
     assert submit_chapter_pages(config, runner, "stamp").futures == []
 
 
+def _collector() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_the_preload_leaves_the_garbage_collector_on_and_its_imports_frozen(runner):
+    """The preload pauses the collector while it imports; afterwards it must run again, in this process
+    and in every child (a case making cyclic garbage would otherwise only grow), and what the preload
+    imported is frozen: out of every child's collections."""
+    import gc
+
+    runner.warm()
+    assert gc.isenabled()
+    enabled, frozen = runner.submit(_collector).result(timeout=60)
+    assert enabled
+    assert frozen > 100_000  # pandas, matplotlib, papermill, nbconvert: hundreds of thousands of objects
+
+
+def test_a_paused_collector_is_switched_back_on_after_an_error_and_only_by_the_outermost_pause():
+    import gc
+
+    from pipeline.memory import collector_paused
+
+    with pytest.raises(ValueError):
+        with collector_paused():
+            with collector_paused():
+                pass
+            assert not gc.isenabled()  # the inner pause left it off: the outer one is still running
+            raise ValueError("a failing build")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+
+
 def _sleep(seconds):
     import time
 
