@@ -153,22 +153,23 @@ class Runner:
             now = time.monotonic()
             limits = [j.deadline for j in self.running.values() if j.deadline] + ([until] if until else [])
             ready, _, _ = select.select(list(self.running), [], [], max(0.0, min(limits) - now) if limits else None)
-            finished = []
+            finished, exited = [], []
             for fd in ready:
                 chunk = os.read(fd, 1 << 20)
                 if chunk:
                     self.running[fd].data += chunk
-                else:
-                    job = self.running.pop(fd)
-                    finished.append((job, self._reap(job)))
+                else:  # its result is in: the child is exiting
+                    exited.append(self.running.pop(fd))
             now = time.monotonic()
             for fd, job in list(self.running.items()):
                 if job.deadline and now >= job.deadline:
                     self._kill(self.running.pop(fd))
                     finished.append((job, ("error", WorkerError(f"timed out: killed after {job.seconds:g} s"))))
-            # the freed slots get their next job before this process does the bookkeeping of the finished
-            # ones (callbacks: a case's lock, its hashes of the outputs), not after it
+            # the freed slots get their next job before this process waits for the exited children (the
+            # kernel tears down each one's memory, ~10 ms) and does the bookkeeping of the finished ones
+            # (callbacks: a case's lock, its hashes of the outputs), not after it
             self.start()
+            finished += [(job, self._reap(job)) for job in exited]
             for job, value in finished:
                 job.finish(value)
             if until is not None and now >= until:
