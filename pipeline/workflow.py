@@ -25,7 +25,6 @@ only wires them together, as cal-itp's ``portfolio.py`` drives one papermill run
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import time
@@ -37,7 +36,7 @@ from pipeline.case.selection import select_cases
 from pipeline.config import WORKBOOK_NAME, StudyConfig, load_config
 from pipeline.errors import ExecutionError, SnapshotError
 from pipeline.iorw import write_text
-from pipeline.memory import collector_paused
+from pipeline.memory import collector_paused, long_lived
 from pipeline.processed import is_generated, preload_processed, read_names, read_provenance
 from pipeline.report.render import (STYLESHEET, executed_codes, index_entry, render_case, require_executed,
                                     stale_notice, write_case_report, write_index_page)
@@ -157,11 +156,10 @@ def preload() -> None:
 def preload_execution() -> None:
     """Import once what every case notebook needs to execute, and pay the first-use costs (fonts, glyph
     caches, the IPython shell), so each forked child starts warm. No thread may be running at a fork.
-    Without garbage collections (:func:`~pipeline.memory.collector_paused`): what is imported here
-    lives as long as the process, and ``gc.freeze`` then keeps the children's collections off it."""
-    with collector_paused():
+    What it imports lives as long as the process (:func:`~pipeline.memory.long_lived`): no collections
+    while it runs, then frozen, so the children's collections leave it alone (fewer pages copied on write)."""
+    with long_lived():
         _import_and_warm_execution()
-    gc.freeze()  # what the children inherit stays out of their collections: fewer pages copied on write
 
 
 def _import_and_warm_execution() -> None:
@@ -194,14 +192,13 @@ def preload_rendering() -> None:
     """Import once what the pages need on top (nbconvert, the page modules) and compile nbconvert's and
     the pages' templates (:func:`pipeline.report.render.warm_up`): about a third of the preload, which
     the first cases need only once they have executed (:func:`run_tasks`)."""
-    with collector_paused():
+    with long_lived():
         import nbconvert  # noqa: F401
 
         from pipeline.report import chapter, exports, overview, validation_page  # noqa: F401
         from pipeline.report.render import warm_up
 
         warm_up()
-    gc.freeze()
 
 
 # how much of the preload (``Runner.prepare``) a child that only executes its notebook needs
